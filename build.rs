@@ -1,0 +1,15 @@
+//! Compiles the protobuf API with protox, so the build needs no `protoc`.
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let protos = ["proto/maturity/v1/maturity.proto"];
+    for proto in protos {
+        println!("cargo:rerun-if-changed={proto}");
+    }
+    let descriptors = protox::compile(protos, ["proto"])?;
+    let out_dir = std::path::PathBuf::from(std::env::var("OUT_DIR")?);
+    // Reflection serves these descriptors; compile_fds does not write them.
+    let encoded = prost::Message::encode_to_vec(&descriptors);
+    std::fs::write(out_dir.join("maturity_descriptor.bin"), encoded)?;
+    tonic_prost_build::configure().compile_fds(descriptors)?;
+    Ok(())
+}

@@ -1,0 +1,74 @@
+//! The command line's flags.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Scores how mature an organisation's sales function is.
+#[derive(Debug, Parser)]
+#[command(name = "maturity", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the gRPC API (maturity.v1, health, reflection).
+    Serve(ServeArgs),
+    /// Assess one organisation from a JSON file of metrics.
+    Assess(AssessArgs),
+    /// List the models with their levels and script hashes.
+    Models(ModelsArgs),
+}
+
+/// Flags of `maturity serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "MATURITY_LISTEN", default_value = "127.0.0.1:50051")]
+    pub listen: SocketAddr,
+    /// Serve the models in this directory instead of the built-in ones.
+    #[arg(long, env = "MATURITY_SCRIPTS")]
+    pub scripts: Option<PathBuf>,
+}
+
+/// Flags of `maturity assess`.
+#[derive(Debug, Args)]
+pub struct AssessArgs {
+    /// The model to assess on; defaults to the file's "model" field.
+    #[arg(long)]
+    pub model: Option<String>,
+    /// JSON file: an object of metrics, or a case file with "metrics" (and "model").
+    #[arg(long)]
+    pub metrics: PathBuf,
+    /// Ask a running server (e.g. http://127.0.0.1:50051) instead of assessing locally.
+    #[arg(long)]
+    pub server: Option<String>,
+    /// Use the models in this directory (local assessment only).
+    #[arg(long, conflicts_with = "server")]
+    pub scripts: Option<PathBuf>,
+    /// Print the assessment as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Show the values each criterion observed.
+    #[arg(long)]
+    pub explain: bool,
+    /// The subject id to echo back.
+    #[arg(long, default_value = "")]
+    pub subject: String,
+}
+
+/// Flags of `maturity models`.
+#[derive(Debug, Args)]
+pub struct ModelsArgs {
+    /// Ask a running server instead of listing local models.
+    #[arg(long)]
+    pub server: Option<String>,
+    /// List the models in this directory (local only).
+    #[arg(long, conflicts_with = "server")]
+    pub scripts: Option<PathBuf>,
+}

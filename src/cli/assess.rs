@@ -1,0 +1,92 @@
+//! `maturity assess`: one organisation from a JSON file, assessed locally or
+//! by a running server, printed as a report or as JSON.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::args::AssessArgs;
+use super::{CliError, connect, load_engine, report};
+use crate::engine::{AssessRequest, Assessment, MetricValue, Metrics};
+use crate::grpc::convert::request_to_pb;
+
+/// Runs the assessment and prints it.
+pub(crate) async fn run(args: AssessArgs) -> Result<(), CliError> {
+    let request = read_request(&args)?;
+    let assessment = match &args.server {
+        Some(url) => {
+            let mut client = connect(url).await?;
+            Assessment::from(client.assess(request_to_pb(request)).await?.into_inner())
+        }
+        None => load_engine(args.scripts.as_deref())?.assess(&request)?,
+    };
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&assessment).unwrap_or_default()
+        );
+    } else {
+        print!("{}", report::render(&assessment));
+    }
+    Ok(())
+}
+
+fn read_request(args: &AssessArgs) -> Result<AssessRequest, CliError> {
+    let path = args.metrics.as_path();
+    let text = std::fs::read_to_string(path).map_err(|source| CliError::Read {
+        path: path.into(),
+        source,
+    })?;
+    let json: Value = serde_json::from_str(&text).map_err(|e| input_error(path, e.to_string()))?;
+    // A case file carries its metrics (and model) under keys of its own.
+    let (metrics, file_model) = match json.get("metrics") {
+        Some(Value::Object(_)) => (&json["metrics"], json.get("model").and_then(Value::as_str)),
+        _ => (&json, None),
+    };
+    let model = args.model.as_deref().or(file_model).ok_or_else(|| {
+        input_error(
+            path,
+            "no model given: pass --model or use a case file with a \"model\" field".into(),
+        )
+    })?;
+    Ok(AssessRequest {
+        model: model.to_owned(),
+        metrics: read_metrics(path, metrics)?,
+        subject_id: args.subject.clone(),
+        explain: args.explain,
+    })
+}
+
+fn read_metrics(path: &Path, json: &Value) -> Result<Metrics, CliError> {
+    let Value::Object(object) = json else {
+        return Err(input_error(
+            path,
+            "expected a JSON object of metric name to value".into(),
+        ));
+    };
+    let mut metrics = Metrics::new();
+    for (name, value) in object {
+        let value = match value {
+            Value::Bool(b) => MetricValue::Flag(*b),
+            Value::String(s) => MetricValue::Text(s.clone()),
+            Value::Number(n) => MetricValue::Number(n.as_f64().unwrap_or(f64::NAN)),
+            other => {
+                return Err(input_error(
+                    path,
+                    format!(
+                        "metrics[{name}]: expected a number, true/false or a string, got {other}"
+                    ),
+                ));
+            }
+        };
+        metrics.insert(name.clone(), value);
+    }
+    Ok(metrics)
+}
+
+fn input_error(path: &Path, message: String) -> CliError {
+    CliError::Input {
+        path: path.into(),
+        message,
+    }
+}

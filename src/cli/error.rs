@@ -1,0 +1,65 @@
+//! What can stop a command, each with what the user needs to fix it.
+
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+use crate::engine::{EngineError, LoadError};
+use crate::grpc::ServeError;
+
+/// An error that ends a command.
+#[derive(Debug, Error)]
+pub enum CliError {
+    /// A model could not be loaded.
+    #[error("{}", render_load_error(.0))]
+    Load(#[from] LoadError),
+    /// The engine refused the assessment.
+    #[error("{0}")]
+    Engine(#[from] EngineError),
+    /// A file could not be read.
+    #[error("{}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A file is not the JSON expected.
+    #[error("{}: {message}", path.display())]
+    Input {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The server could not be reached.
+    #[error("cannot connect to {url}: {source}")]
+    Connect {
+        /// The server's URL.
+        url: String,
+        /// Why.
+        source: tonic::transport::Error,
+    },
+    /// The server answered with an error.
+    #[error("server: {} ({:?})", .0.message(), .0.code())]
+    Status(#[from] tonic::Status),
+    /// The server stopped with an error.
+    #[error("{0}")]
+    Serve(#[from] ServeError),
+    /// The listen address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// A load error, with the offending script line when there is one.
+pub(crate) fn render_load_error(err: &LoadError) -> String {
+    match err {
+        LoadError::Script(diagnostic) => diagnostic.render(),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,64 @@
+//! The `maturity` command line: `serve`, `assess` and `models`.
+//!
+//! - [`args`]: the flags (clap).
+//! - [`serve`]: runs the gRPC service.
+//! - [`assess`]: assesses one organisation, locally or on a server.
+//! - [`models`]: lists the models.
+//! - [`report`]: the readable report of an assessment.
+
+pub mod args;
+mod assess;
+mod error;
+mod models;
+mod report;
+mod serve;
+
+use std::path::Path;
+
+pub use args::{Cli, Command};
+pub use error::CliError;
+
+use crate::engine::{Engine, Limits, read_scripts_dir};
+use crate::grpc::pb::maturity_service_client::MaturityServiceClient;
+
+/// Runs one command to completion.
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Command::Serve(args) => serve::run(args).await,
+        Command::Assess(args) => assess::run(args).await,
+        Command::Models(args) => models::run(args).await,
+    }
+}
+
+/// The engine for local commands: the models in `scripts`, or the built-in ones.
+///
+/// Scripts that fail to load are reported on stderr and left out; it is an
+/// error only when no model loads at all.
+pub fn load_engine(scripts: Option<&Path>) -> Result<Engine, CliError> {
+    let Some(dir) = scripts else {
+        return Ok(Engine::with_builtin_models()?);
+    };
+    let mut engine = Engine::new(Limits::default());
+    for failure in engine.load_all(&read_scripts_dir(dir)?) {
+        tracing::error!("model not loaded: {failure}");
+        eprintln!(
+            "error: model not loaded: {}",
+            error::render_load_error(&failure)
+        );
+    }
+    if engine.models().next().is_none() {
+        return Err(CliError::Load(crate::engine::LoadError::NoModels(
+            dir.display().to_string(),
+        )));
+    }
+    Ok(engine)
+}
+
+async fn connect(url: &str) -> Result<MaturityServiceClient<tonic::transport::Channel>, CliError> {
+    MaturityServiceClient::connect(url.to_owned())
+        .await
+        .map_err(|source| CliError::Connect {
+            url: url.to_owned(),
+            source,
+        })
+}

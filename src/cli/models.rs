@@ -1,0 +1,36 @@
+//! `maturity models`: the models, their levels and script hashes.
+
+use super::args::ModelsArgs;
+use super::{CliError, connect, load_engine};
+use crate::grpc::convert::model_to_pb;
+use crate::grpc::pb;
+
+/// Lists the models, locally or from a server.
+pub(crate) async fn run(args: ModelsArgs) -> Result<(), CliError> {
+    let models = match &args.server {
+        Some(url) => {
+            connect(url)
+                .await?
+                .list_models(pb::ListModelsRequest {})
+                .await?
+                .into_inner()
+                .models
+        }
+        None => load_engine(args.scripts.as_deref())?
+            .models()
+            .map(|m| model_to_pb(m))
+            .collect(),
+    };
+    for model in &models {
+        println!("{} {}: {}", model.id, model.version, model.name);
+        println!("  sha256 {}", model.script_sha256);
+        let levels: Vec<String> = model
+            .levels
+            .iter()
+            .map(|l| format!("{} {}", l.rank, l.id))
+            .collect();
+        println!("  levels {}", levels.join(", "));
+        println!("  reads {} metrics", model.metrics.len());
+    }
+    Ok(())
+}

@@ -1,0 +1,95 @@
+//! Script diagnostics: a message pinned to `file:line:column`, rendered the way
+//! a compiler would, with the offending source line and a caret.
+
+use std::fmt;
+
+use rhai::{EvalAltResult, ParseError, Position};
+
+/// A message about a script, with where in the script it applies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// The script's file name (e.g. "five_stage.rhai").
+    pub file: String,
+    /// 1-based line, or 0 when the position is unknown.
+    pub line: usize,
+    /// 1-based column, or 0 when the position is unknown.
+    pub column: usize,
+    /// What is wrong.
+    pub message: String,
+    /// The text of the offending line, when known.
+    pub source_line: Option<String>,
+}
+
+impl Diagnostic {
+    /// Builds a diagnostic for `message` at `pos` in `source`.
+    pub(crate) fn at(file: &str, source: &str, pos: Position, message: String) -> Self {
+        let line = pos.line().unwrap_or(0);
+        let column = pos.position().unwrap_or(0);
+        let source_line = line
+            .checked_sub(1)
+            .and_then(|index| source.lines().nth(index))
+            .map(str::to_owned);
+        Self {
+            file: file.to_owned(),
+            line,
+            column,
+            message,
+            source_line,
+        }
+    }
+
+    /// Builds a diagnostic from a Rhai parse error.
+    pub(crate) fn from_parse(file: &str, source: &str, err: &ParseError) -> Self {
+        Self::at(file, source, err.position(), err.err_type().to_string())
+    }
+
+    /// Builds a diagnostic from a Rhai run-time error, pointing at the
+    /// innermost position (inside the called function, not at the call).
+    pub(crate) fn from_eval(file: &str, source: &str, err: &EvalAltResult) -> Self {
+        let inner = innermost(err);
+        Self::at(file, source, inner.position(), describe(inner))
+    }
+
+    /// Renders the diagnostic over several lines, with the source line and a
+    /// caret under the column.
+    pub fn render(&self) -> String {
+        let mut out = self.to_string();
+        if let Some(text) = &self.source_line {
+            let gutter = " ".repeat(self.line.to_string().len());
+            let caret = " ".repeat(self.column.saturating_sub(1));
+            out.push_str(&format!(
+                "\n{gutter} |\n{} | {text}\n{gutter} | {caret}^",
+                self.line
+            ));
+        }
+        out
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}: {}", self.file, self.message)
+        } else {
+            let (file, line, column) = (&self.file, self.line, self.column);
+            write!(f, "{file}:{line}:{column}: {}", self.message)
+        }
+    }
+}
+
+/// Follows nested function-call errors down to the one that actually failed.
+pub(crate) fn innermost(err: &EvalAltResult) -> &EvalAltResult {
+    match err {
+        EvalAltResult::ErrorInFunctionCall(_, _, inner, _) => innermost(inner),
+        other => other,
+    }
+}
+
+/// The error's message without Rhai's trailing "(line x, position y)".
+fn describe(err: &EvalAltResult) -> String {
+    let text = err.to_string();
+    match text.rfind(" (line ") {
+        Some(cut) if text.ends_with(')') => text[..cut].to_owned(),
+        _ => text,
+    }
+}

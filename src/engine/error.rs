@@ -1,0 +1,131 @@
+//! The engine's typed errors: what went wrong, with the model, field, value and
+//! limit that a caller or a consultant needs to fix it.
+
+use thiserror::Error;
+
+use super::diagnostic::Diagnostic;
+
+/// One metric that failed validation against a model's declaration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricViolation {
+    /// The metric's name as the caller sent it.
+    pub metric: String,
+    /// The rule it broke, in plain words (e.g. "must be in [0, 1], got 1.5").
+    pub rule: String,
+}
+
+/// What can go wrong while assessing an organisation.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    /// The request named no model.
+    #[error("model: a model id is required; available models: {}", available.join(", "))]
+    ModelRequired {
+        /// The ids of the loaded models.
+        available: Vec<String>,
+    },
+    /// The request named a model that is not loaded.
+    #[error("model '{model}' not found; available models: {}", available.join(", "))]
+    UnknownModel {
+        /// The id the caller asked for.
+        model: String,
+        /// The ids of the loaded models.
+        available: Vec<String>,
+    },
+    /// One or more metrics broke their model's declaration.
+    #[error("{}", describe_violations(.violations))]
+    InvalidMetrics {
+        /// Every violation found, in metric-name order.
+        violations: Vec<MetricViolation>,
+    },
+    /// The request itself is larger than the engine accepts.
+    #[error("{field}: {actual} exceeds the limit of {limit}")]
+    RequestTooLarge {
+        /// What was too large (e.g. "metrics").
+        field: String,
+        /// How large it was.
+        actual: usize,
+        /// The largest accepted.
+        limit: usize,
+    },
+    /// A model's script failed while running.
+    #[error("model '{model}' failed in {context}: {diagnostic}")]
+    Script {
+        /// The model whose script failed.
+        model: String,
+        /// Where in the model it failed (e.g. "criterion 'crm_in_use'").
+        context: String,
+        /// The script position and message.
+        diagnostic: Box<Diagnostic>,
+    },
+    /// A model's script went past one of the sandbox's limits.
+    #[error("model '{model}' stopped in {context}: exceeded the {limit} limit ({max})")]
+    ScriptLimit {
+        /// The model whose script was stopped.
+        model: String,
+        /// Where in the model it was stopped.
+        context: String,
+        /// Which limit (e.g. "operations", "time").
+        limit: &'static str,
+        /// The limit's value, with its unit.
+        max: String,
+    },
+}
+
+fn describe_violations(violations: &[MetricViolation]) -> String {
+    let parts: Vec<String> = violations
+        .iter()
+        .map(|v| format!("metrics[{}]: {}", v.metric, v.rule))
+        .collect();
+    parts.join("; ")
+}
+
+/// What can go wrong while loading a model script.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// The script does not compile, or failed while declaring the model.
+    #[error("{0}")]
+    Script(Box<Diagnostic>),
+    /// The script compiled but its declaration breaks the model contract.
+    #[error("{file}: {path}: {message}")]
+    Contract {
+        /// The script's file name.
+        file: String,
+        /// Where in the declaration (e.g. "criteria[3].rank").
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The script is larger than the engine compiles.
+    #[error("{file}: the script is {actual} bytes, over the limit of {limit}")]
+    TooLarge {
+        /// The script's file name.
+        file: String,
+        /// Its size in bytes.
+        actual: usize,
+        /// The largest accepted.
+        limit: usize,
+    },
+    /// Two scripts declare the same model id.
+    #[error("{file}: model id '{model}' is already declared by {other}")]
+    DuplicateModel {
+        /// The script declaring it again.
+        file: String,
+        /// The model id.
+        model: String,
+        /// The script that declared it first.
+        other: String,
+    },
+    /// A scripts directory or file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path that could not be read.
+        path: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// No model could be loaded.
+    #[error("no model loaded from {0}")]
+    NoModels(String),
+}

@@ -1,0 +1,246 @@
+//! Runs a model's criteria and signals on one organisation and derives what
+//! is mechanical: the cumulative level, score, confidence and missing metrics.
+
+use rhai::{Dynamic, EvalAltResult, FnPtr, Map};
+
+use super::assessment::{AssessRequest, Assessment, CriterionResult};
+use super::error::EngineError;
+use super::interventions::recommend;
+use super::metric::MetricKind;
+use super::metrics::{self, MetricValue};
+use super::model::Model;
+use super::sandbox::{DeadlineGuard, Limits};
+use super::spec::ModelSpec;
+
+/// Assesses one organisation on `model`.
+pub(crate) fn evaluate(
+    engine: &rhai::Engine,
+    limits: &Limits,
+    model: &Model,
+    request: &AssessRequest,
+) -> Result<Assessment, EngineError> {
+    let ignored_metrics = metrics::validate(model, &request.metrics)?;
+    let _deadline = DeadlineGuard::start(limits.max_time);
+    let run = Run {
+        engine,
+        limits,
+        model,
+        request,
+    };
+    let spec = model.spec();
+    let criteria = spec
+        .criteria
+        .iter()
+        .map(|c| run.criterion(c))
+        .collect::<Result<Vec<_>, _>>()?;
+    let rank = run.level(derive_rank(spec, &criteria))?;
+    let fired = run.fired_signals()?;
+    let missing_metrics: Vec<String> = spec
+        .metrics
+        .iter()
+        .filter(|m| !request.metrics.contains_key(&m.name))
+        .map(|m| m.name.clone())
+        .collect();
+    Ok(Assessment {
+        model: spec.id.clone(),
+        model_version: spec.version.clone(),
+        script_sha256: model.sha256().to_owned(),
+        subject_id: request.subject_id.clone(),
+        level: spec
+            .level(rank)
+            .cloned()
+            .unwrap_or_else(|| spec.levels[0].clone()),
+        next_level: spec.level(rank + 1).cloned(),
+        score: score(spec, rank, &criteria),
+        confidence: confidence(spec.metrics.len(), missing_metrics.len()),
+        interventions: recommend(spec, rank, &criteria, &fired),
+        criteria,
+        missing_metrics,
+        ignored_metrics,
+    })
+}
+
+/// The highest rank whose criteria, and every lower rank's, all hold.
+pub(crate) fn derive_rank(spec: &ModelSpec, criteria: &[CriterionResult]) -> i32 {
+    let holds = |rank| criteria.iter().filter(|c| c.rank == rank).all(|c| c.passed);
+    (2..=spec.top_rank())
+        .take_while(|&rank| holds(rank))
+        .last()
+        .unwrap_or(1)
+}
+
+/// The rank plus the share of the next rank's criteria already met, kept
+/// below the next rank even when a script override holds the level down.
+fn score(spec: &ModelSpec, rank: i32, criteria: &[CriterionResult]) -> f64 {
+    let next: Vec<&CriterionResult> = criteria.iter().filter(|c| c.rank == rank + 1).collect();
+    if next.is_empty() {
+        return f64::from(rank);
+    }
+    let met = next.iter().filter(|c| c.passed).count() as f64 / next.len() as f64;
+    let top = f64::from(spec.top_rank());
+    (f64::from(rank) + met.min(0.99)).min(top)
+}
+
+fn confidence(declared: usize, missing: usize) -> f64 {
+    if declared == 0 {
+        1.0
+    } else {
+        (declared - missing) as f64 / declared as f64
+    }
+}
+
+/// One assessment in progress.
+struct Run<'a> {
+    engine: &'a rhai::Engine,
+    limits: &'a Limits,
+    model: &'a Model,
+    request: &'a AssessRequest,
+}
+
+impl Run<'_> {
+    fn criterion(&self, c: &super::spec::CriterionSpec) -> Result<CriterionResult, EngineError> {
+        let missing = self.missing(&c.metrics);
+        let passed = missing.is_empty()
+            && self.check(&c.check, &c.metrics, || format!("criterion '{}'", c.id))?;
+        Ok(CriterionResult {
+            id: c.id.clone(),
+            rank: c.rank,
+            passed,
+            description: c.description.clone(),
+            metrics: c.metrics.clone(),
+            observed: if self.request.explain {
+                self.observed(&c.metrics)
+            } else {
+                String::new()
+            },
+            missing_metrics: missing,
+        })
+    }
+
+    /// Indexes of the signals whose metrics were all supplied and that hold.
+    fn fired_signals(&self) -> Result<Vec<usize>, EngineError> {
+        let mut fired = Vec::new();
+        for (i, s) in self.model.spec().signals.iter().enumerate() {
+            if self.missing(&s.metrics).is_empty()
+                && self.check(&s.check, &s.metrics, || format!("signal '{}'", s.id))?
+            {
+                fired.push(i);
+            }
+        }
+        Ok(fired)
+    }
+
+    /// Lets the script's `level` function, if any, override the derived rank.
+    fn level(&self, derived: i32) -> Result<i32, EngineError> {
+        let spec = self.model.spec();
+        let Some(level) = &spec.level_override else {
+            return Ok(derived);
+        };
+        let names: Vec<String> = self
+            .request
+            .metrics
+            .keys()
+            .filter(|n| self.model.metric(n).is_some())
+            .cloned()
+            .collect();
+        let args = (self.metric_map(&names), Dynamic::from_int(derived.into()));
+        let context = || "the level override".to_owned();
+        let rank: rhai::INT = level
+            .call(self.engine, self.model.ast(), args)
+            .map_err(|e| self.error(context(), &e))?;
+        match i32::try_from(rank) {
+            Ok(rank) if (1..=spec.top_rank()).contains(&rank) => Ok(rank),
+            _ => Err(EngineError::Script {
+                model: spec.id.clone(),
+                context: context(),
+                diagnostic: Box::new(super::Diagnostic {
+                    file: self.model.file().to_owned(),
+                    line: 0,
+                    column: 0,
+                    message: format!("returned rank {rank}, outside 1..={}", spec.top_rank()),
+                    source_line: None,
+                }),
+            }),
+        }
+    }
+
+    fn check(
+        &self,
+        check: &FnPtr,
+        names: &[String],
+        context: impl Fn() -> String,
+    ) -> Result<bool, EngineError> {
+        check
+            .call::<bool>(self.engine, self.model.ast(), (self.metric_map(names),))
+            .map_err(|err| self.error(context(), &err))
+    }
+
+    fn missing(&self, names: &[String]) -> Vec<String> {
+        names
+            .iter()
+            .filter(|n| !self.request.metrics.contains_key(*n))
+            .cloned()
+            .collect()
+    }
+
+    /// The named metrics, and only those, as the script sees them.
+    fn metric_map(&self, names: &[String]) -> Map {
+        let mut map = Map::new();
+        for name in names {
+            if let (Some(value), Some(spec)) =
+                (self.request.metrics.get(name), self.model.metric(name))
+            {
+                map.insert(name.as_str().into(), to_dynamic(spec.kind, value));
+            }
+        }
+        map
+    }
+
+    fn observed(&self, names: &[String]) -> String {
+        let pairs: Vec<String> = names
+            .iter()
+            .map(|n| match self.request.metrics.get(n) {
+                Some(value) => format!("{n}={value}"),
+                None => format!("{n}=missing"),
+            })
+            .collect();
+        pairs.join(", ")
+    }
+
+    fn error(&self, context: String, err: &EvalAltResult) -> EngineError {
+        let model = self.model.id().to_owned();
+        let limit = |limit, max| EngineError::ScriptLimit {
+            model: model.clone(),
+            context: context.clone(),
+            limit,
+            max,
+        };
+        match super::diagnostic::innermost(err) {
+            EvalAltResult::ErrorTooManyOperations(_) => {
+                limit("operations", self.limits.max_operations.to_string())
+            }
+            EvalAltResult::ErrorStackOverflow(_) => {
+                limit("call depth", self.limits.max_call_levels.to_string())
+            }
+            EvalAltResult::ErrorTerminated(..) => {
+                limit("time", format!("{:?}", self.limits.max_time))
+            }
+            EvalAltResult::ErrorDataTooLarge(what, _) => limit("data size", what.clone()),
+            _ => EngineError::Script {
+                model,
+                context,
+                diagnostic: Box::new(self.model.diagnose(err)),
+            },
+        }
+    }
+}
+
+/// A validated value in the type a script compares it as.
+fn to_dynamic(kind: MetricKind, value: &MetricValue) -> Dynamic {
+    match (kind, value) {
+        (MetricKind::Count, MetricValue::Number(n)) => Dynamic::from_int(*n as rhai::INT),
+        (_, MetricValue::Number(n)) => Dynamic::from_float(*n),
+        (_, MetricValue::Flag(b)) => Dynamic::from_bool(*b),
+        (_, MetricValue::Text(t)) => Dynamic::from(t.clone()),
+    }
+}

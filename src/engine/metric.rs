@@ -1,0 +1,163 @@
+//! A metric as a model declares it: its kind, bounds and which way is better,
+//! and the rule that checks a supplied value against that declaration.
+
+use serde::{Deserialize, Serialize};
+
+use super::metrics::MetricValue;
+
+/// The kind of value a metric takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MetricKind {
+    /// A number in [0, 1].
+    Ratio,
+    /// A finite number, within the declared bounds.
+    Number,
+    /// A whole number >= 0, at most the declared maximum.
+    Count,
+    /// true or false.
+    Flag,
+    /// A string, one of the allowed values when any are declared.
+    Text,
+}
+
+impl MetricKind {
+    /// Parses the name a script uses for the kind.
+    pub fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "ratio" => Self::Ratio,
+            "number" => Self::Number,
+            "count" => Self::Count,
+            "flag" => Self::Flag,
+            "text" => Self::Text,
+            _ => return None,
+        })
+    }
+
+    /// The name a script uses for the kind.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ratio => "ratio",
+            Self::Number => "number",
+            Self::Count => "count",
+            Self::Flag => "flag",
+            Self::Text => "text",
+        }
+    }
+}
+
+/// Which way a metric improves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Higher values are better.
+    Higher,
+    /// Lower values are better.
+    Lower,
+    /// `true` is better.
+    True,
+    /// Neither way is better: the metric gives context only.
+    None,
+}
+
+impl Direction {
+    /// Parses the name a script uses for the direction ("-" means none).
+    pub fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "higher" => Self::Higher,
+            "lower" => Self::Lower,
+            "true" => Self::True,
+            "none" | "-" => Self::None,
+            _ => return None,
+        })
+    }
+
+    /// The name a script uses for the direction.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Higher => "higher",
+            Self::Lower => "lower",
+            Self::True => "true",
+            Self::None => "none",
+        }
+    }
+}
+
+/// A metric a model reads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricSpec {
+    /// The metric's name in the request.
+    pub name: String,
+    /// The kind of value it takes.
+    pub kind: MetricKind,
+    /// Inclusive lower bound, if any.
+    pub min: Option<f64>,
+    /// Inclusive upper bound, if any.
+    pub max: Option<f64>,
+    /// Which way is better.
+    pub direction: Direction,
+    /// What it measures.
+    pub description: String,
+    /// For text metrics, the accepted values (any when empty).
+    pub allowed: Vec<String>,
+}
+
+impl MetricSpec {
+    /// Checks a supplied value against the declaration, returning the broken
+    /// rule in plain words (naming the expected kind, the bound and the value).
+    pub fn check(&self, value: &MetricValue) -> Result<(), String> {
+        match (self.kind, value) {
+            (MetricKind::Flag, MetricValue::Flag(_)) => Ok(()),
+            (MetricKind::Text, MetricValue::Text(text)) => self.check_text(text),
+            (
+                MetricKind::Ratio | MetricKind::Number | MetricKind::Count,
+                MetricValue::Number(n),
+            ) => self.check_number(*n),
+            (kind, other) => Err(format!(
+                "expected a {} ({}), got {}",
+                kind.as_str(),
+                self.kind_hint(),
+                other.describe()
+            )),
+        }
+    }
+
+    fn check_number(&self, n: f64) -> Result<(), String> {
+        if !n.is_finite() {
+            return Err(format!("must be a finite number, got {n}"));
+        }
+        if self.kind == MetricKind::Count && n.fract() != 0.0 {
+            return Err(format!("must be a whole number, got {n}"));
+        }
+        let below = self.min.is_some_and(|min| n < min);
+        let above = self.max.is_some_and(|max| n > max);
+        if below || above {
+            return Err(format!("must be in {}, got {n}", self.range_text()));
+        }
+        Ok(())
+    }
+
+    fn check_text(&self, text: &str) -> Result<(), String> {
+        if self.allowed.is_empty() || self.allowed.iter().any(|a| a == text) {
+            Ok(())
+        } else {
+            let allowed = self.allowed.join(", ");
+            Err(format!("must be one of [{allowed}], got \"{text}\""))
+        }
+    }
+
+    /// The accepted range, e.g. "[0, 1]" or "[1, +inf)".
+    pub fn range_text(&self) -> String {
+        let low = self.min.map_or("(-inf".to_owned(), |v| format!("[{v}"));
+        let high = self.max.map_or("+inf)".to_owned(), |v| format!("{v}]"));
+        format!("{low}, {high}")
+    }
+
+    fn kind_hint(&self) -> &'static str {
+        match self.kind {
+            MetricKind::Flag => "true or false",
+            MetricKind::Text => "a string",
+            _ => "a number",
+        }
+    }
+}

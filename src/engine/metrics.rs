@@ -1,0 +1,102 @@
+//! The metrics a caller supplies, and their validation against a model's
+//! declaration before any script runs.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::error::{EngineError, MetricViolation};
+use super::model::Model;
+
+/// One supplied metric value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum MetricValue {
+    /// For ratio, number and count metrics.
+    Number(f64),
+    /// For flag metrics.
+    Flag(bool),
+    /// For text metrics.
+    Text(String),
+}
+
+impl MetricValue {
+    /// Names the value's kind and the value itself, for error messages.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Number(n) => format!("the number {n}"),
+            Self::Flag(b) => format!("the flag {b}"),
+            Self::Text(t) => format!("the text \"{}\"", shorten(t)),
+        }
+    }
+}
+
+impl std::fmt::Display for MetricValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Number(n) => write!(f, "{n}"),
+            Self::Flag(b) => write!(f, "{b}"),
+            Self::Text(t) => write!(f, "\"{t}\""),
+        }
+    }
+}
+
+/// An organisation's metrics by name.
+pub type Metrics = BTreeMap<String, MetricValue>;
+
+/// The most metrics one request may carry.
+pub const MAX_METRICS: usize = 1024;
+/// The longest metric name accepted, in bytes.
+pub const MAX_METRIC_NAME: usize = 128;
+
+/// Splits `metrics` into the ones `model` reads (all valid) and the names it
+/// ignores, or reports every violation at once.
+pub(crate) fn validate(model: &Model, metrics: &Metrics) -> Result<Vec<String>, EngineError> {
+    check_size(metrics)?;
+    let mut ignored = Vec::new();
+    let mut violations = Vec::new();
+    for (name, value) in metrics {
+        match model.metric(name) {
+            None => ignored.push(name.clone()),
+            Some(spec) => {
+                if let Err(rule) = spec.check(value) {
+                    violations.push(MetricViolation {
+                        metric: name.clone(),
+                        rule,
+                    });
+                }
+            }
+        }
+    }
+    if violations.is_empty() {
+        Ok(ignored)
+    } else {
+        Err(EngineError::InvalidMetrics { violations })
+    }
+}
+
+fn check_size(metrics: &Metrics) -> Result<(), EngineError> {
+    if metrics.len() > MAX_METRICS {
+        return Err(EngineError::RequestTooLarge {
+            field: "metrics".into(),
+            actual: metrics.len(),
+            limit: MAX_METRICS,
+        });
+    }
+    match metrics.keys().find(|name| name.len() > MAX_METRIC_NAME) {
+        Some(name) => Err(EngineError::RequestTooLarge {
+            field: format!("metrics[{}…] name length", shorten(name)),
+            actual: name.len(),
+            limit: MAX_METRIC_NAME,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The first 32 characters of `text`, so errors never echo huge inputs.
+fn shorten(text: &str) -> &str {
+    match text.char_indices().nth(32) {
+        Some((cut, _)) => &text[..cut],
+        None => text,
+    }
+}

@@ -1,0 +1,131 @@
+//! The maturity engine: loads model scripts into a sandbox, validates an
+//! organisation's metrics against a model and assesses it. Knows nothing of
+//! gRPC.
+//!
+//! - [`sandbox`]: the limited Rhai engine every script runs in.
+//! - [`model`], [`contract`], [`spec`]: compiling a script and reading what it declares.
+//! - [`metric`], [`metrics`]: metric declarations and input validation.
+//! - [`evaluate`], [`interventions`]: running the criteria and deriving the answer.
+//! - [`registry`], [`builtin`]: where scripts come from.
+//! - [`cases`]: example organisations with the answer they must get.
+
+mod assessment;
+mod builtin;
+pub mod cases;
+mod contract;
+mod diagnostic;
+mod error;
+mod evaluate;
+mod interventions;
+mod metric;
+mod metrics;
+mod model;
+mod registry;
+mod sandbox;
+mod spec;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+pub use assessment::{AssessRequest, Assessment, CriterionResult, Intervention};
+pub use builtin::builtin_scripts;
+pub use diagnostic::Diagnostic;
+pub use error::{EngineError, LoadError, MetricViolation};
+pub use metric::{Direction, MetricKind, MetricSpec};
+pub use metrics::{MAX_METRIC_NAME, MAX_METRICS, MetricValue, Metrics};
+pub use model::{Model, ScriptSource};
+pub use registry::{ScriptSet, read_scripts_dir};
+pub use sandbox::Limits;
+pub use spec::{Level, ModelSpec};
+
+/// The loaded models and the sandbox they run in; shared read-only across
+/// threads.
+#[derive(Debug)]
+pub struct Engine {
+    rhai: rhai::Engine,
+    limits: Limits,
+    models: BTreeMap<String, Arc<Model>>,
+}
+
+impl Engine {
+    /// An engine with no models, running scripts under `limits`.
+    pub fn new(limits: Limits) -> Self {
+        Self {
+            rhai: sandbox::new_engine(&limits),
+            limits,
+            models: BTreeMap::new(),
+        }
+    }
+
+    /// An engine serving the built-in models.
+    pub fn with_builtin_models() -> Result<Self, LoadError> {
+        let mut engine = Self::new(Limits::default());
+        let failures = engine.load_all(&builtin_scripts());
+        match failures.into_iter().next() {
+            Some(err) => Err(err),
+            None => Ok(engine),
+        }
+    }
+
+    /// Loads every model in `scripts`, keeping those that load and returning
+    /// the failures: a broken script never keeps the others from serving.
+    pub fn load_all(&mut self, scripts: &ScriptSet) -> Vec<LoadError> {
+        scripts
+            .models
+            .iter()
+            .filter_map(|script| self.load(script, &scripts.libs).err())
+            .collect()
+    }
+
+    /// Compiles and checks one model script and adds it to the engine.
+    pub fn load(
+        &mut self,
+        script: &ScriptSource,
+        libs: &[ScriptSource],
+    ) -> Result<Arc<Model>, LoadError> {
+        let model = Model::compile(&self.rhai, &self.limits, script, libs)?;
+        if let Some(other) = self.models.get(model.id()) {
+            return Err(LoadError::DuplicateModel {
+                file: script.file.clone(),
+                model: model.id().to_owned(),
+                other: other.file().to_owned(),
+            });
+        }
+        let model = Arc::new(model);
+        self.models
+            .insert(model.id().to_owned(), Arc::clone(&model));
+        Ok(model)
+    }
+
+    /// Places one organisation on the model the request names.
+    pub fn assess(&self, request: &AssessRequest) -> Result<Assessment, EngineError> {
+        let model = self.model(&request.model)?;
+        evaluate::evaluate(&self.rhai, &self.limits, model, request)
+    }
+
+    /// The model with id `id`, or an error listing the models there are.
+    pub fn model(&self, id: &str) -> Result<&Arc<Model>, EngineError> {
+        let available = || self.models.keys().cloned().collect();
+        if id.is_empty() {
+            return Err(EngineError::ModelRequired {
+                available: available(),
+            });
+        }
+        self.models
+            .get(id)
+            .ok_or_else(|| EngineError::UnknownModel {
+                model: id.to_owned(),
+                available: available(),
+            })
+    }
+
+    /// Every loaded model, ordered by id.
+    pub fn models(&self) -> impl Iterator<Item = &Arc<Model>> {
+        self.models.values()
+    }
+
+    /// The sandbox limits in force.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+}

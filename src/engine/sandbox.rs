@@ -1,0 +1,121 @@
+//! The Rhai engine every model runs in: no I/O, no clock, no sleep, and a
+//! limit on everything a script can grow (operations, call depth, expression
+//! depth, strings, arrays, maps) plus a wall-clock cap per evaluation.
+
+use std::cell::Cell;
+use std::time::{Duration, Instant};
+
+use rhai::packages::{
+    ArithmeticPackage, BasicArrayPackage, BasicIteratorPackage, BasicMapPackage, BasicMathPackage,
+    BasicStringPackage, LogicPackage, MoreStringPackage, Package,
+};
+
+/// The sandbox's limits. The defaults leave built-in models far from every
+/// limit while stopping runaway scripts within milliseconds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Operations one script call may perform.
+    pub max_operations: u64,
+    /// Nested function calls.
+    pub max_call_levels: usize,
+    /// Nesting of expressions (and of expressions inside functions).
+    pub max_expr_depth: (usize, usize),
+    /// Longest string, in bytes.
+    pub max_string_size: usize,
+    /// Largest array, in elements.
+    pub max_array_size: usize,
+    /// Largest map, in entries.
+    pub max_map_size: usize,
+    /// Longest script source, in bytes (compile time grows with its square).
+    pub max_source_size: usize,
+    /// Wall-clock time one assessment, or one model load, may take.
+    pub max_time: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_operations: 200_000,
+            max_call_levels: 32,
+            max_expr_depth: (64, 32),
+            max_string_size: 64 * 1024,
+            max_array_size: 10_000,
+            max_map_size: 10_000,
+            max_source_size: 256 * 1024,
+            max_time: Duration::from_millis(250),
+        }
+    }
+}
+
+/// How often (in operations) the wall clock is read.
+const CLOCK_EVERY: u64 = 1024;
+
+thread_local! {
+    /// When the evaluation running on this thread must stop.
+    static DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
+}
+
+/// Keeps a wall-clock deadline in force on this thread until dropped.
+#[derive(Debug)]
+pub(crate) struct DeadlineGuard {
+    previous: Option<Instant>,
+}
+
+impl DeadlineGuard {
+    /// Starts a deadline `budget` from now.
+    pub(crate) fn start(budget: Duration) -> Self {
+        let deadline = Instant::now().checked_add(budget);
+        let previous = DEADLINE.with(|d| d.replace(deadline));
+        Self { previous }
+    }
+}
+
+impl Drop for DeadlineGuard {
+    fn drop(&mut self) {
+        DEADLINE.with(|d| d.set(self.previous));
+    }
+}
+
+/// The value a script's progress callback stops it with when time is up.
+pub(crate) const TIME_UP: &str = "time limit reached";
+
+/// Builds the sandboxed Rhai engine.
+pub(crate) fn new_engine(limits: &Limits) -> rhai::Engine {
+    let mut engine = rhai::Engine::new_raw();
+    // The standard package minus LanguageCorePackage (its `sleep` blocks past
+    // every limit) and minus the time package (the clock breaks determinism).
+    for package in [
+        ArithmeticPackage::new().as_shared_module(),
+        LogicPackage::new().as_shared_module(),
+        BasicStringPackage::new().as_shared_module(),
+        MoreStringPackage::new().as_shared_module(),
+        BasicIteratorPackage::new().as_shared_module(),
+        BasicMathPackage::new().as_shared_module(),
+        BasicArrayPackage::new().as_shared_module(),
+        BasicMapPackage::new().as_shared_module(),
+    ] {
+        engine.register_global_module(package);
+    }
+    engine
+        .set_max_operations(limits.max_operations)
+        .set_max_call_levels(limits.max_call_levels)
+        .set_max_expr_depths(limits.max_expr_depth.0, limits.max_expr_depth.1)
+        .set_max_string_size(limits.max_string_size)
+        .set_max_array_size(limits.max_array_size)
+        .set_max_map_size(limits.max_map_size)
+        .set_max_modules(0)
+        .set_max_variables(512)
+        .set_max_functions(512)
+        .set_strict_variables(true)
+        .set_fail_on_invalid_map_property(true);
+    engine.on_progress(|operations| {
+        if operations % CLOCK_EVERY != 0 {
+            return None;
+        }
+        let due = DEADLINE
+            .with(Cell::get)
+            .is_some_and(|d| Instant::now() >= d);
+        due.then(|| TIME_UP.into())
+    });
+    engine
+}

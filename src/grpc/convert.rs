@@ -1,0 +1,226 @@
+//! Conversions between the protobuf messages and the engine's types; nothing
+//! else.
+
+use super::pb;
+use super::pb::metric_value::Kind;
+use crate::engine::{
+    AssessRequest, Assessment, CriterionResult, Direction, EngineError, Intervention, Level,
+    MetricKind, MetricSpec, MetricValue, MetricViolation, Model,
+};
+
+/// Reads an `AssessRequest`, rejecting metrics that carry no value.
+pub fn request_from_pb(request: pb::AssessRequest) -> Result<AssessRequest, EngineError> {
+    let mut violations = Vec::new();
+    let mut metrics = crate::engine::Metrics::new();
+    for (name, value) in request.metrics {
+        match value.kind {
+            Some(kind) => {
+                metrics.insert(name, metric_from_pb(kind));
+            }
+            None => violations.push(MetricViolation {
+                metric: name,
+                rule: "no value set: give a number, flag or text".into(),
+            }),
+        }
+    }
+    if !violations.is_empty() {
+        violations.sort_by(|a, b| a.metric.cmp(&b.metric));
+        return Err(EngineError::InvalidMetrics { violations });
+    }
+    Ok(AssessRequest {
+        model: request.model,
+        metrics,
+        subject_id: request.subject_id,
+        explain: request.explain,
+    })
+}
+
+fn metric_from_pb(kind: Kind) -> MetricValue {
+    match kind {
+        Kind::Number(n) => MetricValue::Number(n),
+        Kind::Flag(b) => MetricValue::Flag(b),
+        Kind::Text(t) => MetricValue::Text(t),
+    }
+}
+
+/// Writes an engine request as protobuf (for clients).
+pub fn request_to_pb(request: AssessRequest) -> pb::AssessRequest {
+    let metrics = request
+        .metrics
+        .into_iter()
+        .map(|(name, value)| {
+            let kind = match value {
+                MetricValue::Number(n) => Kind::Number(n),
+                MetricValue::Flag(b) => Kind::Flag(b),
+                MetricValue::Text(t) => Kind::Text(t),
+            };
+            (name, pb::MetricValue { kind: Some(kind) })
+        })
+        .collect();
+    pb::AssessRequest {
+        model: request.model,
+        metrics,
+        subject_id: request.subject_id,
+        explain: request.explain,
+    }
+}
+
+impl From<Level> for pb::Level {
+    fn from(l: Level) -> Self {
+        Self {
+            rank: l.rank,
+            id: l.id,
+            name: l.name,
+            summary: l.summary,
+        }
+    }
+}
+
+impl From<pb::Level> for Level {
+    fn from(l: pb::Level) -> Self {
+        Self {
+            rank: l.rank,
+            id: l.id,
+            name: l.name,
+            summary: l.summary,
+        }
+    }
+}
+
+impl From<Assessment> for pb::Assessment {
+    fn from(a: Assessment) -> Self {
+        Self {
+            model: a.model,
+            model_version: a.model_version,
+            script_sha256: a.script_sha256,
+            subject_id: a.subject_id,
+            level: Some(a.level.into()),
+            next_level: a.next_level.map(Into::into),
+            score: a.score,
+            confidence: a.confidence,
+            criteria: a.criteria.into_iter().map(Into::into).collect(),
+            interventions: a.interventions.into_iter().map(Into::into).collect(),
+            missing_metrics: a.missing_metrics,
+            ignored_metrics: a.ignored_metrics,
+        }
+    }
+}
+
+impl From<pb::Assessment> for Assessment {
+    fn from(a: pb::Assessment) -> Self {
+        Self {
+            model: a.model,
+            model_version: a.model_version,
+            script_sha256: a.script_sha256,
+            subject_id: a.subject_id,
+            level: a.level.map(Into::into).unwrap_or_else(|| Level {
+                rank: 0,
+                id: String::new(),
+                name: String::new(),
+                summary: String::new(),
+            }),
+            next_level: a.next_level.map(Into::into),
+            score: a.score,
+            confidence: a.confidence,
+            criteria: a.criteria.into_iter().map(Into::into).collect(),
+            interventions: a.interventions.into_iter().map(Into::into).collect(),
+            missing_metrics: a.missing_metrics,
+            ignored_metrics: a.ignored_metrics,
+        }
+    }
+}
+
+impl From<CriterionResult> for pb::CriterionResult {
+    fn from(c: CriterionResult) -> Self {
+        Self {
+            id: c.id,
+            rank: c.rank,
+            passed: c.passed,
+            description: c.description,
+            metrics: c.metrics,
+            observed: c.observed,
+            missing_metrics: c.missing_metrics,
+        }
+    }
+}
+
+impl From<pb::CriterionResult> for CriterionResult {
+    fn from(c: pb::CriterionResult) -> Self {
+        Self {
+            id: c.id,
+            rank: c.rank,
+            passed: c.passed,
+            description: c.description,
+            metrics: c.metrics,
+            observed: c.observed,
+            missing_metrics: c.missing_metrics,
+        }
+    }
+}
+
+impl From<Intervention> for pb::Intervention {
+    fn from(i: Intervention) -> Self {
+        Self {
+            id: i.id,
+            title: i.title,
+            description: i.description,
+            priority: i.priority,
+            target_rank: i.target_rank,
+            metrics: i.metrics,
+            reason: i.reason,
+        }
+    }
+}
+
+impl From<pb::Intervention> for Intervention {
+    fn from(i: pb::Intervention) -> Self {
+        Self {
+            id: i.id,
+            title: i.title,
+            description: i.description,
+            priority: i.priority,
+            target_rank: i.target_rank,
+            metrics: i.metrics,
+            reason: i.reason,
+        }
+    }
+}
+
+/// Describes a loaded model.
+pub fn model_to_pb(model: &Model) -> pb::Model {
+    let spec = model.spec();
+    pb::Model {
+        id: spec.id.clone(),
+        name: spec.name.clone(),
+        version: spec.version.clone(),
+        description: spec.description.clone(),
+        levels: spec.levels.iter().cloned().map(Into::into).collect(),
+        script_sha256: model.sha256().to_owned(),
+        metrics: spec.metrics.iter().map(metric_to_pb).collect(),
+    }
+}
+
+fn metric_to_pb(m: &MetricSpec) -> pb::MetricSpec {
+    let kind = match m.kind {
+        MetricKind::Ratio => pb::MetricKind::Ratio,
+        MetricKind::Number => pb::MetricKind::Number,
+        MetricKind::Count => pb::MetricKind::Count,
+        MetricKind::Flag => pb::MetricKind::Flag,
+        MetricKind::Text => pb::MetricKind::Text,
+    };
+    let direction = match m.direction {
+        Direction::Higher => pb::Direction::Higher,
+        Direction::Lower => pb::Direction::Lower,
+        Direction::True => pb::Direction::True,
+        Direction::None => pb::Direction::None,
+    };
+    pb::MetricSpec {
+        name: m.name.clone(),
+        kind: kind.into(),
+        min: m.min,
+        max: m.max,
+        direction: direction.into(),
+        description: m.description.clone(),
+        allowed_values: m.allowed.clone(),
+    }
+}

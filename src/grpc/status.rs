@@ -1,0 +1,39 @@
+//! The one place engine errors become gRPC statuses, with a code a caller can
+//! act on and a message naming the field, value and limit.
+
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+use crate::engine::EngineError;
+
+/// Turns an engine error into the status a caller receives.
+pub fn to_status(err: EngineError) -> Status {
+    let message = err.to_string();
+    match &err {
+        EngineError::InvalidMetrics { violations } => {
+            let mut details = ErrorDetails::new();
+            for v in violations {
+                details.add_bad_request_violation(format!("metrics[{}]", v.metric), &v.rule);
+            }
+            Status::with_error_details(Code::InvalidArgument, message, details)
+        }
+        EngineError::ModelRequired { .. } => {
+            let details =
+                ErrorDetails::with_bad_request_violation("model", "a model id is required");
+            Status::with_error_details(Code::InvalidArgument, message, details)
+        }
+        EngineError::RequestTooLarge { field, .. } => {
+            let details = ErrorDetails::with_bad_request_violation(field.clone(), &message);
+            Status::with_error_details(Code::InvalidArgument, message, details)
+        }
+        EngineError::UnknownModel { .. } => Status::not_found(message),
+        EngineError::ScriptLimit { .. } => {
+            tracing::error!(error = %message, "model script stopped by the sandbox");
+            Status::resource_exhausted(message)
+        }
+        EngineError::Script { .. } => {
+            tracing::error!(error = %message, "model script failed");
+            Status::internal(message)
+        }
+    }
+}
