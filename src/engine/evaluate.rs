@@ -226,6 +226,16 @@ impl Run<'_> {
                 limit("time", format!("{:?}", self.limits.max_time))
             }
             EvalAltResult::ErrorDataTooLarge(what, _) => limit("data size", what.clone()),
+            EvalAltResult::ErrorPropertyNotFound(name, _) => {
+                let mut diagnostic = self.model.diagnose(err);
+                diagnostic.message =
+                    format!("reads metric '{name}', which is not in its `metrics` list");
+                EngineError::Script {
+                    model,
+                    context,
+                    diagnostic: Box::new(diagnostic),
+                }
+            }
             _ => EngineError::Script {
                 model,
                 context,

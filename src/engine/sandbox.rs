@@ -35,12 +35,12 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Self {
-            max_operations: 200_000,
-            max_call_levels: 32,
-            max_expr_depth: (64, 32),
-            max_string_size: 64 * 1024,
-            max_array_size: 10_000,
-            max_map_size: 10_000,
+            max_operations: 100_000,
+            max_call_levels: 20,
+            max_expr_depth: (32, 24),
+            max_string_size: 16 * 1024,
+            max_array_size: 4096,
+            max_map_size: 4096,
             max_source_size: 256 * 1024,
             max_time: Duration::from_millis(250),
         }

@@ -1,0 +1,274 @@
+//! Script mistakes are caught at load (with file, line and column) or at run
+//! time (with model, position and message), and never take a working model
+//! down.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use maturity_engine::engine::{
+    AssessRequest, Engine, EngineError, Limits, LoadError, MetricValue, Metrics, ScriptSource,
+    builtin_scripts,
+};
+use sha2::Digest;
+use support::{custom_model, engine_with};
+
+fn metrics(x: f64) -> Metrics {
+    let mut metrics = Metrics::new();
+    metrics.insert("x".into(), MetricValue::Number(x));
+    metrics
+}
+
+fn assess(
+    engine: &Engine,
+    model: &str,
+    x: f64,
+) -> Result<maturity_engine::engine::Assessment, EngineError> {
+    engine.assess(&AssessRequest {
+        model: model.into(),
+        metrics: metrics(x),
+        ..Default::default()
+    })
+}
+
+fn load_error(script: &ScriptSource) -> LoadError {
+    Engine::new(Limits::default())
+        .load(script, &[])
+        .unwrap_err()
+}
+
+fn contract_message(script: &ScriptSource) -> (String, String) {
+    match load_error(script) {
+        LoadError::Contract {
+            path,
+            message,
+            file,
+        } => {
+            assert_eq!(file, script.file);
+            (path, message)
+        }
+        other => panic!("expected a contract error, got {other}"),
+    }
+}
+
+#[test]
+fn syntax_error_names_file_line_and_column_with_the_source_line() {
+    let script = ScriptSource::new("broken.rhai", "let a = 1;\nlet b = (2 + ;\n");
+    let LoadError::Script(d) = load_error(&script) else {
+        panic!("expected a script error")
+    };
+    assert_eq!((d.file.as_str(), d.line, d.column), ("broken.rhai", 2, 14));
+    assert_eq!(d.source_line.as_deref(), Some("let b = (2 + ;"));
+    let rendered = d.render();
+    assert!(rendered.starts_with("broken.rhai:2:14: "), "{rendered}");
+    assert!(
+        rendered.contains("2 | let b = (2 + ;") && rendered.ends_with("^"),
+        "{rendered}"
+    );
+}
+
+#[test]
+fn run_time_error_names_model_criterion_and_position() {
+    let engine = engine_with(&[custom_model("m", "|m| m.x.no_such_method()", "")]);
+    let err = assess(&engine, "m", 0.5).unwrap_err();
+    let EngineError::Script {
+        model,
+        context,
+        diagnostic,
+    } = &err
+    else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        (model.as_str(), context.as_str()),
+        ("m", "criterion 'gate'")
+    );
+    assert_eq!(diagnostic.file, "m.rhai");
+    let line = diagnostic.source_line.as_deref().unwrap();
+    assert!(line.contains("no_such_method"), "{line}");
+    assert!(
+        diagnostic.message.contains("no_such_method"),
+        "{}",
+        diagnostic.message
+    );
+    assert!(err.to_string().contains("m.rhai:"), "{err}");
+}
+
+#[test]
+fn reading_a_metric_the_criterion_does_not_list_is_an_error() {
+    let engine = engine_with(&[custom_model("m", "|m| m.n > 1", "")]);
+    let err = assess(&engine, "m", 0.5).unwrap_err();
+    let EngineError::Script { diagnostic, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        diagnostic.message,
+        "reads metric 'n', which is not in its `metrics` list"
+    );
+    assert_eq!(diagnostic.line, 11, "{err}");
+}
+
+#[test]
+fn a_check_that_returns_no_bool_is_an_error() {
+    let engine = engine_with(&[custom_model("m", "|m| m.x", "")]);
+    let err = assess(&engine, "m", 0.5).unwrap_err();
+    assert!(err.to_string().contains("bool"), "{err}");
+}
+
+#[test]
+fn a_missing_metric_never_runs_the_check_and_never_passes() {
+    // `!(x < 0.5)` is true for a missing x in plain Rhai; the engine must not
+    // let that pass.
+    let engine = engine_with(&[custom_model("m", "|m| !(m.x < 0.5)", "")]);
+    let got = engine
+        .assess(&AssessRequest {
+            model: "m".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(got.level.rank, 1);
+    assert!(!got.criteria[0].passed);
+    assert_eq!(got.criteria[0].missing_metrics, vec!["x"]);
+    assert_eq!(got.missing_metrics, vec!["x", "n"]);
+    assert_eq!(got.confidence, 0.0);
+    assert_eq!(got.interventions[0].id, "raise_x");
+}
+
+#[test]
+fn contract_violations_are_refused_with_their_path() {
+    let cases = [
+        (
+            custom_model("m", "|m| true", "")
+                .text
+                .replace("criteria: [#{", "criteria: [], unused: [#{"),
+            "rank 2 has no criteria",
+        ),
+        (
+            custom_model("m", "|m| true", "")
+                .text
+                .replace("rank: 2", "rank: 7"),
+            "rank 7 is outside 2..=2",
+        ),
+        (
+            custom_model("m", "|m| true", "")
+                .text
+                .replace(r#"metrics: ["x"],"#, r#"metrics: ["y"],"#),
+            "names metric 'y'",
+        ),
+        (
+            custom_model("m", "|m| true", "")
+                .text
+                .replace(r#"metrics: ["x"] }"#, r#"metrics: ["zz"] }"#),
+            "names metric 'zz'",
+        ),
+        (
+            custom_model("m", "|m| true", "")
+                .text
+                .replace(r#"name: "n", kind"#, r#"name: "x", kind"#),
+            "'x' is declared twice",
+        ),
+        (
+            custom_model("m", "|m| true", "")
+                .text
+                .replace(r#"kind: "ratio""#, r#"kind: "percent""#),
+            "unknown kind 'percent'",
+        ),
+        (
+            custom_model("m", "|m| true", "")
+                .text
+                .replace("check: |m| true,", "check: true,"),
+            "must be a function",
+        ),
+        (
+            custom_model("m", "|m| true", "")
+                .text
+                .replace(r#", #{ id: "high", name: "High" }"#, ""),
+            "at least two levels",
+        ),
+        ("42".to_owned(), "must evaluate to a map"),
+    ];
+    for (text, expected) in cases {
+        let (path, message) = contract_message(&ScriptSource::new("m.rhai", text));
+        assert!(
+            format!("{path}: {message}").contains(expected),
+            "{path}: {message} (wanted {expected})"
+        );
+    }
+}
+
+#[test]
+fn a_script_may_override_the_level() {
+    let extra = "level: |m, rank| if m.x > 0.99 { 1 } else { rank },";
+    let engine = engine_with(&[custom_model("m", "|m| m.x >= 0.5", extra)]);
+    assert_eq!(assess(&engine, "m", 0.6).unwrap().level.rank, 2);
+    let held_down = assess(&engine, "m", 1.0).unwrap();
+    assert_eq!(held_down.level.id, "low");
+    assert!(held_down.score < 2.0, "{}", held_down.score);
+    assert!(
+        !held_down.interventions.is_empty(),
+        "below the top always gets an intervention"
+    );
+}
+
+#[test]
+fn a_level_override_outside_the_levels_is_an_error() {
+    let engine = engine_with(&[custom_model("m", "|m| true", "level: |m, rank| 9,")]);
+    let err = assess(&engine, "m", 0.5).unwrap_err();
+    assert!(
+        err.to_string().contains("returned rank 9, outside 1..=2"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_broken_script_leaves_the_other_models_serving() {
+    let mut scripts = builtin_scripts();
+    scripts
+        .models
+        .push(ScriptSource::new("broken.rhai", "#{ id: "));
+    let mut engine = Engine::new(Limits::default());
+    let failures = engine.load_all(&scripts);
+    assert_eq!(failures.len(), 1);
+    assert!(
+        failures[0].to_string().starts_with("broken.rhai:1:"),
+        "{}",
+        failures[0]
+    );
+    let ids: Vec<&str> = engine.models().map(|m| m.id()).collect();
+    assert_eq!(ids, ["chaotic_to_predictive", "five_stage"]);
+}
+
+#[test]
+fn a_model_failing_at_run_time_leaves_the_others_working() {
+    let mut engine = engine_with(&[custom_model("bad", "|m| m.x.no_such_method()", "")]);
+    engine
+        .load(&custom_model("good", "|m| m.x >= 0.5", ""), &[])
+        .unwrap();
+    assert!(assess(&engine, "bad", 0.5).is_err());
+    assert_eq!(assess(&engine, "good", 0.5).unwrap().level.rank, 2);
+}
+
+#[test]
+fn two_scripts_may_not_declare_the_same_model() {
+    let mut engine = engine_with(&[custom_model("m", "|m| true", "")]);
+    let again = ScriptSource::new("copy.rhai", custom_model("m", "|m| true", "").text);
+    let err = engine.load(&again, &[]).unwrap_err();
+    assert!(matches!(err, LoadError::DuplicateModel { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains("already declared by m.rhai"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_script_hash_is_the_sha256_of_a_model_without_helpers() {
+    let script = custom_model("m", "|m| true", "");
+    let engine = engine_with(std::slice::from_ref(&script));
+    let model = engine.model("m").unwrap();
+    let digest: String = sha2::Sha256::digest(script.text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(model.sha256(), digest);
+    let other = engine_with(&[custom_model("m", "|m| false", "")]);
+    assert_ne!(model.sha256(), other.model("m").unwrap().sha256());
+}
