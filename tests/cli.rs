@@ -1,0 +1,240 @@
+//! The `maturity` binary, run for real: assess (locally and against a
+//! server), models, serve, and its errors.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+use maturity_engine::engine::Assessment;
+
+fn maturity(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_maturity"))
+        .args(args)
+        .env("MATURITY_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn assess_reports_every_case_in_text_and_json() {
+    for (file, case) in support::load_cases() {
+        let path = support::cases_dir().join(&file);
+        let path = path.to_str().unwrap();
+        let text = stdout(&maturity(&["assess", "--metrics", path]));
+        let level_line = format!("Level {}: ", case.expect.rank);
+        assert!(
+            text.contains(&level_line) && text.contains(&format!("({})", case.expect.level_id)),
+            "{file}:\n{text}"
+        );
+        let json = stdout(&maturity(&[
+            "assess",
+            "--metrics",
+            path,
+            "--model",
+            &case.model,
+            "--json",
+        ]));
+        let got: Assessment = serde_json::from_str(&json).unwrap();
+        assert!(
+            case.differences(&got).is_empty(),
+            "{file}: {:?}",
+            case.differences(&got)
+        );
+    }
+}
+
+#[test]
+fn assess_reads_a_plain_metrics_object_and_explains() {
+    let dir = scratch("plain_metrics");
+    let file = dir.join("org.json");
+    std::fs::write(
+        &file,
+        r#"{ "crm_in_place": true, "crm_adoption": 0.6, "stages_defined": 3, "mood": "sunny" }"#,
+    )
+    .unwrap();
+    let text = stdout(&maturity(&[
+        "assess",
+        "--model",
+        "five_stage",
+        "--metrics",
+        file.to_str().unwrap(),
+        "--explain",
+    ]));
+    assert!(
+        text.contains("Level 1: Effort-Driven (effort_driven)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("observed crm_in_place=true, crm_adoption=0.6"),
+        "{text}"
+    );
+    assert!(text.contains("To reach level 2 Activity-Driven:"), "{text}");
+    assert!(text.contains("Ignored metrics: mood"), "{text}");
+    assert!(text.contains("Missing metrics: crm_freshness"), "{text}");
+}
+
+#[test]
+fn assess_errors_name_what_is_wrong_and_exit_non_zero() {
+    let dir = scratch("bad_metrics");
+    let file = dir.join("org.json");
+    std::fs::write(&file, r#"{ "win_rate": 1.5 }"#).unwrap();
+    let path = file.to_str().unwrap();
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["assess", "--model", "five_stage", "--metrics", path],
+            "metrics[win_rate]: must be in [0, 1], got 1.5",
+        ),
+        (
+            &["assess", "--model", "nope", "--metrics", path],
+            "model 'nope' not found; available models: chaotic_to_predictive, five_stage",
+        ),
+        (&["assess", "--metrics", path], "no model given"),
+        (
+            &[
+                "assess",
+                "--model",
+                "five_stage",
+                "--metrics",
+                "/no/such/file.json",
+            ],
+            "/no/such/file.json",
+        ),
+    ];
+    for (args, expected) in cases {
+        let output = maturity(args);
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn models_lists_the_built_in_models() {
+    let text = stdout(&maturity(&["models"]));
+    assert!(
+        text.contains("five_stage 1.0.0: Five-stage sales behaviour"),
+        "{text}"
+    );
+    assert!(
+        text.contains("levels 1 chaotic, 2 defined, 3 optimized, 4 agile, 5 predictive"),
+        "{text}"
+    );
+}
+
+/// A `maturity serve` child process and the address it listens on.
+struct Served {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(extra: &[&str]) -> Served {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_maturity"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(extra)
+        .env("MATURITY_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    for line in stderr.lines() {
+        let line = line.unwrap();
+        if let Some(address) = line.split("address=").nth(1) {
+            let url = format!("http://{}", address.split_whitespace().next().unwrap());
+            return Served { child, url };
+        }
+    }
+    let _ = child.kill();
+    let status = child.wait();
+    panic!("maturity serve exited without listening: {status:?}");
+}
+
+#[test]
+fn serve_then_assess_and_list_through_the_server() {
+    let served = serve(&[]);
+    for (file, case) in support::load_cases() {
+        let path = support::cases_dir().join(&file);
+        let json = stdout(&maturity(&[
+            "assess",
+            "--server",
+            &served.url,
+            "--metrics",
+            path.to_str().unwrap(),
+            "--json",
+        ]));
+        let got: Assessment = serde_json::from_str(&json).unwrap();
+        assert!(
+            case.differences(&got).is_empty(),
+            "{file}: {:?}",
+            case.differences(&got)
+        );
+    }
+    let text = stdout(&maturity(&["models", "--server", &served.url]));
+    assert!(text.contains("chaotic_to_predictive 1.0.0"), "{text}");
+    let output = maturity(&[
+        "assess",
+        "--server",
+        &served.url,
+        "--model",
+        "nope",
+        "--metrics",
+        support::cases_dir()
+            .join("five_stage_rank1_example.json")
+            .to_str()
+            .unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("NotFound"));
+}
+
+#[test]
+fn serve_a_scripts_directory_skipping_a_broken_script() {
+    let dir = scratch("served_scripts");
+    std::fs::write(
+        dir.join("custom.rhai"),
+        support::custom_model("custom", "|m| m.x >= 0.5", "").text,
+    )
+    .unwrap();
+    std::fs::write(dir.join("broken.rhai"), "#{ id: ").unwrap();
+    let served = serve(&["--scripts", dir.to_str().unwrap()]);
+    let text = stdout(&maturity(&["models", "--server", &served.url]));
+    assert!(text.contains("custom 0.1.0: Custom"), "{text}");
+    assert!(!text.contains("five_stage"), "{text}");
+}
+
+#[test]
+fn a_scripts_directory_with_no_loadable_model_is_an_error() {
+    let dir = scratch("no_models");
+    std::fs::write(dir.join("broken.rhai"), "let = ;").unwrap();
+    let output = maturity(&["models", "--scripts", dir.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("broken.rhai:1:"), "{stderr}");
+    assert!(stderr.contains("no model loaded from"), "{stderr}");
+}
