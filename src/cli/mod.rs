@@ -1,10 +1,10 @@
 //! The `maturity` command line: `serve`, `assess` and `models`.
 //!
-//! - [`args`]: the flags (clap).
-//! - [`serve`]: runs the gRPC service.
-//! - [`assess`]: assesses one organisation, locally or on a server.
-//! - [`models`]: lists the models.
-//! - [`report`]: the readable report of an assessment.
+//! - `args`: the flags (clap).
+//! - `serve`: runs the gRPC service.
+//! - `assess`: assesses one organisation, locally or on a server.
+//! - `models`: lists the models.
+//! - `report`: the readable report of an assessment.
 
 pub mod args;
 mod assess;

@@ -92,7 +92,7 @@ pub enum LoadError {
     Contract {
         /// The script's file name.
         file: String,
-        /// Where in the declaration (e.g. "criteria[3].rank").
+        /// Where in the declaration (e.g. `model.criteria[3].rank`).
         path: String,
         /// What is wrong.
         message: String,

@@ -2,11 +2,11 @@
 //! organisation's metrics against a model and assesses it. Knows nothing of
 //! gRPC.
 //!
-//! - [`sandbox`]: the limited Rhai engine every script runs in.
-//! - [`model`], [`contract`], [`spec`]: compiling a script and reading what it declares.
-//! - [`metric`], [`metrics`]: metric declarations and input validation.
-//! - [`evaluate`], [`interventions`]: running the criteria and deriving the answer.
-//! - [`registry`], [`builtin`]: where scripts come from.
+//! - `sandbox`: the limited Rhai engine every script runs in.
+//! - `model`, `contract`, `spec`: compiling a script and reading what it declares.
+//! - `metric`, `metrics`: metric declarations and input validation.
+//! - `evaluate`, `interventions`: running the criteria and deriving the answer.
+//! - `registry`, `builtin`: where scripts come from.
 //! - [`cases`]: example organisations with the answer they must get.
 
 mod assessment;

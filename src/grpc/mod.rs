@@ -1,10 +1,10 @@
 //! The `maturity.v1` gRPC service: a thin layer that converts requests, calls
 //! the engine and converts answers. Knows nothing of the scripting language.
 //!
-//! - [`pb`]: the generated protobuf types and the descriptor set.
-//! - [`service`]: the `MaturityService` handlers.
-//! - [`convert`]: protobuf <-> engine types.
-//! - [`status`]: the one place engine errors become gRPC statuses.
+//! - `pb`: the generated protobuf types and the descriptor set.
+//! - `service`: the `MaturityService` handlers.
+//! - `convert`: protobuf <-> engine types.
+//! - `status`: the one place engine errors become gRPC statuses.
 
 pub mod convert;
 pub mod service;
