@@ -1,6 +1,7 @@
 //! The `maturity` binary: parses the command line, sets up logging, runs the
 //! command and turns its outcome into an exit code.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -14,6 +15,7 @@ fn main() -> ExitCode {
             EnvFilter::try_from_env("MATURITY_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     // Scripts run on the runtime's blocking threads. The sandbox's depth
     // limits fit a 2 MiB stack even in debug builds; 8 MiB keeps a margin.

@@ -272,3 +272,92 @@ fn the_script_hash_is_the_sha256_of_a_model_without_helpers() {
     let other = engine_with(&[custom_model("m", "|m| false", "")]);
     assert_ne!(model.sha256(), other.model("m").unwrap().sha256());
 }
+
+const ORDERED: &str = r#"#{
+    id: "ordered", name: "Ordered", version: "1",
+    levels: [#{ id: "one", name: "One" }, #{ id: "two", name: "Two" }, #{ id: "three", name: "Three" }],
+    metrics: [
+        #{ name: "a", kind: "flag", better: "true" },
+        #{ name: "b", kind: "flag", better: "true" },
+        #{ name: "c", kind: "flag", better: "true" },
+        #{ name: "noise", kind: "ratio", better: "lower" },
+    ],
+    criteria: [
+        #{ id: "has_a", rank: 2, description: "a", metrics: ["a"], check: |m| m.a,
+           interventions: [#{ id: "get_a", title: "Get a", description: "a", metrics: ["a"] }] },
+        #{ id: "has_b", rank: 2, description: "b", metrics: ["b"], check: |m| m.b,
+           interventions: [#{ id: "get_b", title: "Get b", description: "b", metrics: ["b"] },
+                           #{ id: "get_a", title: "Get a", description: "a", metrics: ["a"] }] },
+        #{ id: "has_c", rank: 3, description: "c", metrics: ["c"], check: |m| m.c,
+           interventions: [#{ id: "get_c", title: "Get c", description: "c", metrics: ["c"] }] },
+    ],
+    signals: [
+        #{ id: "noisy", description: "too noisy", metrics: ["noise"], check: |m| m.noise > 0.5,
+           interventions: [#{ id: "quiet", title: "Quiet down", description: "n", metrics: ["noise"] }] },
+    ],
+}"#;
+
+fn ordered(flags: [bool; 3], noise: f64, explain: bool) -> maturity_engine::engine::Assessment {
+    let engine = engine_with(&[ScriptSource::new("ordered.rhai", ORDERED)]);
+    let mut metrics = Metrics::new();
+    for (name, on) in ["a", "b", "c"].into_iter().zip(flags) {
+        metrics.insert(name.into(), MetricValue::Flag(on));
+    }
+    metrics.insert("noise".into(), MetricValue::Number(noise));
+    engine
+        .assess(&AssessRequest {
+            model: "ordered".into(),
+            metrics,
+            explain,
+            ..Default::default()
+        })
+        .unwrap()
+}
+
+#[test]
+fn interventions_come_from_the_next_rank_then_signals_without_repeats() {
+    let got = ordered([false, false, false], 0.9, false);
+    let listed: Vec<(i32, &str, i32, &str)> = got
+        .interventions
+        .iter()
+        .map(|i| (i.priority, i.id.as_str(), i.target_rank, i.reason.as_str()))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            (1, "get_a", 2, "criterion 'has_a'"),
+            (2, "get_b", 2, "criterion 'has_b'"),
+            (3, "quiet", 2, "signal 'noisy'"),
+        ]
+    );
+    // c fails too, but rank 3 is not next: its intervention waits.
+    assert!(got.interventions.iter().all(|i| i.id != "get_c"));
+}
+
+#[test]
+fn score_counts_the_share_of_the_next_ranks_criteria_met() {
+    assert_eq!(ordered([true, false, true], 0.0, false).score, 1.5);
+    assert_eq!(ordered([true, true, false], 0.0, false).score, 2.0);
+    let top = ordered([true, true, true], 0.0, false);
+    assert_eq!(
+        (top.score, top.next_level.is_none(), top.interventions.len()),
+        (3.0, true, 0)
+    );
+}
+
+#[test]
+fn observed_values_are_reported_only_when_explaining() {
+    assert!(
+        ordered([true, false, true], 0.2, false)
+            .criteria
+            .iter()
+            .all(|c| c.observed.is_empty())
+    );
+    let explained = ordered([true, false, true], 0.2, true);
+    let observed: Vec<&str> = explained
+        .criteria
+        .iter()
+        .map(|c| c.observed.as_str())
+        .collect();
+    assert_eq!(observed, ["a=true", "b=false", "c=true"]);
+}
