@@ -5,8 +5,8 @@
 mod support;
 
 use maturity_engine::engine::{
-    AssessRequest, Engine, EngineError, MAX_METRIC_NAME, MAX_METRICS, MetricValue, Metrics,
-    ScriptSource,
+    AssessRequest, Engine, EngineError, MAX_METRIC_NAME, MAX_METRICS, MAX_SUBJECT_ID, MetricValue,
+    Metrics, ScriptSource,
 };
 
 const MODEL: &str = r#"#{
@@ -222,4 +222,32 @@ fn unknown_and_missing_model_name_the_models_there_are() {
     );
     let err = engine.assess(&AssessRequest::default()).unwrap_err();
     assert!(matches!(err, EngineError::ModelRequired { .. }), "{err:?}");
+}
+
+#[test]
+fn long_subject_ids_and_model_names_are_refused_or_shortened() {
+    let engine = Engine::with_builtin_models().unwrap();
+    let long = AssessRequest {
+        model: "five_stage".into(),
+        subject_id: "s".repeat(MAX_SUBJECT_ID + 1),
+        ..Default::default()
+    };
+    let err = engine.assess(&long).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "subject_id length: {} exceeds the limit of {MAX_SUBJECT_ID}",
+            MAX_SUBJECT_ID + 1
+        )
+    );
+    let err = engine
+        .assess(&AssessRequest {
+            model: "m".repeat(1 << 20),
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert!(
+        err.to_string().len() < 200,
+        "the error must not echo a huge model name"
+    );
 }

@@ -38,6 +38,17 @@ impl Diagnostic {
         }
     }
 
+    /// Builds a diagnostic about a whole script rather than one place in it.
+    pub(crate) fn unplaced(file: &str, message: String) -> Self {
+        Self {
+            file: file.to_owned(),
+            line: 0,
+            column: 0,
+            message,
+            source_line: None,
+        }
+    }
+
     /// Builds a diagnostic from a Rhai parse error.
     pub(crate) fn from_parse(file: &str, source: &str, err: &ParseError) -> Self {
         Self::at(file, source, err.position(), err.err_type().to_string())

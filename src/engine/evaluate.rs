@@ -4,13 +4,14 @@
 use rhai::{Dynamic, EvalAltResult, FnPtr, Map};
 
 use super::assessment::{AssessRequest, Assessment, CriterionResult};
+use super::diagnostic::Diagnostic;
 use super::error::EngineError;
 use super::interventions::recommend;
 use super::metric::MetricKind;
 use super::metrics::{self, MetricValue};
 use super::model::Model;
 use super::sandbox::{DeadlineGuard, Limits};
-use super::spec::ModelSpec;
+use super::spec::{CriterionSpec, ModelSpec};
 
 /// Assesses one organisation on `model`.
 pub(crate) fn evaluate(
@@ -19,7 +20,7 @@ pub(crate) fn evaluate(
     model: &Model,
     request: &AssessRequest,
 ) -> Result<Assessment, EngineError> {
-    let ignored_metrics = metrics::validate(model, &request.metrics)?;
+    let ignored_metrics = metrics::validate(model, request)?;
     let _deadline = DeadlineGuard::start(limits.max_time);
     let run = Run {
         engine,
@@ -98,7 +99,7 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
-    fn criterion(&self, c: &super::spec::CriterionSpec) -> Result<CriterionResult, EngineError> {
+    fn criterion(&self, c: &CriterionSpec) -> Result<CriterionResult, EngineError> {
         let missing = self.missing(&c.metrics);
         let passed = missing.is_empty()
             && self.check(&c.check, &c.metrics, || format!("criterion '{}'", c.id))?;
@@ -150,17 +151,15 @@ impl Run<'_> {
             .map_err(|e| self.error(context(), &e))?;
         match i32::try_from(rank) {
             Ok(rank) if (1..=spec.top_rank()).contains(&rank) => Ok(rank),
-            _ => Err(EngineError::Script {
-                model: spec.id.clone(),
-                context: context(),
-                diagnostic: Box::new(super::Diagnostic {
-                    file: self.model.file().to_owned(),
-                    line: 0,
-                    column: 0,
-                    message: format!("returned rank {rank}, outside 1..={}", spec.top_rank()),
-                    source_line: None,
-                }),
-            }),
+            _ => {
+                let message = format!("returned rank {rank}, outside 1..={}", spec.top_rank());
+                let diagnostic = Diagnostic::unplaced(self.model.file(), message);
+                Err(EngineError::Script {
+                    model: spec.id.clone(),
+                    context: context(),
+                    diagnostic: Box::new(diagnostic),
+                })
+            }
         }
     }
 

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::assessment::AssessRequest;
 use super::error::{EngineError, MetricViolation};
 use super::model::Model;
 
@@ -48,11 +49,14 @@ pub type Metrics = BTreeMap<String, MetricValue>;
 pub const MAX_METRICS: usize = 1024;
 /// The longest metric name accepted, in bytes.
 pub const MAX_METRIC_NAME: usize = 128;
+/// The longest subject id accepted, in bytes.
+pub const MAX_SUBJECT_ID: usize = 256;
 
-/// Splits `metrics` into the ones `model` reads (all valid) and the names it
-/// ignores, or reports every violation at once.
-pub(crate) fn validate(model: &Model, metrics: &Metrics) -> Result<Vec<String>, EngineError> {
-    check_size(metrics)?;
+/// Checks the request's size, then its metrics against `model`'s
+/// declarations: returns the names the model ignores, or every violation.
+pub(crate) fn validate(model: &Model, request: &AssessRequest) -> Result<Vec<String>, EngineError> {
+    check_size(request)?;
+    let metrics = &request.metrics;
     let mut ignored = Vec::new();
     let mut violations = Vec::new();
     for (name, value) in metrics {
@@ -75,7 +79,15 @@ pub(crate) fn validate(model: &Model, metrics: &Metrics) -> Result<Vec<String>, 
     }
 }
 
-fn check_size(metrics: &Metrics) -> Result<(), EngineError> {
+fn check_size(request: &AssessRequest) -> Result<(), EngineError> {
+    let metrics = &request.metrics;
+    if request.subject_id.len() > MAX_SUBJECT_ID {
+        return Err(EngineError::RequestTooLarge {
+            field: "subject_id length".into(),
+            actual: request.subject_id.len(),
+            limit: MAX_SUBJECT_ID,
+        });
+    }
     if metrics.len() > MAX_METRICS {
         return Err(EngineError::RequestTooLarge {
             field: "metrics".into(),
@@ -94,7 +106,7 @@ fn check_size(metrics: &Metrics) -> Result<(), EngineError> {
 }
 
 /// The first 32 characters of `text`, so errors never echo huge inputs.
-fn shorten(text: &str) -> &str {
+pub(crate) fn shorten(text: &str) -> &str {
     match text.char_indices().nth(32) {
         Some((cut, _)) => &text[..cut],
         None => text,

@@ -32,7 +32,7 @@ pub use builtin::builtin_scripts;
 pub use diagnostic::Diagnostic;
 pub use error::{EngineError, LoadError, MetricViolation};
 pub use metric::{Direction, MetricKind, MetricSpec};
-pub use metrics::{MAX_METRIC_NAME, MAX_METRICS, MetricValue, Metrics};
+pub use metrics::{MAX_METRIC_NAME, MAX_METRICS, MAX_SUBJECT_ID, MetricValue, Metrics};
 pub use model::{Model, ScriptSource};
 pub use registry::{ScriptSet, read_scripts_dir};
 pub use sandbox::Limits;
@@ -114,7 +114,7 @@ impl Engine {
         self.models
             .get(id)
             .ok_or_else(|| EngineError::UnknownModel {
-                model: id.to_owned(),
+                model: metrics::shorten(id).to_owned(),
                 available: available(),
             })
     }
