@@ -32,19 +32,16 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
 
 /// The engine for local commands: the models in `scripts`, or the built-in ones.
 ///
-/// Scripts that fail to load are reported on stderr and left out; it is an
-/// error only when no model loads at all.
+/// Scripts that fail to load are logged and left out; it is an error only
+/// when no model loads at all.
 pub fn load_engine(scripts: Option<&Path>) -> Result<Engine, CliError> {
     let Some(dir) = scripts else {
         return Ok(Engine::with_builtin_models()?);
     };
     let mut engine = Engine::new(Limits::default());
     for failure in engine.load_all(&read_scripts_dir(dir)?) {
-        tracing::error!("model not loaded: {failure}");
-        eprintln!(
-            "error: model not loaded: {}",
-            error::render_load_error(&failure)
-        );
+        let rendered = error::render_load_error(&failure);
+        tracing::error!("model not loaded: {rendered}");
     }
     if engine.models().next().is_none() {
         return Err(CliError::Load(crate::engine::LoadError::NoModels(
