@@ -40,6 +40,21 @@ pub use spec::{Level, ModelSpec};
 
 /// The loaded models and the sandbox they run in; shared read-only across
 /// threads.
+///
+/// ```
+/// use maturity_engine::engine::{AssessRequest, Engine, MetricValue};
+///
+/// let engine = Engine::with_builtin_models()?;
+/// let mut request = AssessRequest { model: "five_stage".into(), ..Default::default() };
+/// request.metrics.insert("crm_in_place".into(), MetricValue::Flag(true));
+/// request.metrics.insert("crm_adoption".into(), MetricValue::Number(0.4));
+///
+/// let assessment = engine.assess(&request)?;
+/// assert_eq!(assessment.level.id, "effort_driven");
+/// assert_eq!(assessment.interventions[0].id, "put_crm_to_work");
+/// assert!(assessment.missing_metrics.contains(&"stages_defined".to_owned()));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct Engine {
     rhai: rhai::Engine,

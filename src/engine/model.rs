@@ -58,7 +58,7 @@ impl Model {
         let mut sources = libs.to_vec();
         sources.push(script.clone());
         let declared = {
-            let _deadline = DeadlineGuard::start(limits.max_time);
+            let _deadline = DeadlineGuard::start(limits.max_load_time);
             engine.eval_ast::<rhai::Dynamic>(&ast)
         };
         let value =

@@ -28,8 +28,11 @@ pub struct Limits {
     pub max_map_size: usize,
     /// Longest script source, in bytes (compile time grows with its square).
     pub max_source_size: usize,
-    /// Wall-clock time one assessment, or one model load, may take.
+    /// Wall-clock time one assessment may take.
     pub max_time: Duration,
+    /// Wall-clock time loading one model may take (off the request path, so
+    /// far more generous).
+    pub max_load_time: Duration,
 }
 
 impl Default for Limits {
@@ -43,6 +46,7 @@ impl Default for Limits {
             max_map_size: 4096,
             max_source_size: 256 * 1024,
             max_time: Duration::from_millis(250),
+            max_load_time: Duration::from_secs(2),
         }
     }
 }
