@@ -3,7 +3,11 @@
 
 use std::collections::HashSet;
 
-use rhai::{Array, Dynamic, FnPtr, Map};
+use rhai::{Dynamic, Map};
+
+mod fields;
+
+use fields::Fields;
 
 use super::metric::{Direction, MetricKind, MetricSpec};
 use super::spec::{CriterionSpec, InterventionSpec, Level, ModelSpec, SignalSpec};
@@ -213,128 +217,4 @@ fn unique<'a>(path: &str, ids: impl Iterator<Item = &'a str>) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// Typed access to the fields of one map, with errors naming the field path.
-struct Fields<'a> {
-    map: &'a Map,
-    path: String,
-}
-
-impl<'a> Fields<'a> {
-    fn new(map: &'a Map, path: String) -> Self {
-        Self { map, path }
-    }
-
-    fn error(&self, key: &str, message: String) -> ContractError {
-        ContractError {
-            path: format!("{}.{key}", self.path),
-            message,
-        }
-    }
-
-    fn get(&self, key: &str) -> Option<&'a Dynamic> {
-        self.map.get(key).filter(|v| !v.is_unit())
-    }
-
-    fn required(&self, key: &str) -> Result<&'a Dynamic> {
-        self.get(key)
-            .ok_or_else(|| self.error(key, "is required".into()))
-    }
-
-    fn typed<T: Clone + 'static>(&self, key: &str, value: &Dynamic, expected: &str) -> Result<T> {
-        value.clone().try_cast::<T>().ok_or_else(|| {
-            self.error(
-                key,
-                format!("must be {expected}, got {}", value.type_name()),
-            )
-        })
-    }
-
-    fn string(&self, key: &str) -> Result<String> {
-        let text: rhai::ImmutableString = self.typed(key, self.required(key)?, "a string")?;
-        if text.trim().is_empty() {
-            return Err(self.error(key, "must not be empty".into()));
-        }
-        Ok(text.to_string())
-    }
-
-    fn optional_string(&self, key: &str) -> Result<String> {
-        match self.get(key) {
-            None => Ok(String::new()),
-            Some(_) => self.string(key),
-        }
-    }
-
-    fn int(&self, key: &str) -> Result<i32> {
-        let value: rhai::INT = self.typed(key, self.required(key)?, "a whole number")?;
-        i32::try_from(value).map_err(|_| self.error(key, format!("{value} is out of range")))
-    }
-
-    fn optional_number(&self, key: &str) -> Result<Option<f64>> {
-        let Some(value) = self.get(key) else {
-            return Ok(None);
-        };
-        let number = value
-            .as_float()
-            .or_else(|_| value.as_int().map(|i| i as f64));
-        match number {
-            Ok(n) if n.is_finite() => Ok(Some(n)),
-            _ => Err(self.error(key, format!("must be a finite number, got {value}"))),
-        }
-    }
-
-    fn function(&self, key: &str) -> Result<FnPtr> {
-        self.typed(
-            key,
-            self.required(key)?,
-            "a function such as |m| m.win_rate >= 0.3",
-        )
-    }
-
-    fn optional_fn(&self, key: &str) -> Result<Option<FnPtr>> {
-        self.get(key).map(|_| self.function(key)).transpose()
-    }
-
-    fn array(&self, key: &str) -> Result<Array> {
-        self.typed(key, self.required(key)?, "an array")
-    }
-
-    fn strings(&self, key: &str) -> Result<Vec<String>> {
-        let items = self.array(key)?;
-        let mut out = Vec::with_capacity(items.len());
-        for (i, item) in items.iter().enumerate() {
-            let text: rhai::ImmutableString =
-                self.typed(&format!("{key}[{i}]"), item, "a string")?;
-            out.push(text.to_string());
-        }
-        Ok(out)
-    }
-
-    fn optional_strings(&self, key: &str) -> Result<Vec<String>> {
-        self.get(key).map_or(Ok(Vec::new()), |_| self.strings(key))
-    }
-
-    fn list<T>(&self, key: &str, read: impl Fn(&Fields<'_>, usize) -> Result<T>) -> Result<Vec<T>> {
-        let items = self.array(key)?;
-        let mut out = Vec::with_capacity(items.len());
-        for (i, item) in items.iter().enumerate() {
-            let path = format!("{}.{key}[{i}]", self.path);
-            let map = item.read_lock::<Map>().ok_or_else(|| ContractError {
-                path: path.clone(),
-                message: format!("must be a map, got {}", item.type_name()),
-            })?;
-            out.push(read(&Fields::new(&map, path), i)?);
-        }
-        Ok(out)
-    }
-
-    fn optional_list<T>(
-        &self,
-        key: &str,
-        read: impl Fn(&Fields<'_>, usize) -> Result<T>,
-    ) -> Result<Vec<T>> {
-        self.get(key)
-            .map_or(Ok(Vec::new()), |_| self.list(key, read))
-    }
 }
