@@ -185,6 +185,12 @@ fn contract_violations_are_refused_with_their_path() {
             "at least two levels",
         ),
         ("42".to_owned(), "must evaluate to a map"),
+        (
+            custom_model("m", "|m| true", "")
+                .text
+                .replace(r#"metrics: ["x"] }"#, "metrics: [] }"),
+            "intervention 'raise_x' names no metrics",
+        ),
     ];
     for (text, expected) in cases {
         let (path, message) = contract_message(&ScriptSource::new("m.rhai", text));

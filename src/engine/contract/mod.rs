@@ -192,6 +192,12 @@ fn check_reads(
     if interventions.is_empty() {
         return fail("has no interventions: say what to do when it does not hold".into());
     }
+    if let Some(i) = interventions.iter().find(|i| i.metrics.is_empty()) {
+        return fail(format!(
+            "intervention '{}' names no metrics it would move",
+            i.id
+        ));
+    }
     let named = metrics
         .iter()
         .chain(interventions.iter().flat_map(|i| &i.metrics));
