@@ -90,6 +90,23 @@ fn assess_reads_a_plain_metrics_object_and_explains() {
     assert!(text.contains("To reach level 2 Activity-Driven:"), "{text}");
     assert!(text.contains("Ignored metrics: mood"), "{text}");
     assert!(text.contains("Missing metrics: crm_freshness"), "{text}");
+    assert!(
+        text.contains("rank 5 key_accounts_planned"),
+        "--explain lists every level's criteria:\n{text}"
+    );
+}
+
+#[test]
+fn the_report_lists_criteria_up_to_the_next_level_unless_explaining() {
+    let path = support::cases_dir().join("five_stage_rank2_example.json");
+    let text = stdout(&maturity(&["assess", "--metrics", path.to_str().unwrap()]));
+    assert!(text.contains("rank 3 crm_system_of_record"), "{text}");
+    assert!(!text.contains("rank 4 "), "{text}");
+    assert!(
+        text.contains("(12 criteria of higher levels not shown: --explain shows them)"),
+        "{text}"
+    );
+    assert!(!text.contains("observed "), "{text}");
 }
 
 #[test]

@@ -26,7 +26,7 @@ pub(crate) async fn run(args: AssessArgs) -> Result<(), CliError> {
             serde_json::to_string_pretty(&assessment).unwrap_or_default()
         );
     } else {
-        print!("{}", report::render(&assessment));
+        print!("{}", report::render(&assessment, args.explain));
     }
     Ok(())
 }

@@ -4,8 +4,9 @@ use std::fmt::Write;
 
 use crate::engine::Assessment;
 
-/// Renders `a` for a terminal.
-pub(crate) fn render(a: &Assessment) -> String {
+/// Renders `a` for a terminal; `all_criteria` lists the criteria of every
+/// level, not only those up to the next one.
+pub(crate) fn render(a: &Assessment, all_criteria: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -25,7 +26,7 @@ pub(crate) fn render(a: &Assessment) -> String {
         a.confidence * 100.0
     );
     let _ = writeln!(out, "  {}", a.level.summary);
-    render_criteria(&mut out, a);
+    render_criteria(&mut out, a, all_criteria);
     render_interventions(&mut out, a);
     if !a.missing_metrics.is_empty() {
         let _ = writeln!(out, "\nMissing metrics: {}", a.missing_metrics.join(", "));
@@ -36,9 +37,11 @@ pub(crate) fn render(a: &Assessment) -> String {
     out
 }
 
-fn render_criteria(out: &mut String, a: &Assessment) {
+fn render_criteria(out: &mut String, a: &Assessment, all: bool) {
     let _ = writeln!(out, "\nWhy:");
-    for c in &a.criteria {
+    let shown_up_to = if all { i32::MAX } else { a.level.rank + 1 };
+    let hidden = a.criteria.iter().filter(|c| c.rank > shown_up_to).count();
+    for c in a.criteria.iter().filter(|c| c.rank <= shown_up_to) {
         let mark = if c.passed {
             "pass"
         } else if c.missing_metrics.is_empty() {
@@ -54,6 +57,12 @@ fn render_criteria(out: &mut String, a: &Assessment) {
         if !c.observed.is_empty() {
             let _ = writeln!(out, "            observed {}", c.observed);
         }
+    }
+    if hidden > 0 {
+        let _ = writeln!(
+            out,
+            "  ({hidden} criteria of higher levels not shown: --explain shows them)"
+        );
     }
 }
 
