@@ -7,7 +7,7 @@ use tonic::{Request, Response, Status};
 
 use super::convert::{model_to_pb, request_from_pb};
 use super::pb;
-use super::status::to_status;
+use super::status::{task_failed, to_status};
 use crate::engine::Engine;
 
 /// The gRPC face of an [`Engine`].
@@ -35,7 +35,7 @@ impl pb::maturity_service_server::MaturityService for MaturityApi {
         // assessment cannot stall other connections.
         let outcome = tokio::task::spawn_blocking(move || engine.assess(&request))
             .await
-            .map_err(|err| Status::internal(format!("assessment task failed: {err}")))?;
+            .map_err(task_failed)?;
         let assessment = outcome.map_err(to_status)?;
         Ok(Response::new(assessment.into()))
     }

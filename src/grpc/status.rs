@@ -37,3 +37,9 @@ pub fn to_status(err: EngineError) -> Status {
         }
     }
 }
+
+/// The status for an assessment whose worker task panicked or was cancelled.
+pub fn task_failed(err: tokio::task::JoinError) -> Status {
+    tracing::error!(error = %err, "assessment task failed");
+    Status::internal(format!("assessment task failed: {err}"))
+}
