@@ -171,9 +171,16 @@ impl Drop for Served {
 }
 
 fn serve(extra: &[&str]) -> Served {
+    let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
+    args.extend(extra);
+    serve_with(&args, &[])
+}
+
+/// Runs the binary with `args` and `envs` until it logs its listen address.
+fn serve_with(args: &[&str], envs: &[(&str, &str)]) -> Served {
     let mut child = Command::new(env!("CARGO_BIN_EXE_maturity"))
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .args(extra)
+        .args(args)
+        .envs(envs.iter().copied())
         .env("MATURITY_LOG", "info")
         .env("NO_COLOR", "1")
         .stderr(Stdio::piped())
@@ -243,6 +250,23 @@ fn serve_a_scripts_directory_skipping_a_broken_script() {
     let text = stdout(&maturity(&["models", "--server", &served.url]));
     assert!(text.contains("custom 0.1.0: Custom"), "{text}");
     assert!(!text.contains("five_stage"), "{text}");
+}
+
+#[test]
+fn serve_reads_its_settings_from_the_environment() {
+    let dir = scratch("env_scripts");
+    std::fs::write(
+        dir.join("custom.rhai"),
+        support::custom_model("from_env", "|m| true", "").text,
+    )
+    .unwrap();
+    let envs = [
+        ("MATURITY_LISTEN", "127.0.0.1:0"),
+        ("MATURITY_SCRIPTS", dir.to_str().unwrap()),
+    ];
+    let served = serve_with(&["serve"], &envs);
+    let text = stdout(&maturity(&["models", "--server", &served.url]));
+    assert!(text.starts_with("from_env 0.1.0"), "{text}");
 }
 
 #[test]
