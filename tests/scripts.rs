@@ -367,3 +367,48 @@ fn observed_values_are_reported_only_when_explaining() {
         .collect();
     assert_eq!(observed, ["a=true", "b=false", "c=true"]);
 }
+
+#[test]
+fn helpers_in_lib_are_compiled_into_every_model_and_hashed() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("lib_scripts");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("lib")).unwrap();
+    let helper = "fn high(x) { x >= 0.5 }\n\nfn broken(x) {\n    x.no_such_method()\n}\n";
+    std::fs::write(dir.join("lib/helper.rhai"), helper).unwrap();
+    let good = custom_model("good", "|m| high(m.x)", "");
+    let bad = custom_model("bad", "|m| broken(m.x)", "");
+    std::fs::write(dir.join("good.rhai"), &good.text).unwrap();
+    std::fs::write(dir.join("bad.rhai"), &bad.text).unwrap();
+
+    let scripts = maturity_engine::engine::read_scripts_dir(&dir).unwrap();
+    assert_eq!(scripts.libs.len(), 1);
+    assert_eq!(scripts.libs[0].file, "lib/helper.rhai");
+    let mut engine = Engine::new(Limits::default());
+    assert!(engine.load_all(&scripts).is_empty());
+
+    assert_eq!(assess(&engine, "good", 0.7).unwrap().level.rank, 2);
+    assert_eq!(assess(&engine, "good", 0.3).unwrap().level.rank, 1);
+    let model_only: String = sha2::Sha256::digest(good.text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_ne!(
+        engine.model("good").unwrap().sha256(),
+        model_only,
+        "the hash must cover the helpers"
+    );
+
+    let err = assess(&engine, "bad", 0.7).unwrap_err();
+    let EngineError::Script { diagnostic, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        (diagnostic.file.as_str(), diagnostic.line),
+        ("lib/helper.rhai", 4),
+        "{err}"
+    );
+    assert_eq!(
+        diagnostic.source_line.as_deref(),
+        Some("    x.no_such_method()")
+    );
+}

@@ -1,8 +1,8 @@
 //! The models the binary ships with, compiled in so `maturity serve` needs no
 //! files.
 
-use super::model::ScriptSource;
 use super::registry::ScriptSet;
+use super::sources::ScriptSource;
 
 const MODELS: [(&str, &str); 2] = [
     (

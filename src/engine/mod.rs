@@ -3,7 +3,7 @@
 //! gRPC.
 //!
 //! - `sandbox`: the limited Rhai engine every script runs in.
-//! - `model`, `contract`, `spec`: compiling a script and reading what it declares.
+//! - `model`, `sources`, `contract`, `spec`: compiling a script and reading what it declares.
 //! - `metric`, `metrics`: metric declarations and input validation.
 //! - `evaluate`, `interventions`: running the criteria and deriving the answer.
 //! - `registry`, `builtin`: where scripts come from.
@@ -22,6 +22,7 @@ mod metrics;
 mod model;
 mod registry;
 mod sandbox;
+mod sources;
 mod spec;
 
 use std::collections::BTreeMap;
@@ -33,9 +34,10 @@ pub use diagnostic::Diagnostic;
 pub use error::{EngineError, LoadError, MetricViolation};
 pub use metric::{Direction, MetricKind, MetricSpec};
 pub use metrics::{MAX_METRIC_NAME, MAX_METRICS, MAX_SUBJECT_ID, MetricValue, Metrics};
-pub use model::{Model, ScriptSource};
+pub use model::Model;
 pub use registry::{ScriptSet, read_scripts_dir};
 pub use sandbox::Limits;
+pub use sources::ScriptSource;
 pub use spec::{Level, ModelSpec};
 
 /// The loaded models and the sandbox they run in; shared read-only across

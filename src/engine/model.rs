@@ -4,33 +4,14 @@
 use std::collections::HashMap;
 
 use rhai::{AST, EvalAltResult};
-use sha2::{Digest, Sha256};
 
 use super::contract::{self, ContractError};
 use super::diagnostic::Diagnostic;
 use super::error::LoadError;
 use super::metric::MetricSpec;
 use super::sandbox::{DeadlineGuard, Limits};
+use super::sources::{ScriptSource, Sources};
 use super::spec::ModelSpec;
-
-/// A script's file name and text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ScriptSource {
-    /// File name, used in diagnostics (e.g. "five_stage.rhai", "lib/vocabulary.rhai").
-    pub file: String,
-    /// The script's text.
-    pub text: String,
-}
-
-impl ScriptSource {
-    /// Pairs a file name with its text.
-    pub fn new(file: impl Into<String>, text: impl Into<String>) -> Self {
-        Self {
-            file: file.into(),
-            text: text.into(),
-        }
-    }
-}
 
 /// A loaded maturity model.
 #[derive(Debug)]
@@ -38,7 +19,7 @@ pub struct Model {
     spec: ModelSpec,
     ast: AST,
     sha256: String,
-    sources: Vec<ScriptSource>,
+    sources: Sources,
     metric_index: HashMap<String, usize>,
 }
 
@@ -51,18 +32,13 @@ impl Model {
         script: &ScriptSource,
         libs: &[ScriptSource],
     ) -> Result<Self, LoadError> {
-        let mut ast = AST::empty();
-        for source in libs.iter().chain([script]) {
-            ast = ast.merge(&compile_one(engine, limits, source)?);
-        }
-        let mut sources = libs.to_vec();
-        sources.push(script.clone());
+        let mut sources = Sources::new(script, libs);
+        let ast = sources.compile(|source| compile_one(engine, limits, source))?;
         let declared = {
             let _deadline = DeadlineGuard::start(limits.max_load_time);
             engine.eval_ast::<rhai::Dynamic>(&ast)
         };
-        let value =
-            declared.map_err(|err| LoadError::Script(Box::new(diagnose(&sources, &err))))?;
+        let value = declared.map_err(|err| LoadError::Script(Box::new(sources.diagnose(&err))))?;
         let spec = contract::read_model(value).map_err(|ContractError { path, message }| {
             LoadError::Contract {
                 file: script.file.clone(),
@@ -79,7 +55,7 @@ impl Model {
         Ok(Self {
             spec,
             ast,
-            sha256: hash(&sources),
+            sha256: sources.sha256(),
             sources,
             metric_index,
         })
@@ -102,7 +78,7 @@ impl Model {
 
     /// The model script's file name.
     pub fn file(&self) -> &str {
-        self.sources.last().map_or("", |s| s.file.as_str())
+        &self.sources.model().file
     }
 
     /// The declaration of metric `name`, if the model reads it.
@@ -116,7 +92,7 @@ impl Model {
 
     /// Pins a run-time error to the script file and line it came from.
     pub(crate) fn diagnose(&self, err: &EvalAltResult) -> Diagnostic {
-        diagnose(&self.sources, err)
+        self.sources.diagnose(err)
     }
 }
 
@@ -132,57 +108,11 @@ fn compile_one(
             limit: limits.max_source_size,
         });
     }
-    let mut ast = engine.compile(&source.text).map_err(|err| {
+    engine.compile(&source.text).map_err(|err| {
         LoadError::Script(Box::new(Diagnostic::from_parse(
             &source.file,
             &source.text,
             &err,
         )))
-    })?;
-    ast.set_source(source.file.as_str());
-    Ok(ast)
-}
-
-/// Finds which source file an error came from (the innermost function call
-/// that names one), falling back to the model script itself.
-fn diagnose(sources: &[ScriptSource], err: &EvalAltResult) -> Diagnostic {
-    let mut file = None;
-    let mut current = err;
-    while let EvalAltResult::ErrorInFunctionCall(_, src, inner, _) = current {
-        if !src.is_empty() {
-            file = Some(src.as_str());
-        }
-        current = inner;
-    }
-    let model = sources.last();
-    let source = file
-        .and_then(|name| sources.iter().find(|s| s.file == name))
-        .or(model);
-    match source {
-        Some(s) => Diagnostic::from_eval(&s.file, &s.text, err),
-        None => Diagnostic::from_eval("<script>", "", err),
-    }
-}
-
-fn hash(sources: &[ScriptSource]) -> String {
-    // The model script first, then each helper by name, so the hash changes
-    // whenever anything that could change an answer changes.
-    let mut hasher = Sha256::new();
-    let (model, libs) = sources
-        .split_last()
-        .map_or((None, &[][..]), |(m, l)| (Some(m), l));
-    if let Some(model) = model {
-        hasher.update(model.text.as_bytes());
-    }
-    for lib in libs {
-        hasher.update(b"\0");
-        hasher.update(lib.file.as_bytes());
-        hasher.update(b"\0");
-        hasher.update(lib.text.as_bytes());
-    }
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    })
 }

@@ -6,7 +6,7 @@ use std::fs;
 use std::path::Path;
 
 use super::error::LoadError;
-use super::model::ScriptSource;
+use super::sources::ScriptSource;
 
 /// A set of model scripts and the helpers they share.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
