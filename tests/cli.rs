@@ -237,14 +237,16 @@ fn serve_then_assess_and_list_through_the_server() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("NotFound"));
 }
 
+/// Writes a small custom model with id `id` into `dir`.
+fn write_model(dir: &Path, id: &str) {
+    let script = support::custom_model(id, "|m| m.x >= 0.5", "");
+    std::fs::write(dir.join(&script.file), script.text).unwrap();
+}
+
 #[test]
 fn serve_a_scripts_directory_skipping_a_broken_script() {
     let dir = scratch("served_scripts");
-    std::fs::write(
-        dir.join("custom.rhai"),
-        support::custom_model("custom", "|m| m.x >= 0.5", "").text,
-    )
-    .unwrap();
+    write_model(&dir, "custom");
     std::fs::write(dir.join("broken.rhai"), "#{ id: ").unwrap();
     let served = serve(&["--scripts", dir.to_str().unwrap()]);
     let text = stdout(&maturity(&["models", "--server", &served.url]));
@@ -255,11 +257,7 @@ fn serve_a_scripts_directory_skipping_a_broken_script() {
 #[test]
 fn serve_reads_its_settings_from_the_environment() {
     let dir = scratch("env_scripts");
-    std::fs::write(
-        dir.join("custom.rhai"),
-        support::custom_model("from_env", "|m| true", "").text,
-    )
-    .unwrap();
+    write_model(&dir, "from_env");
     let envs = [
         ("MATURITY_LISTEN", "127.0.0.1:0"),
         ("MATURITY_SCRIPTS", dir.to_str().unwrap()),

@@ -135,64 +135,56 @@ fn a_missing_metric_never_runs_the_check_and_never_passes() {
 
 #[test]
 fn contract_violations_are_refused_with_their_path() {
-    let cases = [
+    let base = custom_model("m", "|m| true", "").text;
+    // Each edit of the valid base script, and the message it must cause.
+    let edits = [
         (
-            custom_model("m", "|m| true", "")
-                .text
-                .replace("criteria: [#{", "criteria: [], unused: [#{"),
+            "criteria: [#{",
+            "criteria: [], unused: [#{",
             "rank 2 has no criteria",
         ),
+        ("rank: 2", "rank: 7", "rank 7 is outside 2..=2"),
         (
-            custom_model("m", "|m| true", "")
-                .text
-                .replace("rank: 2", "rank: 7"),
-            "rank 7 is outside 2..=2",
-        ),
-        (
-            custom_model("m", "|m| true", "")
-                .text
-                .replace(r#"metrics: ["x"],"#, r#"metrics: ["y"],"#),
+            r#"metrics: ["x"],"#,
+            r#"metrics: ["y"],"#,
             "names metric 'y'",
         ),
         (
-            custom_model("m", "|m| true", "")
-                .text
-                .replace(r#"metrics: ["x"] }"#, r#"metrics: ["zz"] }"#),
+            r#"metrics: ["x"] }"#,
+            r#"metrics: ["zz"] }"#,
             "names metric 'zz'",
         ),
         (
-            custom_model("m", "|m| true", "")
-                .text
-                .replace(r#"name: "n", kind"#, r#"name: "x", kind"#),
+            r#"metrics: ["x"] }"#,
+            "metrics: [] }",
+            "intervention 'raise_x' names no metrics",
+        ),
+        (
+            r#"name: "n", kind"#,
+            r#"name: "x", kind"#,
             "'x' is declared twice",
         ),
         (
-            custom_model("m", "|m| true", "")
-                .text
-                .replace(r#"kind: "ratio""#, r#"kind: "percent""#),
+            r#"kind: "ratio""#,
+            r#"kind: "percent""#,
             "unknown kind 'percent'",
         ),
+        ("check: |m| true,", "check: true,", "must be a function"),
         (
-            custom_model("m", "|m| true", "")
-                .text
-                .replace("check: |m| true,", "check: true,"),
-            "must be a function",
-        ),
-        (
-            custom_model("m", "|m| true", "")
-                .text
-                .replace(r#", #{ id: "high", name: "High" }"#, ""),
+            r#", #{ id: "high", name: "High" }"#,
+            "",
             "at least two levels",
         ),
-        ("42".to_owned(), "must evaluate to a map"),
-        (
-            custom_model("m", "|m| true", "")
-                .text
-                .replace(r#"metrics: ["x"] }"#, "metrics: [] }"),
-            "intervention 'raise_x' names no metrics",
-        ),
     ];
-    for (text, expected) in cases {
+    let mut scripts: Vec<(String, &str)> = edits
+        .iter()
+        .map(|(from, to, expected)| {
+            assert!(base.contains(from), "the base script has no {from:?}");
+            (base.replace(from, to), *expected)
+        })
+        .collect();
+    scripts.push(("42".to_owned(), "must evaluate to a map"));
+    for (text, expected) in scripts {
         let (path, message) = contract_message(&ScriptSource::new("m.rhai", text));
         assert!(
             format!("{path}: {message}").contains(expected),

@@ -71,16 +71,6 @@ impl Direction {
             _ => return None,
         })
     }
-
-    /// The name a script uses for the direction.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Higher => "higher",
-            Self::Lower => "lower",
-            Self::True => "true",
-            Self::None => "none",
-        }
-    }
 }
 
 /// A metric a model reads.

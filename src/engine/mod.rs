@@ -140,9 +140,4 @@ impl Engine {
     pub fn models(&self) -> impl Iterator<Item = &Arc<Model>> {
         self.models.values()
     }
-
-    /// The sandbox limits in force.
-    pub fn limits(&self) -> &Limits {
-        &self.limits
-    }
 }
