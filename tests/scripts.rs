@@ -6,8 +6,8 @@
 mod support;
 
 use maturity_engine::engine::{
-    AssessRequest, Engine, EngineError, Limits, LoadError, MetricValue, Metrics, ScriptSource,
-    builtin_scripts,
+    AssessRequest, Diagnostic, Engine, EngineError, Limits, LoadError, MetricValue, Metrics,
+    ScriptSource, builtin_scripts,
 };
 use sha2::Digest;
 use support::{custom_model, engine_with};
@@ -36,15 +36,11 @@ fn load_error(script: &ScriptSource) -> LoadError {
         .unwrap_err()
 }
 
-fn contract_message(script: &ScriptSource) -> (String, String) {
+fn contract_diagnostic(script: &ScriptSource) -> Diagnostic {
     match load_error(script) {
-        LoadError::Contract {
-            path,
-            message,
-            file,
-        } => {
-            assert_eq!(file, script.file);
-            (path, message)
+        LoadError::Contract(diagnostic) => {
+            assert_eq!(diagnostic.file, script.file);
+            *diagnostic
         }
         other => panic!("expected a contract error, got {other}"),
     }
@@ -94,8 +90,10 @@ fn run_time_error_names_model_criterion_and_position() {
 }
 
 #[test]
-fn reading_a_metric_the_criterion_does_not_list_is_an_error() {
-    let engine = engine_with(&[custom_model("m", "|m| m.n > 1", "")]);
+fn reading_an_unlisted_metric_out_of_sight_of_the_load_check_fails_when_run() {
+    // The load check sees `m.n` but not reads made through another function.
+    let check = "|m| { let read = |v| v.n; read.call(m) > 1 }";
+    let engine = engine_with(&[custom_model("m", check, "")]);
     let err = assess(&engine, "m", 0.5).unwrap_err();
     let EngineError::Script { diagnostic, .. } = &err else {
         panic!("{err:?}")
@@ -134,63 +132,97 @@ fn a_missing_metric_never_runs_the_check_and_never_passes() {
 }
 
 #[test]
-fn contract_violations_are_refused_with_their_path() {
+fn contract_violations_are_refused_at_their_line_and_column() {
     let base = custom_model("m", "|m| true", "").text;
-    // Each edit of the valid base script, and the message it must cause.
+    // Each edit of the valid base script, the message it must cause, and the
+    // text the diagnostic's column must point at.
     let edits = [
         (
             "criteria: [#{",
             "criteria: [], unused: [#{",
-            "rank 2 has no criteria",
+            "the model has no criteria",
+            "criteria",
         ),
-        ("rank: 2", "rank: 7", "rank 7 is outside 2..=2"),
+        (
+            r#"name: "Low" }"#,
+            r#"name: "Low", rank: 2 }"#,
+            "list levels from rank 1 upwards",
+            "rank: 2",
+        ),
+        ("rank: 2", "rank: 7", "rank 7 is outside 2..=2", "rank: 7"),
         (
             r#"metrics: ["x"],"#,
             r#"metrics: ["y"],"#,
-            "names metric 'y'",
+            "lists metric 'y', which the model does not declare",
+            r#""y""#,
         ),
         (
             r#"metrics: ["x"] }"#,
             r#"metrics: ["zz"] }"#,
-            "names metric 'zz'",
+            "naming metric 'zz', which the model does not declare",
+            r#""zz""#,
         ),
         (
             r#"metrics: ["x"] }"#,
             "metrics: [] }",
-            "intervention 'raise_x' names no metrics",
+            "intervention 'raise_x' naming no metrics",
+            "metrics: [] }",
         ),
         (
             r#"name: "n", kind"#,
             r#"name: "x", kind"#,
-            "'x' is declared twice",
+            "metric 'x' is declared twice",
+            r#""x", kind: "count""#,
         ),
         (
             r#"kind: "ratio""#,
             r#"kind: "percent""#,
             "unknown kind 'percent'",
+            "kind",
         ),
-        ("check: |m| true,", "check: true,", "must be a function"),
+        (
+            "check: |m| true,",
+            "check: true,",
+            "must be a function",
+            "check",
+        ),
+        (
+            "check: |m| true,",
+            "check: |m| m.n > 1,",
+            "reads metric 'n', which is not in its `metrics` list",
+            "n > 1",
+        ),
+        (
+            "check: |m| true,",
+            "check: |m| m[\"q\"],",
+            "reads metric 'q', which the model does not declare",
+            "\"q\"",
+        ),
         (
             r#", #{ id: "high", name: "High" }"#,
             "",
             "at least two levels",
+            "levels",
         ),
     ];
-    let mut scripts: Vec<(String, &str)> = edits
-        .iter()
-        .map(|(from, to, expected)| {
-            assert!(base.contains(from), "the base script has no {from:?}");
-            (base.replace(from, to), *expected)
-        })
-        .collect();
-    scripts.push(("42".to_owned(), "must evaluate to a map"));
-    for (text, expected) in scripts {
-        let (path, message) = contract_message(&ScriptSource::new("m.rhai", text));
+    for (from, to, expected, at) in edits {
+        assert!(base.contains(from), "the base script has no {from:?}");
+        let d = contract_diagnostic(&ScriptSource::new("m.rhai", base.replace(from, to)));
+        assert!(d.message.contains(expected), "{d} (wanted {expected})");
+        let line = d
+            .source_line
+            .as_deref()
+            .unwrap_or_else(|| panic!("{d}: no source line"));
+        let pointed: String = line.chars().skip(d.column - 1).collect();
         assert!(
-            format!("{path}: {message}").contains(expected),
-            "{path}: {message} (wanted {expected})"
+            pointed.starts_with(at),
+            "{}\n(wanted the caret at {at:?})",
+            d.render()
         );
     }
+    let d = contract_diagnostic(&ScriptSource::new("m.rhai", "42"));
+    assert!(d.message.contains("must evaluate to a map"), "{d}");
+    assert_eq!((d.line, d.column), (1, 1));
 }
 
 #[test]

@@ -88,15 +88,8 @@ pub enum LoadError {
     #[error("{0}")]
     Script(Box<Diagnostic>),
     /// The script compiled but its declaration breaks the model contract.
-    #[error("{file}: {path}: {message}")]
-    Contract {
-        /// The script's file name.
-        file: String,
-        /// Where in the declaration (e.g. `model.criteria[3].rank`).
-        path: String,
-        /// What is wrong.
-        message: String,
-    },
+    #[error("{0}")]
+    Contract(Box<Diagnostic>),
     /// The script is larger than the engine compiles.
     #[error("{file}: the script is {actual} bytes, over the limit of {limit}")]
     TooLarge {

@@ -20,6 +20,8 @@ mod interventions;
 mod metric;
 mod metrics;
 mod model;
+mod outline;
+mod reads;
 mod registry;
 mod sandbox;
 mod sources;

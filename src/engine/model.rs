@@ -9,6 +9,8 @@ use super::contract::{self, ContractError};
 use super::diagnostic::Diagnostic;
 use super::error::LoadError;
 use super::metric::MetricSpec;
+use super::outline::{Outline, Place};
+use super::reads;
 use super::sandbox::{DeadlineGuard, Limits};
 use super::sources::{ScriptSource, Sources};
 use super::spec::ModelSpec;
@@ -39,13 +41,9 @@ impl Model {
             engine.eval_ast::<rhai::Dynamic>(&ast)
         };
         let value = declared.map_err(|err| LoadError::Script(Box::new(sources.diagnose(&err))))?;
-        let spec = contract::read_model(value).map_err(|ContractError { path, message }| {
-            LoadError::Contract {
-                file: script.file.clone(),
-                path,
-                message,
-            }
-        })?;
+        let spec = contract::read_model(value)
+            .and_then(|spec| reads::check_declared_reads(&spec, &ast).map(|()| spec))
+            .map_err(|err| contract_error(script, err))?;
         let metric_index = spec
             .metrics
             .iter()
@@ -94,6 +92,22 @@ impl Model {
     pub(crate) fn diagnose(&self, err: &EvalAltResult) -> Diagnostic {
         self.sources.diagnose(err)
     }
+}
+
+/// Places a contract breach at its line and column in the model script.
+fn contract_error(script: &ScriptSource, err: ContractError) -> LoadError {
+    let ContractError { place, message } = err;
+    let message = match &place {
+        Place::Path(path) | Place::Literal { path, .. } => format!("{path}: {message}"),
+        Place::Exact(_) => message,
+    };
+    let pos = Outline::parse(&script.text).locate(&place, &script.text);
+    LoadError::Contract(Box::new(Diagnostic::at(
+        &script.file,
+        &script.text,
+        pos,
+        message,
+    )))
 }
 
 fn compile_one(

@@ -4,6 +4,7 @@
 use rhai::{Array, Dynamic, FnPtr, Map};
 
 use super::{ContractError, Result};
+use crate::engine::outline::Place;
 
 /// Typed access to the fields of one map, with errors naming the field path.
 pub(super) struct Fields<'a> {
@@ -17,10 +18,7 @@ impl<'a> Fields<'a> {
     }
 
     pub(super) fn error(&self, key: &str, message: String) -> ContractError {
-        ContractError {
-            path: format!("{}.{key}", self.path),
-            message,
-        }
+        ContractError::new(Place::at(format!("{}.{key}", self.path)), message)
     }
 
     pub(super) fn get(&self, key: &str) -> Option<&'a Dynamic> {
@@ -64,6 +62,10 @@ impl<'a> Fields<'a> {
     pub(super) fn int(&self, key: &str) -> Result<i32> {
         let value: rhai::INT = self.typed(key, self.required(key)?, "a whole number")?;
         i32::try_from(value).map_err(|_| self.error(key, format!("{value} is out of range")))
+    }
+
+    pub(super) fn optional_int(&self, key: &str) -> Result<Option<i32>> {
+        self.get(key).map(|_| self.int(key)).transpose()
     }
 
     pub(super) fn optional_number(&self, key: &str) -> Result<Option<f64>> {
@@ -119,9 +121,9 @@ impl<'a> Fields<'a> {
         let mut out = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             let path = format!("{}.{key}[{i}]", self.path);
-            let map = item.read_lock::<Map>().ok_or_else(|| ContractError {
-                path: path.clone(),
-                message: format!("must be a map, got {}", item.type_name()),
+            let map = item.read_lock::<Map>().ok_or_else(|| {
+                let message = format!("must be a map, got {}", item.type_name());
+                ContractError::new(Place::at(path.clone()), message)
             })?;
             out.push(read(&Fields::new(&map, path), i)?);
         }

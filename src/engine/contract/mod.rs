@@ -10,22 +10,29 @@ mod fields;
 use fields::Fields;
 
 use super::metric::{Direction, MetricKind, MetricSpec};
+use super::outline::Place;
 use super::spec::{CriterionSpec, InterventionSpec, Level, ModelSpec, SignalSpec};
 
 /// A breach of the model contract: where in the declaration, and what.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ContractError {
-    pub(crate) path: String,
+    pub(crate) place: Place,
     pub(crate) message: String,
+}
+
+impl ContractError {
+    pub(crate) fn new(place: Place, message: String) -> Self {
+        Self { place, message }
+    }
 }
 
 type Result<T> = std::result::Result<T, ContractError>;
 
 /// Reads and checks a model declaration.
 pub(crate) fn read_model(value: Dynamic) -> Result<ModelSpec> {
-    let map = value.try_cast::<Map>().ok_or_else(|| ContractError {
-        path: "model".into(),
-        message: "the script must evaluate to a map (#{ id: …, levels: …, … })".into(),
+    let map = value.try_cast::<Map>().ok_or_else(|| {
+        let message = "the script must evaluate to a map (#{ id: …, levels: …, … })";
+        ContractError::new(Place::at("model"), message.into())
     })?;
     let model = Fields::new(&map, "model".into());
     let spec = ModelSpec {
@@ -44,8 +51,17 @@ pub(crate) fn read_model(value: Dynamic) -> Result<ModelSpec> {
 }
 
 fn read_level(f: &Fields<'_>, index: usize) -> Result<Level> {
+    let rank = index as i32 + 1;
+    if let Some(stated) = f.optional_int("rank")? {
+        if stated != rank {
+            let message = format!(
+                "level is declared at position {rank} but states rank {stated}: list levels from rank 1 upwards"
+            );
+            return Err(f.error("rank", message));
+        }
+    }
     Ok(Level {
-        rank: index as i32 + 1,
+        rank,
         id: f.string("id")?,
         name: f.string("name")?,
         summary: f.optional_string("summary")?,
@@ -123,51 +139,56 @@ fn read_intervention(f: &Fields<'_>, _: usize) -> Result<InterventionSpec> {
 
 /// The rules that hold across the whole declaration.
 fn check_model(spec: &ModelSpec) -> Result<()> {
-    let fail = |path: String, message: String| Err(ContractError { path, message });
     if spec.levels.len() < 2 {
-        return fail(
-            "model.levels".into(),
-            "a model needs at least two levels".into(),
-        );
+        let message = "a model needs at least two levels".into();
+        return Err(ContractError::new(Place::at("model.levels"), message));
     }
-    unique("model.levels", spec.levels.iter().map(|l| l.id.as_str()))?;
+    unique(
+        "model.levels",
+        "level",
+        spec.levels.iter().map(|l| l.id.as_str()),
+    )?;
     unique(
         "model.metrics",
+        "metric",
         spec.metrics.iter().map(|m| m.name.as_str()),
     )?;
     unique(
         "model.criteria",
+        "criterion",
         spec.criteria.iter().map(|c| c.id.as_str()),
     )?;
+    if spec.criteria.is_empty() {
+        let message = "the model has no criteria, so every organisation would sit at rank 1".into();
+        return Err(ContractError::new(Place::at("model.criteria"), message));
+    }
     let declared: HashSet<&str> = spec.metrics.iter().map(|m| m.name.as_str()).collect();
     for (i, c) in spec.criteria.iter().enumerate() {
-        let path = format!("model.criteria[{i}] ('{}')", c.id);
+        let path = format!("model.criteria[{i}]");
         if !(2..=spec.top_rank()).contains(&c.rank) {
-            return fail(
-                path,
-                format!(
-                    "rank {} is outside 2..={} (rank 1 needs no criteria)",
-                    c.rank,
-                    spec.top_rank()
-                ),
+            let message = format!(
+                "criterion '{}': rank {} is outside 2..={} (rank 1 needs no criteria)",
+                c.id,
+                c.rank,
+                spec.top_rank()
             );
+            return Err(ContractError::new(
+                Place::at(format!("{path}.rank")),
+                message,
+            ));
         }
-        check_reads(&path, &c.metrics, &c.interventions, &declared)?;
+        let what = format!("criterion '{}'", c.id);
+        check_reads(&path, &what, &c.metrics, &c.interventions, &declared)?;
     }
     for (i, s) in spec.signals.iter().enumerate() {
-        check_reads(
-            &format!("model.signals[{i}] ('{}')", s.id),
-            &s.metrics,
-            &s.interventions,
-            &declared,
-        )?;
+        let what = format!("signal '{}'", s.id);
+        let path = format!("model.signals[{i}]");
+        check_reads(&path, &what, &s.metrics, &s.interventions, &declared)?;
     }
     for rank in 2..=spec.top_rank() {
         if !spec.criteria.iter().any(|c| c.rank == rank) {
-            return fail(
-                "model.criteria".into(),
-                format!("rank {rank} has no criteria, so it could never be told apart"),
-            );
+            let message = format!("rank {rank} has no criteria, so it could never be told apart");
+            return Err(ContractError::new(Place::at("model.criteria"), message));
         }
     }
     Ok(())
@@ -176,50 +197,60 @@ fn check_model(spec: &ModelSpec) -> Result<()> {
 /// A criterion or signal reads declared metrics only, and says what to do.
 fn check_reads(
     path: &str,
+    what: &str,
     metrics: &[String],
     interventions: &[InterventionSpec],
     declared: &HashSet<&str>,
 ) -> Result<()> {
-    let fail = |message: String| {
-        Err(ContractError {
-            path: path.to_owned(),
-            message,
-        })
-    };
+    let fail =
+        |place: Place, message: String| Err(ContractError::new(place, format!("{what} {message}")));
     if metrics.is_empty() {
-        return fail("reads no metrics: list the metrics it reads in `metrics`".into());
+        let message = "reads no metrics: list the metrics it reads in `metrics`".into();
+        return fail(Place::at(format!("{path}.metrics")), message);
     }
     if interventions.is_empty() {
-        return fail("has no interventions: say what to do when it does not hold".into());
+        let message = "has no interventions: say what to do when it does not hold".into();
+        return fail(Place::at(format!("{path}.interventions")), message);
     }
-    if let Some(i) = interventions.iter().find(|i| i.metrics.is_empty()) {
-        return fail(format!(
-            "intervention '{}' names no metrics it would move",
-            i.id
-        ));
+    for (j, intervention) in interventions.iter().enumerate() {
+        let at = format!("{path}.interventions[{j}].metrics");
+        if intervention.metrics.is_empty() {
+            let message = format!(
+                "has intervention '{}' naming no metrics it would move",
+                intervention.id
+            );
+            return fail(Place::at(at), message);
+        }
+        if let Some(name) = undeclared(&intervention.metrics, declared) {
+            let message = format!(
+                "has intervention '{}' naming metric '{name}', which the model does not declare",
+                intervention.id
+            );
+            return fail(Place::literal(at, name, 1), message);
+        }
     }
-    let named = metrics
-        .iter()
-        .chain(interventions.iter().flat_map(|i| &i.metrics));
-    if let Some(name) = named
-        .into_iter()
-        .find(|name| !declared.contains(name.as_str()))
-    {
-        return fail(format!(
-            "names metric '{name}', which the model does not declare"
-        ));
+    if let Some(name) = undeclared(metrics, declared) {
+        let message = format!("lists metric '{name}', which the model does not declare");
+        return fail(Place::literal(format!("{path}.metrics"), name, 1), message);
     }
     Ok(())
 }
 
-fn unique<'a>(path: &str, ids: impl Iterator<Item = &'a str>) -> Result<()> {
+fn undeclared<'a>(names: &'a [String], declared: &HashSet<&str>) -> Option<&'a str> {
+    names
+        .iter()
+        .map(String::as_str)
+        .find(|name| !declared.contains(name))
+}
+
+/// Every id in `ids` is different; a repeat is reported where it is written
+/// the second time.
+fn unique<'a>(path: &str, what: &str, ids: impl Iterator<Item = &'a str>) -> Result<()> {
     let mut seen = HashSet::new();
     for id in ids {
         if !seen.insert(id) {
-            return Err(ContractError {
-                path: path.into(),
-                message: format!("'{id}' is declared twice"),
-            });
+            let message = format!("{what} '{id}' is declared twice");
+            return Err(ContractError::new(Place::literal(path, id, 2), message));
         }
     }
     Ok(())
