@@ -1,4 +1,4 @@
-//! Every example organisation in tests/cases gets its expected rank, level
+//! Every example organisation in scripts/tests gets its expected rank, level
 //! and interventions from the engine.
 
 mod support;

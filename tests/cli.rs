@@ -4,40 +4,16 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use support::bin::{maturity, scratch, serve, serve_with, stdout};
+
+use std::path::Path;
 
 use maturity_engine::engine::Assessment;
-
-fn maturity(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_maturity"))
-        .args(args)
-        .env("MATURITY_LOG", "warn")
-        .output()
-        .unwrap()
-}
-
-fn stdout(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 #[test]
 fn assess_reports_every_case_in_text_and_json() {
     for (file, case) in support::load_cases() {
-        let path = support::cases_dir().join(&file);
+        let path = support::scripts_dir().join(&file);
         let path = path.to_str().unwrap();
         let text = stdout(&maturity(&["assess", "--metrics", path]));
         let level_line = format!("Level {}: ", case.expect.rank);
@@ -98,7 +74,7 @@ fn assess_reads_a_plain_metrics_object_and_explains() {
 
 #[test]
 fn the_report_lists_criteria_up_to_the_next_level_unless_explaining() {
-    let path = support::cases_dir().join("five_stage_rank2_example.json");
+    let path = support::scripts_dir().join("tests/five_stage/five_stage_rank2_example.json");
     let text = stdout(&maturity(&["assess", "--metrics", path.to_str().unwrap()]));
     assert!(text.contains("rank 3 crm_system_of_record"), "{text}");
     assert!(!text.contains("rank 4 "), "{text}");
@@ -157,53 +133,11 @@ fn models_lists_the_built_in_models() {
     );
 }
 
-/// A `maturity serve` child process and the address it listens on.
-struct Served {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(extra: &[&str]) -> Served {
-    let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
-    args.extend(extra);
-    serve_with(&args, &[])
-}
-
-/// Runs the binary with `args` and `envs` until it logs its listen address.
-fn serve_with(args: &[&str], envs: &[(&str, &str)]) -> Served {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_maturity"))
-        .args(args)
-        .envs(envs.iter().copied())
-        .env("MATURITY_LOG", "info")
-        .env("NO_COLOR", "1")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = BufReader::new(child.stderr.take().unwrap());
-    for line in stderr.lines() {
-        let line = line.unwrap();
-        if let Some(address) = line.split("address=").nth(1) {
-            let url = format!("http://{}", address.split_whitespace().next().unwrap());
-            return Served { child, url };
-        }
-    }
-    let _ = child.kill();
-    let status = child.wait();
-    panic!("maturity serve exited without listening: {status:?}");
-}
-
 #[test]
 fn serve_then_assess_and_list_through_the_server() {
     let served = serve(&[]);
     for (file, case) in support::load_cases() {
-        let path = support::cases_dir().join(&file);
+        let path = support::scripts_dir().join(&file);
         let json = stdout(&maturity(&[
             "assess",
             "--server",
@@ -228,8 +162,8 @@ fn serve_then_assess_and_list_through_the_server() {
         "--model",
         "nope",
         "--metrics",
-        support::cases_dir()
-            .join("five_stage_rank1_example.json")
+        support::scripts_dir()
+            .join("tests/five_stage/five_stage_rank1_example.json")
             .to_str()
             .unwrap(),
     ]);

@@ -23,6 +23,26 @@ pub enum Command {
     Assess(AssessArgs),
     /// List the models with their levels and script hashes.
     Models(ModelsArgs),
+    /// Run every model's test cases (DIR/tests/<model>/*.json).
+    Test(TestArgs),
+    /// Compile model scripts and check them against the model contract.
+    Check(CheckArgs),
+}
+
+/// Flags of `maturity test`.
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// The scripts directory: models, lib/ helpers and tests/<model>/ cases.
+    #[arg(default_value = "scripts")]
+    pub dir: PathBuf,
+}
+
+/// Flags of `maturity check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Model scripts to check; each compiles with the helpers in its directory's lib/.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
 }
 
 /// Flags of `maturity serve`.

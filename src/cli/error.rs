@@ -46,6 +46,9 @@ pub enum CliError {
     /// The server stopped with an error.
     #[error("{0}")]
     Serve(#[from] ServeError),
+    /// Checks or tests ran and some failed (the details are already printed).
+    #[error("{0}")]
+    Failed(String),
     /// The listen address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -59,7 +62,7 @@ pub enum CliError {
 /// A load error, with the offending script line when there is one.
 pub(crate) fn render_load_error(err: &LoadError) -> String {
     match err {
-        LoadError::Script(diagnostic) => diagnostic.render(),
+        LoadError::Script(diagnostic) | LoadError::Contract(diagnostic) => diagnostic.render(),
         other => other.to_string(),
     }
 }

@@ -1,17 +1,22 @@
-//! The `maturity` command line: `serve`, `assess` and `models`.
+//! The `maturity` command line: `serve`, `assess`, `models`, `test` and
+//! `check`.
 //!
 //! - `args`: the flags (clap).
 //! - `serve`: runs the gRPC service.
 //! - `assess`: assesses one organisation, locally or on a server.
 //! - `models`: lists the models.
+//! - `test`: runs the models' test cases.
+//! - `check`: checks scripts against the model contract.
 //! - `report`: the readable report of an assessment.
 
 pub mod args;
 mod assess;
+mod check;
 mod error;
 mod models;
 mod report;
 mod serve;
+mod test;
 
 use std::path::Path;
 
@@ -27,6 +32,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Serve(args) => serve::run(args).await,
         Command::Assess(args) => assess::run(args).await,
         Command::Models(args) => models::run(args).await,
+        Command::Test(args) => test::run(args),
+        Command::Check(args) => check::run(args),
     }
 }
 

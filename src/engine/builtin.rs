@@ -30,5 +30,6 @@ pub fn builtin_scripts() -> ScriptSet {
     ScriptSet {
         models: sources(&MODELS),
         libs: sources(&LIBS),
+        cases: Vec::new(),
     }
 }

@@ -1,9 +1,11 @@
 //! Example organisations with the answer a model must give them (the format of
 //! `spec/cases`), and the check that an assessment gives it.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
-use super::assessment::{AssessRequest, Assessment};
+use super::assessment::{AssessRequest, Assessment, CriterionResult};
 use super::metrics::Metrics;
 
 /// One example organisation and what its model must say about it.
@@ -32,6 +34,9 @@ pub struct Expectation {
     /// At least one intervention must name one of these metrics (when any).
     #[serde(default)]
     pub interventions_name_any_of: Vec<String>,
+    /// Criteria pinned to hold (`true`) or fail (`false`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub criteria: BTreeMap<String, bool>,
 }
 
 impl Case {
@@ -50,7 +55,9 @@ impl Case {
         }
     }
 
-    /// Every way `got` differs from what the case expects (empty when it matches).
+    /// Every way `got` differs from what the case expects (empty when it
+    /// matches): the level, the criteria that flipped it, pinned criteria and
+    /// the interventions.
     pub fn differences(&self, got: &Assessment) -> Vec<String> {
         let expect = &self.expect;
         let mut out = Vec::new();
@@ -59,6 +66,18 @@ impl Case {
                 "level: expected rank {} '{}', got rank {} '{}'",
                 expect.rank, expect.level_id, got.level.rank, got.level.id
             ));
+            out.extend(flipped(expect.rank, got));
+        }
+        for (id, &wanted) in &expect.criteria {
+            match got.criteria.iter().find(|c| &c.id == id) {
+                None => out.push(format!("criterion '{id}': the model has no such criterion")),
+                Some(c) if c.passed != wanted => out.push(format!(
+                    "criterion '{id}': expected it to {}, it {}",
+                    if wanted { "hold" } else { "fail" },
+                    if c.passed { "holds" } else { "fails" },
+                )),
+                Some(_) => {}
+            }
         }
         let named = |m: &String| got.interventions.iter().any(|i| i.metrics.contains(m));
         let wanted = &expect.interventions_name_any_of;
@@ -69,5 +88,38 @@ impl Case {
             ));
         }
         out
+    }
+}
+
+/// The criteria that put `got` at another rank than `expected`: below it,
+/// those failing up to the expected rank; above it, those holding at the
+/// rank just above the expected one.
+fn flipped(expected: i32, got: &Assessment) -> Option<String> {
+    let (verb, ids): (&str, Vec<String>) = if got.level.rank < expected {
+        let failing = got
+            .criteria
+            .iter()
+            .filter(|c| c.rank <= expected && !c.passed);
+        ("now fail", failing.map(describe).collect())
+    } else {
+        let holding = got
+            .criteria
+            .iter()
+            .filter(|c| c.rank == expected + 1 && c.passed);
+        ("now hold", holding.map(describe).collect())
+    };
+    (!ids.is_empty()).then(|| format!("criteria that {verb}: {}", ids.join(", ")))
+}
+
+fn describe(c: &CriterionResult) -> String {
+    if c.missing_metrics.is_empty() {
+        format!("{} (rank {})", c.id, c.rank)
+    } else {
+        format!(
+            "{} (rank {}, missing {})",
+            c.id,
+            c.rank,
+            c.missing_metrics.join(", ")
+        )
     }
 }

@@ -7,7 +7,8 @@
 //! - `metric`, `metrics`: metric declarations and input validation.
 //! - `evaluate`, `interventions`: running the criteria and deriving the answer.
 //! - `registry`, `builtin`: where scripts come from.
-//! - [`cases`]: example organisations with the answer they must get.
+//! - [`cases`], [`suite`]: example organisations with the answer they must
+//!   get, and running them as a model's tests.
 
 mod assessment;
 mod builtin;
@@ -26,6 +27,7 @@ mod registry;
 mod sandbox;
 mod sources;
 mod spec;
+pub mod suite;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -37,7 +39,7 @@ pub use error::{EngineError, LoadError, MetricViolation};
 pub use metric::{Direction, MetricKind, MetricSpec};
 pub use metrics::{MAX_METRIC_NAME, MAX_METRICS, MAX_SUBJECT_ID, MetricValue, Metrics};
 pub use model::Model;
-pub use registry::{ScriptSet, read_scripts_dir};
+pub use registry::{CaseSource, ScriptSet, read_scripts_dir};
 pub use sandbox::Limits;
 pub use sources::ScriptSource;
 pub use spec::{Level, ModelSpec};
@@ -102,23 +104,46 @@ impl Engine {
         script: &ScriptSource,
         libs: &[ScriptSource],
     ) -> Result<Arc<Model>, LoadError> {
-        let model = Model::compile(&self.rhai, &self.limits, script, libs)?;
+        let model = Arc::new(self.compile(script, libs)?);
+        self.insert(Arc::clone(&model))?;
+        Ok(model)
+    }
+
+    /// Compiles and checks one model script without adding it.
+    pub fn compile(
+        &self,
+        script: &ScriptSource,
+        libs: &[ScriptSource],
+    ) -> Result<Model, LoadError> {
+        Model::compile(&self.rhai, &self.limits, script, libs)
+    }
+
+    /// Adds a compiled model, unless another file already declares its id.
+    pub fn insert(&mut self, model: Arc<Model>) -> Result<(), LoadError> {
         if let Some(other) = self.models.get(model.id()) {
             return Err(LoadError::DuplicateModel {
-                file: script.file.clone(),
+                file: model.file().to_owned(),
                 model: model.id().to_owned(),
                 other: other.file().to_owned(),
             });
         }
-        let model = Arc::new(model);
-        self.models
-            .insert(model.id().to_owned(), Arc::clone(&model));
-        Ok(model)
+        self.models.insert(model.id().to_owned(), model);
+        Ok(())
     }
 
     /// Places one organisation on the model the request names.
     pub fn assess(&self, request: &AssessRequest) -> Result<Assessment, EngineError> {
         let model = self.model(&request.model)?;
+        self.assess_on(model, request)
+    }
+
+    /// Places one organisation on `model`, which need not be loaded (e.g. a
+    /// candidate being tested before it replaces the live one).
+    pub fn assess_on(
+        &self,
+        model: &Model,
+        request: &AssessRequest,
+    ) -> Result<Assessment, EngineError> {
         evaluate::evaluate(&self.rhai, &self.limits, model, request)
     }
 

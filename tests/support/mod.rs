@@ -2,11 +2,13 @@
 //! example cases, and small custom model scripts.
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
+pub mod bin;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use maturity_engine::engine::cases::Case;
-use maturity_engine::engine::{Engine, Limits, ScriptSource};
+use maturity_engine::engine::{Engine, Limits, ScriptSource, read_scripts_dir};
 use maturity_engine::grpc::pb::maturity_service_client::MaturityServiceClient;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -66,26 +68,24 @@ pub async fn start_builtin_server() -> TestServer {
     start_server(Engine::with_builtin_models().unwrap()).await
 }
 
-pub fn cases_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases")
+/// The shipped scripts directory: the built-in models, their helpers and
+/// their test cases (copies of the spec cases and more).
+pub fn scripts_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts")
 }
 
-/// Every case in tests/cases, with its file name.
+/// Every case in scripts/tests, with its file name.
 pub fn load_cases() -> Vec<(String, Case)> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(cases_dir())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
-    assert!(files.len() >= 10, "expected the spec cases in tests/cases");
-    files
+    let set = read_scripts_dir(&scripts_dir()).unwrap();
+    assert!(
+        set.cases.len() >= 10,
+        "expected the spec cases in scripts/tests"
+    );
+    set.cases
         .into_iter()
-        .map(|p| {
-            let text = std::fs::read_to_string(&p).unwrap();
-            let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            let case = Case::from_json(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
-            (name, case)
+        .map(|c| {
+            let case = Case::from_json(&c.text).unwrap_or_else(|e| panic!("{}: {e}", c.file));
+            (c.file, case)
         })
         .collect()
 }

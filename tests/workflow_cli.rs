@@ -1,0 +1,216 @@
+//! The consultant's loop on the command line, run for real: `maturity test`
+//! over a scripts directory and `maturity check` over script files.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::path::Path;
+
+use support::bin::{copy_scripts, maturity, scratch, stdout};
+
+fn output_text(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Replaces `from` (which must be there) with `to` in `file`.
+fn edit(file: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(file).unwrap();
+    assert!(text.contains(from), "{} has no {from:?}", file.display());
+    std::fs::write(file, text.replacen(from, to, 1)).unwrap();
+}
+
+#[test]
+fn the_shipped_scripts_pass_their_tests() {
+    let text = stdout(&maturity(&[
+        "test",
+        support::scripts_dir().to_str().unwrap(),
+    ]));
+    let ok_lines = text.lines().filter(|l| l.starts_with("ok ")).count();
+    assert!(ok_lines >= 10, "{text}");
+    assert!(
+        text.contains("test result: ok. ") && text.contains(" 0 failed; 0 scripts did not load"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_failing_case_shows_the_level_and_the_criteria_that_flipped() {
+    let dir = scratch("test_failing_case");
+    copy_scripts(&dir);
+    // Demand 70% CRM adoption for Activity-Driven: the rank 2 example drops.
+    edit(
+        &dir.join("five_stage.rhai"),
+        "m.crm_adoption >= 0.5",
+        "m.crm_adoption >= 0.7",
+    );
+    let output = maturity(&["test", dir.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = output_text(&output);
+    let fail = "FAIL tests/five_stage/five_stage_rank2_example.json (five_stage_rank2_example): rank 1 effort_driven";
+    assert!(text.contains(fail), "{text}");
+    assert!(
+        text.contains("level: expected rank 2 'activity_driven', got rank 1 'effort_driven'"),
+        "{text}"
+    );
+    assert!(
+        text.contains("criteria that now fail: crm_in_use (rank 2)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("test result: FAILED. 9 passed; 1 failed;"),
+        "{text}"
+    );
+}
+
+#[test]
+fn pinned_criteria_broken_cases_and_orphan_cases_fail() {
+    let dir = scratch("test_pinned");
+    copy_scripts(&dir);
+    let cases = dir.join("tests/five_stage");
+    edit(
+        &cases.join("five_stage_rank2_example.json"),
+        "\"level_id\"",
+        "\"criteria\": { \"crm_in_use\": false, \"no_such\": true },\n    \"level_id\"",
+    );
+    std::fs::write(cases.join("broken.json"), "{ \"name\": ").unwrap();
+    std::fs::create_dir_all(dir.join("tests/nobody")).unwrap();
+    std::fs::copy(
+        cases.join("five_stage_rank1_example.json"),
+        dir.join("tests/nobody/orphan.json"),
+    )
+    .unwrap();
+    let output = maturity(&["test", dir.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = output_text(&output);
+    for expected in [
+        "criterion 'crm_in_use': expected it to fail, it holds",
+        "criterion 'no_such': the model has no such criterion",
+        "FAIL tests/five_stage/broken.json",
+        "not a valid case file",
+        "FAIL tests/nobody/orphan.json",
+        "no model 'nobody' loaded to test",
+    ] {
+        assert!(text.contains(expected), "wanted {expected:?} in:\n{text}");
+    }
+}
+
+#[test]
+fn a_script_that_does_not_load_fails_the_tests() {
+    let dir = scratch("test_broken_script");
+    copy_scripts(&dir);
+    edit(
+        &dir.join("chaotic_to_predictive.rhai"),
+        "criteria: [",
+        "criteria: [ oops",
+    );
+    let output = maturity(&["test", dir.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = output_text(&output);
+    assert!(text.contains("FAIL chaotic_to_predictive.rhai:"), "{text}");
+    assert!(text.contains("1 scripts did not load"), "{text}");
+    assert!(
+        text.contains("no model 'chaotic_to_predictive' loaded to test"),
+        "{text}"
+    );
+}
+
+#[test]
+fn check_accepts_the_shipped_models_with_their_hash() {
+    let dir = support::scripts_dir();
+    let five = dir.join("five_stage.rhai");
+    let text = stdout(&maturity(&["check", five.to_str().unwrap()]));
+    assert!(text.starts_with("ok   "), "{text}");
+    assert!(
+        text.contains("model five_stage 1.0.0 (5 levels, "),
+        "{text}"
+    );
+    let served = stdout(&maturity(&["models"]));
+    let sha = text.split("sha256 ").nth(1).unwrap().trim();
+    assert!(
+        served.contains(sha),
+        "check and serve disagree on the hash:\n{text}\n{served}"
+    );
+}
+
+#[test]
+fn check_reports_each_mistake_at_its_line_and_column() {
+    let dir = scratch("check_mistakes");
+    copy_scripts(&dir);
+    let model = dir.join("five_stage.rhai");
+    let original = std::fs::read_to_string(&model).unwrap();
+    // (edit from, edit to, message, text the caret must point at)
+    let mistakes = [
+        (
+            "check: |m| m.stages_defined >= 3,",
+            "check: |m| m.stages_defined >= ,",
+            "Unexpected ','",
+            ",",
+        ),
+        (
+            "criteria: [",
+            "criteria: [], old_criteria: [",
+            "the model has no criteria",
+            "criteria",
+        ),
+        (
+            r#"name: "Activity-Driven","#,
+            r#"name: "Activity-Driven", rank: 3,"#,
+            "list levels from rank 1 upwards",
+            "rank: 3",
+        ),
+        (
+            r#""crm_in_place", "crm_adoption", "crm_freshness", "crm_backfill_rate","#,
+            r#""crm_in_place", "crm_adoption", "crm_adoption", "crm_backfill_rate","#,
+            "metric 'crm_adoption' is declared twice",
+            r#""crm_adoption", "crm_backfill_rate""#,
+        ),
+        (
+            r#"metrics: ["stages_defined"],
+            }],"#,
+            r#"metrics: ["stage_count"],
+            }],"#,
+            "naming metric 'stage_count', which the model does not declare",
+            r#""stage_count""#,
+        ),
+        (
+            "check: |m| m.stages_defined >= 3,",
+            "check: |m| m.stage_count >= 3,",
+            "reads metric 'stage_count', which the model does not declare",
+            "stage_count",
+        ),
+    ];
+    for (from, to, message, at) in mistakes {
+        std::fs::write(&model, &original).unwrap();
+        edit(&model, from, to);
+        let output = maturity(&["check", model.to_str().unwrap()]);
+        assert_eq!(output.status.code(), Some(1), "{message}");
+        let text = output_text(&output);
+        let first = text.lines().next().unwrap();
+        assert!(
+            first.starts_with(&format!("FAIL {}:", model.display())),
+            "{text}"
+        );
+        assert!(first.contains(message), "wanted {message:?} in:\n{text}");
+        // file:line:column: ...
+        let place: Vec<usize> = first
+            .trim_start_matches(&format!("FAIL {}:", model.display()))
+            .splitn(3, ':')
+            .take(2)
+            .map(|n| n.parse().unwrap())
+            .collect();
+        let line = original_line(&std::fs::read_to_string(&model).unwrap(), place[0]);
+        let pointed: String = line.chars().skip(place[1] - 1).collect();
+        assert!(
+            pointed.starts_with(at),
+            "{text}\n(caret should be at {at:?})"
+        );
+        assert!(
+            text.contains(&format!("{} | {line}", place[0])),
+            "no source line in:\n{text}"
+        );
+    }
+}
+
+fn original_line(text: &str, line: usize) -> String {
+    text.lines().nth(line - 1).unwrap().to_owned()
+}
