@@ -35,6 +35,7 @@ fn request(model: &str, metrics: &[(&str, pb::MetricValue)]) -> pb::AssessReques
 async fn every_case_gets_its_level_over_grpc() {
     let server = start_builtin_server().await;
     let mut client = server.client().await;
+    let local = maturity_engine::engine::Engine::with_builtin_models().unwrap();
     for (file, case) in support::load_cases() {
         let reply = client
             .assess(request_to_pb(case.request()))
@@ -49,6 +50,10 @@ async fn every_case_gets_its_level_over_grpc() {
             case.differences(&got)
         );
         assert_eq!(got.script_sha256.len(), 64);
+        // Explanations, thresholds and levers cross the wire intact.
+        let explained = local.assess(&case.request()).unwrap();
+        assert!(!explained.why_not_higher.is_empty(), "{file}");
+        assert_eq!(got, explained, "{file}");
     }
     server.stop().await;
 }

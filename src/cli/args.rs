@@ -74,7 +74,8 @@ pub struct AssessArgs {
     /// Print the assessment as JSON.
     #[arg(long)]
     pub json: bool,
-    /// Show the values each criterion observed.
+    /// Explain every level's criteria (the report otherwise stops at the next
+    /// level); with --json, include observed values, thresholds and levers.
     #[arg(long)]
     pub explain: bool,
     /// The subject id to echo back.

@@ -53,7 +53,9 @@ fn read_request(args: &AssessArgs) -> Result<AssessRequest, CliError> {
         model: model.to_owned(),
         metrics: read_metrics(path, metrics)?,
         subject_id: args.subject.clone(),
-        explain: args.explain,
+        // The text report always shows thresholds and levers; JSON carries
+        // them only when asked, as the API does.
+        explain: args.explain || !args.json,
     })
 }
 

@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::metrics::Metrics;
+use super::metrics::{MetricValue, Metrics};
+use super::probe::Comparison;
 use super::spec::Level;
 
 /// A request to place one organisation on one model.
@@ -38,6 +39,59 @@ pub struct CriterionResult {
     pub observed: String,
     /// The metrics it reads that were not supplied.
     pub missing_metrics: Vec<String>,
+    /// What each metric is held against (empty unless explain was asked for).
+    #[serde(default)]
+    pub requirements: Vec<Requirement>,
+}
+
+/// The threshold a criterion holds one metric against, found by re-running
+/// its check, and the value the organisation has.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Requirement {
+    /// The metric.
+    pub metric: String,
+    /// The supplied value, if any.
+    pub observed: Option<MetricValue>,
+    /// How the value must compare with `threshold`.
+    pub comparison: Comparison,
+    /// The threshold.
+    pub threshold: MetricValue,
+    /// Whether the supplied value meets it.
+    pub met: bool,
+}
+
+impl Requirement {
+    /// The requirement in plain words, e.g. "crm_adoption is 0.6, needs at least 0.85".
+    pub fn text(&self) -> String {
+        let observed = match &self.observed {
+            Some(value) => format!("is {value}"),
+            None => "is missing".to_owned(),
+        };
+        let needs = match self.comparison {
+            Comparison::Is => format!("{}", self.threshold),
+            other => format!("{} {}", other.words(), self.threshold),
+        };
+        let verb = if self.met { "meets" } else { "needs" };
+        format!("{} {observed}, {verb} {needs}", self.metric)
+    }
+}
+
+/// The smallest change of one metric that helps lift the organisation to the
+/// next level, found by re-running the model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Lever {
+    /// The metric to move.
+    pub metric: String,
+    /// Its supplied value, if any.
+    pub current: Option<MetricValue>,
+    /// The value to move it to.
+    pub target: MetricValue,
+    /// target - current, for numbers that were supplied.
+    pub change: Option<f64>,
+    /// The failing criteria this change makes hold (given the other levers).
+    pub criteria: Vec<String>,
+    /// Whether this change alone lifts the organisation to the next level.
+    pub sufficient_alone: bool,
 }
 
 /// One recommended action, in priority order.
@@ -86,4 +140,13 @@ pub struct Assessment {
     pub missing_metrics: Vec<String>,
     /// Metrics supplied that the model does not read.
     pub ignored_metrics: Vec<String>,
+    /// Why the level is not one higher, in plain words (explain only).
+    #[serde(default)]
+    pub why_not_higher: String,
+    /// The smallest changes that lift it to the next level (explain only).
+    #[serde(default)]
+    pub levers: Vec<Lever>,
+    /// Whether all the levers together lift it to the next level.
+    #[serde(default)]
+    pub levers_reach_next_level: bool,
 }

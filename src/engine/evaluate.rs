@@ -6,9 +6,11 @@ use rhai::{Dynamic, EvalAltResult, FnPtr, Map};
 use super::assessment::{AssessRequest, Assessment, CriterionResult};
 use super::diagnostic::Diagnostic;
 use super::error::EngineError;
+use super::explain;
 use super::interventions::recommend;
+use super::levers;
 use super::metric::MetricKind;
-use super::metrics::{self, MetricValue};
+use super::metrics::{self, MetricValue, Metrics};
 use super::model::Model;
 use super::sandbox::{DeadlineGuard, Limits};
 use super::spec::{CriterionSpec, ModelSpec};
@@ -26,15 +28,13 @@ pub(crate) fn evaluate(
         engine,
         limits,
         model,
-        request,
+        metrics: &request.metrics,
+        explain: request.explain,
     };
     let spec = model.spec();
-    let criteria = spec
-        .criteria
-        .iter()
-        .map(|c| run.criterion(c))
-        .collect::<Result<Vec<_>, _>>()?;
-    let rank = run.level(derive_rank(spec, &criteria))?;
+    let criteria = run.criteria()?;
+    let derived = derive_rank(spec, &criteria);
+    let rank = run.level(derived)?;
     let fired = run.fired_signals()?;
     let missing_metrics: Vec<String> = spec
         .metrics
@@ -42,6 +42,12 @@ pub(crate) fn evaluate(
         .filter(|m| !request.metrics.contains_key(&m.name))
         .map(|m| m.name.clone())
         .collect();
+    let (why_not_higher, found) = if request.explain {
+        let why = explain::why_not_higher(spec, rank, derived, &criteria);
+        (why, levers::find(&run, rank, &criteria)?)
+    } else {
+        (String::new(), levers::Found::default())
+    };
     Ok(Assessment {
         model: spec.id.clone(),
         model_version: spec.version.clone(),
@@ -58,6 +64,9 @@ pub(crate) fn evaluate(
         criteria,
         missing_metrics,
         ignored_metrics,
+        why_not_higher,
+        levers: found.levers,
+        levers_reach_next_level: found.reach_next_level,
     })
 }
 
@@ -90,31 +99,48 @@ fn confidence(declared: usize, missing: usize) -> f64 {
     }
 }
 
-/// One assessment in progress.
-struct Run<'a> {
-    engine: &'a rhai::Engine,
-    limits: &'a Limits,
-    model: &'a Model,
-    request: &'a AssessRequest,
+/// One evaluation of a model on a set of metrics.
+pub(crate) struct Run<'a> {
+    pub(crate) engine: &'a rhai::Engine,
+    pub(crate) limits: &'a Limits,
+    pub(crate) model: &'a Model,
+    pub(crate) metrics: &'a Metrics,
+    /// Whether to report observed values and requirements.
+    pub(crate) explain: bool,
 }
 
 impl Run<'_> {
+    /// Every criterion's result, in declaration order.
+    pub(crate) fn criteria(&self) -> Result<Vec<CriterionResult>, EngineError> {
+        let spec = self.model.spec();
+        spec.criteria.iter().map(|c| self.criterion(c)).collect()
+    }
+
+    /// The rank these metrics reach: the derived rank, after the model's
+    /// level override.
+    pub(crate) fn rank(&self) -> Result<i32, EngineError> {
+        let criteria = self.criteria()?;
+        self.level(derive_rank(self.model.spec(), &criteria))
+    }
+
     fn criterion(&self, c: &CriterionSpec) -> Result<CriterionResult, EngineError> {
         let missing = self.missing(&c.metrics);
         let passed = missing.is_empty()
             && self.check(&c.check, &c.metrics, || format!("criterion '{}'", c.id))?;
+        let (observed, requirements) = if self.explain {
+            (self.observed(&c.metrics), explain::requirements(self, c)?)
+        } else {
+            (String::new(), Vec::new())
+        };
         Ok(CriterionResult {
             id: c.id.clone(),
             rank: c.rank,
             passed,
             description: c.description.clone(),
             metrics: c.metrics.clone(),
-            observed: if self.request.explain {
-                self.observed(&c.metrics)
-            } else {
-                String::new()
-            },
+            observed,
             missing_metrics: missing,
+            requirements,
         })
     }
 
@@ -138,7 +164,6 @@ impl Run<'_> {
             return Ok(derived);
         };
         let names: Vec<String> = self
-            .request
             .metrics
             .keys()
             .filter(|n| self.model.metric(n).is_some())
@@ -169,15 +194,25 @@ impl Run<'_> {
         names: &[String],
         context: impl Fn() -> String,
     ) -> Result<bool, EngineError> {
+        self.call_check(check, self.metric_map(names), context)
+    }
+
+    /// Runs a check on the metric map `m`.
+    pub(crate) fn call_check(
+        &self,
+        check: &FnPtr,
+        m: Map,
+        context: impl Fn() -> String,
+    ) -> Result<bool, EngineError> {
         check
-            .call::<bool>(self.engine, self.model.ast(), (self.metric_map(names),))
+            .call::<bool>(self.engine, self.model.ast(), (m,))
             .map_err(|err| self.error(context(), &err))
     }
 
     fn missing(&self, names: &[String]) -> Vec<String> {
         names
             .iter()
-            .filter(|n| !self.request.metrics.contains_key(*n))
+            .filter(|n| !self.metrics.contains_key(*n))
             .cloned()
             .collect()
     }
@@ -186,9 +221,7 @@ impl Run<'_> {
     fn metric_map(&self, names: &[String]) -> Map {
         let mut map = Map::new();
         for name in names {
-            if let (Some(value), Some(spec)) =
-                (self.request.metrics.get(name), self.model.metric(name))
-            {
+            if let (Some(value), Some(spec)) = (self.metrics.get(name), self.model.metric(name)) {
                 map.insert(name.as_str().into(), to_dynamic(spec.kind, value));
             }
         }
@@ -198,7 +231,7 @@ impl Run<'_> {
     fn observed(&self, names: &[String]) -> String {
         let pairs: Vec<String> = names
             .iter()
-            .map(|n| match self.request.metrics.get(n) {
+            .map(|n| match self.metrics.get(n) {
                 Some(value) => format!("{n}={value}"),
                 None => format!("{n}=missing"),
             })
@@ -245,7 +278,7 @@ impl Run<'_> {
 }
 
 /// A validated value in the type a script compares it as.
-fn to_dynamic(kind: MetricKind, value: &MetricValue) -> Dynamic {
+pub(crate) fn to_dynamic(kind: MetricKind, value: &MetricValue) -> Dynamic {
     match (kind, value) {
         (MetricKind::Count, MetricValue::Number(n)) => Dynamic::from_int(*n as rhai::INT),
         (_, MetricValue::Number(n)) => Dynamic::from_float(*n),

@@ -17,11 +17,14 @@ mod contract;
 mod diagnostic;
 mod error;
 mod evaluate;
+mod explain;
 mod interventions;
+mod levers;
 mod metric;
 mod metrics;
 mod model;
 mod outline;
+mod probe;
 mod reads;
 mod registry;
 mod sandbox;
@@ -32,13 +35,16 @@ pub mod suite;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-pub use assessment::{AssessRequest, Assessment, CriterionResult, Intervention};
+pub use assessment::{
+    AssessRequest, Assessment, CriterionResult, Intervention, Lever, Requirement,
+};
 pub use builtin::builtin_scripts;
 pub use diagnostic::Diagnostic;
 pub use error::{EngineError, LoadError, MetricViolation};
 pub use metric::{Direction, MetricKind, MetricSpec};
 pub use metrics::{MAX_METRIC_NAME, MAX_METRICS, MAX_SUBJECT_ID, MetricValue, Metrics};
 pub use model::Model;
+pub use probe::Comparison;
 pub use registry::{CaseSource, ScriptSet, read_scripts_dir};
 pub use sandbox::Limits;
 pub use sources::ScriptSource;

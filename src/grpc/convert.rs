@@ -4,8 +4,8 @@
 use super::pb;
 use super::pb::metric_value::Kind;
 use crate::engine::{
-    AssessRequest, Assessment, CriterionResult, Direction, EngineError, Intervention, Level,
-    MetricKind, MetricSpec, MetricValue, MetricViolation, Model,
+    AssessRequest, Assessment, Comparison, CriterionResult, Direction, EngineError, Intervention,
+    Level, Lever, MetricKind, MetricSpec, MetricValue, MetricViolation, Model, Requirement,
 };
 
 /// Reads an `AssessRequest`, rejecting metrics that carry no value.
@@ -43,19 +43,27 @@ fn metric_from_pb(kind: Kind) -> MetricValue {
     }
 }
 
+/// A metric value as protobuf.
+pub fn metric_to_pb_value(value: MetricValue) -> pb::MetricValue {
+    let kind = match value {
+        MetricValue::Number(n) => Kind::Number(n),
+        MetricValue::Flag(b) => Kind::Flag(b),
+        MetricValue::Text(t) => Kind::Text(t),
+    };
+    pb::MetricValue { kind: Some(kind) }
+}
+
+/// A protobuf metric value, if it carries one.
+pub fn metric_from_pb_value(value: pb::MetricValue) -> Option<MetricValue> {
+    value.kind.map(metric_from_pb)
+}
+
 /// Writes an engine request as protobuf (for clients).
 pub fn request_to_pb(request: AssessRequest) -> pb::AssessRequest {
     let metrics = request
         .metrics
         .into_iter()
-        .map(|(name, value)| {
-            let kind = match value {
-                MetricValue::Number(n) => Kind::Number(n),
-                MetricValue::Flag(b) => Kind::Flag(b),
-                MetricValue::Text(t) => Kind::Text(t),
-            };
-            (name, pb::MetricValue { kind: Some(kind) })
-        })
+        .map(|(name, value)| (name, metric_to_pb_value(value)))
         .collect();
     pb::AssessRequest {
         model: request.model,
@@ -102,6 +110,9 @@ impl From<Assessment> for pb::Assessment {
             interventions: a.interventions.into_iter().map(Into::into).collect(),
             missing_metrics: a.missing_metrics,
             ignored_metrics: a.ignored_metrics,
+            why_not_higher: a.why_not_higher,
+            levers: a.levers.into_iter().map(Into::into).collect(),
+            levers_reach_next_level: a.levers_reach_next_level,
         }
     }
 }
@@ -126,6 +137,9 @@ impl From<pb::Assessment> for Assessment {
             interventions: a.interventions.into_iter().map(Into::into).collect(),
             missing_metrics: a.missing_metrics,
             ignored_metrics: a.ignored_metrics,
+            why_not_higher: a.why_not_higher,
+            levers: a.levers.into_iter().map(Into::into).collect(),
+            levers_reach_next_level: a.levers_reach_next_level,
         }
     }
 }
@@ -140,6 +154,7 @@ impl From<CriterionResult> for pb::CriterionResult {
             metrics: c.metrics,
             observed: c.observed,
             missing_metrics: c.missing_metrics,
+            requirements: c.requirements.into_iter().map(Into::into).collect(),
         }
     }
 }
@@ -154,6 +169,79 @@ impl From<pb::CriterionResult> for CriterionResult {
             metrics: c.metrics,
             observed: c.observed,
             missing_metrics: c.missing_metrics,
+            requirements: c
+                .requirements
+                .into_iter()
+                .filter_map(requirement_from_pb)
+                .collect(),
+        }
+    }
+}
+
+impl From<Requirement> for pb::Requirement {
+    fn from(r: Requirement) -> Self {
+        let comparison = match r.comparison {
+            Comparison::AtLeast => pb::Comparison::AtLeast,
+            Comparison::MoreThan => pb::Comparison::MoreThan,
+            Comparison::AtMost => pb::Comparison::AtMost,
+            Comparison::LessThan => pb::Comparison::LessThan,
+            Comparison::Is => pb::Comparison::Is,
+        };
+        Self {
+            text: r.text(),
+            metric: r.metric,
+            observed: r.observed.map(metric_to_pb_value),
+            comparison: comparison.into(),
+            threshold: Some(metric_to_pb_value(r.threshold)),
+            met: r.met,
+        }
+    }
+}
+
+/// A requirement from a server; `None` when it names no known comparison.
+fn requirement_from_pb(r: pb::Requirement) -> Option<Requirement> {
+    let comparison = match r.comparison() {
+        pb::Comparison::AtLeast => Comparison::AtLeast,
+        pb::Comparison::MoreThan => Comparison::MoreThan,
+        pb::Comparison::AtMost => Comparison::AtMost,
+        pb::Comparison::LessThan => Comparison::LessThan,
+        pb::Comparison::Is => Comparison::Is,
+        pb::Comparison::Unspecified => return None,
+    };
+    Some(Requirement {
+        metric: r.metric,
+        observed: r.observed.and_then(metric_from_pb_value),
+        comparison,
+        threshold: r.threshold.and_then(metric_from_pb_value)?,
+        met: r.met,
+    })
+}
+
+impl From<Lever> for pb::Lever {
+    fn from(l: Lever) -> Self {
+        Self {
+            metric: l.metric,
+            current: l.current.map(metric_to_pb_value),
+            target: Some(metric_to_pb_value(l.target)),
+            change: l.change,
+            criteria: l.criteria,
+            sufficient_alone: l.sufficient_alone,
+        }
+    }
+}
+
+impl From<pb::Lever> for Lever {
+    fn from(l: pb::Lever) -> Self {
+        Self {
+            metric: l.metric,
+            current: l.current.and_then(metric_from_pb_value),
+            target: l
+                .target
+                .and_then(metric_from_pb_value)
+                .unwrap_or(MetricValue::Number(f64::NAN)),
+            change: l.change,
+            criteria: l.criteria,
+            sufficient_alone: l.sufficient_alone,
         }
     }
 }
@@ -197,6 +285,8 @@ pub fn model_to_pb(model: &Model) -> pb::Model {
         levels: spec.levels.iter().cloned().map(Into::into).collect(),
         script_sha256: model.sha256().to_owned(),
         metrics: spec.metrics.iter().map(metric_to_pb).collect(),
+        file: model.file().to_owned(),
+        load_error: String::new(),
     }
 }
 

@@ -45,7 +45,10 @@ impl pb::maturity_service_server::MaturityService for MaturityApi {
         _: Request<pb::ListModelsRequest>,
     ) -> Result<Response<pb::ListModelsResponse>, Status> {
         let models = self.engine.models().map(|m| model_to_pb(m)).collect();
-        Ok(Response::new(pb::ListModelsResponse { models }))
+        Ok(Response::new(pb::ListModelsResponse {
+            models,
+            failures: Vec::new(),
+        }))
     }
 
     async fn get_model(

@@ -1,0 +1,123 @@
+//! Explanations: what each criterion holds each metric against (found by
+//! re-running its check), and why the level is not one higher, in plain words.
+
+use rhai::Map;
+
+use super::assessment::{CriterionResult, Requirement};
+use super::error::EngineError;
+use super::evaluate::{Run, to_dynamic};
+use super::metrics::MetricValue;
+use super::probe::{self, Threshold};
+use super::spec::{CriterionSpec, ModelSpec};
+
+/// The threshold criterion `c` holds each of its metrics against, where one
+/// can be found along the metric's direction.
+pub(crate) fn requirements(
+    run: &Run<'_>,
+    c: &CriterionSpec,
+) -> Result<Vec<Requirement>, EngineError> {
+    let mut out = Vec::new();
+    for name in &c.metrics {
+        if let Some(threshold) = threshold_of(run, c, name)? {
+            let observed = run.metrics.get(name).cloned();
+            let met = observed
+                .as_ref()
+                .is_some_and(|v| threshold.comparison.holds(v, &threshold.value));
+            out.push(Requirement {
+                metric: name.clone(),
+                observed,
+                comparison: threshold.comparison,
+                threshold: threshold.value,
+                met,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Where `c` starts to hold along `name`: first with the other metrics as
+/// supplied, then, if no value of `name` alone makes it hold, with the
+/// others at their best (the threshold the criterion sets on its own).
+pub(crate) fn threshold_of(
+    run: &Run<'_>,
+    c: &CriterionSpec,
+    name: &str,
+) -> Result<Option<Threshold>, EngineError> {
+    let Some(spec) = run.model.metric(name) else {
+        return Ok(None);
+    };
+    for others_at_best in [false, true] {
+        let Some(base) = probe_map(run, c, name, others_at_best) else {
+            continue;
+        };
+        let context = || format!("criterion '{}' (explaining {name})", c.id);
+        let found = probe::threshold(spec, |value: &MetricValue| {
+            let mut m = base.clone();
+            m.insert(name.into(), to_dynamic(spec.kind, value));
+            run.call_check(&c.check, m, context)
+        })?;
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    Ok(None)
+}
+
+/// The metrics `c` reads except `varied`: as supplied (or at best when
+/// missing), or all at best. `None` when one has no best value to assume.
+fn probe_map(run: &Run<'_>, c: &CriterionSpec, varied: &str, others_at_best: bool) -> Option<Map> {
+    let mut m = Map::new();
+    for name in c.metrics.iter().filter(|n| *n != varied) {
+        let spec = run.model.metric(name)?;
+        let supplied = run.metrics.get(name).filter(|_| !others_at_best).cloned();
+        let value = supplied.or_else(|| probe::best_value(spec))?;
+        m.insert(name.as_str().into(), to_dynamic(spec.kind, &value));
+    }
+    Some(m)
+}
+
+/// Why the organisation is at `rank` and not one higher.
+pub(crate) fn why_not_higher(
+    spec: &ModelSpec,
+    rank: i32,
+    derived: i32,
+    criteria: &[CriterionResult],
+) -> String {
+    let level = spec.level(rank).map_or("", |l| l.name.as_str());
+    let Some(next) = spec.level(rank + 1) else {
+        return format!("{level} is the top level of this model.");
+    };
+    if derived > rank {
+        return format!(
+            "The model's level rule holds it at {level}, although its criteria reach rank {derived}."
+        );
+    }
+    // Every lower rank's criteria hold, or the derived rank would be lower.
+    let of_next = criteria.iter().filter(|c| c.rank == rank + 1).count();
+    let failing: Vec<&CriterionResult> = criteria
+        .iter()
+        .filter(|c| c.rank == rank + 1 && !c.passed)
+        .collect();
+    let reasons: Vec<String> = failing.iter().map(|c| reason(c)).collect();
+    let count = if failing.len() == of_next {
+        format!("none of its {of_next} criteria hold")
+    } else {
+        format!("{} of its {of_next} criteria do not hold", failing.len())
+    };
+    format!("Not {} yet: {count}. {}", next.name, reasons.join(" "))
+}
+
+/// Why one criterion fails: its unmet requirements, else what it asks.
+fn reason(c: &CriterionResult) -> String {
+    let unmet: Vec<String> = c
+        .requirements
+        .iter()
+        .filter(|r| !r.met)
+        .map(Requirement::text)
+        .collect();
+    if unmet.is_empty() {
+        format!("{}: {}", c.id, c.description)
+    } else {
+        format!("{}: {}.", c.id, unmet.join("; "))
+    }
+}
