@@ -5,5 +5,6 @@
 //! - [`cli`]: the `maturity` command line (serve, assess, models).
 
 pub mod cli;
+pub mod deploy;
 pub mod engine;
 pub mod grpc;

@@ -51,9 +51,21 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "MATURITY_LISTEN", default_value = "127.0.0.1:50051")]
     pub listen: SocketAddr,
-    /// Serve the models in this directory instead of the built-in ones.
+    /// Serve the models in this directory instead of the built-in ones; it is
+    /// watched, and each edit is checked and tested before it goes live.
     #[arg(long, env = "MATURITY_SCRIPTS")]
     pub scripts: Option<PathBuf>,
+    /// Admin tokens file: one `name role token` per line, role `deploy` or
+    /// `validate`. Without it the admin service refuses every call.
+    #[arg(long, env = "MATURITY_ADMIN_TOKENS")]
+    pub admin_tokens: Option<PathBuf>,
+    /// Where deployments are recorded (JSON Lines); defaults to
+    /// SCRIPTS/audit.log.jsonl.
+    #[arg(long, env = "MATURITY_AUDIT_LOG")]
+    pub audit_log: Option<PathBuf>,
+    /// Do not watch the scripts directory (reload with SIGHUP or ReloadModels).
+    #[arg(long, env = "MATURITY_NO_WATCH")]
+    pub no_watch: bool,
 }
 
 /// Flags of `maturity assess`.

@@ -46,6 +46,12 @@ pub enum CliError {
     /// The server stopped with an error.
     #[error("{0}")]
     Serve(#[from] ServeError),
+    /// A deployment or the scripts directory failed.
+    #[error("{0}")]
+    Deploy(#[from] crate::deploy::DeployError),
+    /// A setting is wrong.
+    #[error("{0}")]
+    Config(String),
     /// Checks or tests ran and some failed (the details are already printed).
     #[error("{0}")]
     Failed(String),

@@ -1,8 +1,14 @@
 //! Conversions between the protobuf messages and the engine's types; nothing
 //! else.
 
+use tonic::Status;
+
 use super::pb;
 use super::pb::metric_value::Kind;
+use crate::deploy::Refusal;
+use crate::engine::Diagnostic;
+use crate::engine::cases::{Case, Expectation};
+use crate::engine::suite::CaseOutcome;
 use crate::engine::{
     AssessRequest, Assessment, Comparison, CriterionResult, Direction, EngineError, Intervention,
     Level, Lever, MetricKind, MetricSpec, MetricValue, MetricViolation, Model, Requirement,
@@ -313,4 +319,67 @@ fn metric_to_pb(m: &MetricSpec) -> pb::MetricSpec {
         description: m.description.clone(),
         allowed_values: m.allowed.clone(),
     }
+}
+
+/// A diagnostic as protobuf.
+pub fn diagnostic_to_pb(d: &Diagnostic) -> pb::Diagnostic {
+    pb::Diagnostic {
+        file: d.file.clone(),
+        line: u32::try_from(d.line).unwrap_or(u32::MAX),
+        column: u32::try_from(d.column).unwrap_or(u32::MAX),
+        message: d.message.clone(),
+        source_line: d.source_line.clone().unwrap_or_default(),
+    }
+}
+
+/// A refused script file as protobuf.
+pub fn failure_to_pb(file: &str, refusal: &Refusal) -> pb::ScriptFailure {
+    pb::ScriptFailure {
+        file: file.to_owned(),
+        error: refusal.to_string(),
+        diagnostics: refusal.diagnostics().iter().map(diagnostic_to_pb).collect(),
+    }
+}
+
+/// A test case's outcome as protobuf.
+pub fn case_result_to_pb(o: &CaseOutcome) -> pb::CaseResult {
+    let (rank, level_id) = o.got.clone().unwrap_or_default();
+    pb::CaseResult {
+        name: if o.name.is_empty() {
+            o.file.clone()
+        } else {
+            o.name.clone()
+        },
+        passed: o.passed(),
+        rank,
+        level_id,
+        failures: o.failures.clone(),
+    }
+}
+
+/// A test case from a request, or INVALID_ARGUMENT naming the metric with no value.
+#[allow(clippy::result_large_err)]
+pub fn case_from_pb(case: pb::TestCase) -> Result<Case, Status> {
+    let mut metrics = crate::engine::Metrics::new();
+    for (name, value) in case.metrics {
+        let value = metric_from_pb_value(value).ok_or_else(|| {
+            Status::invalid_argument(format!(
+                "cases['{}'].metrics['{name}']: no value set: give a number, flag or text",
+                case.name
+            ))
+        })?;
+        metrics.insert(name, value);
+    }
+    Ok(Case {
+        name: case.name,
+        model: String::new(),
+        why: String::new(),
+        metrics,
+        expect: Expectation {
+            rank: case.expect_rank,
+            level_id: case.expect_level_id,
+            interventions_name_any_of: case.expect_interventions_name_any_of,
+            criteria: case.expect_criteria.into_iter().collect(),
+        },
+    })
 }

@@ -3,9 +3,12 @@
 //!
 //! - `pb`: the generated protobuf types and the descriptor set.
 //! - `service`: the `MaturityService` handlers.
+//! - `admin`, `auth`: the `AdminService` handlers and their bearer tokens.
 //! - `convert`: protobuf <-> engine types.
 //! - `status`: the one place engine errors become gRPC statuses.
 
+pub mod admin;
+pub mod auth;
 pub mod convert;
 pub mod service;
 pub mod status;
@@ -17,7 +20,10 @@ use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
 
-use crate::engine::Engine;
+use crate::deploy::Catalog;
+use admin::AdminApi;
+use auth::Tokens;
+use pb::admin_service_server::AdminServiceServer;
 use pb::maturity_service_server::MaturityServiceServer;
 use service::MaturityApi;
 
@@ -42,11 +48,13 @@ pub enum ServeError {
     Reflection(#[from] tonic_reflection::server::Error),
 }
 
-/// Serves the maturity service, health checking and reflection on `listener`
-/// until `shutdown` completes.
+/// Serves the maturity and admin services, health checking and reflection
+/// on `listener` until `shutdown` completes. Admin calls need one of
+/// `tokens`.
 pub async fn serve(
     listener: TcpListener,
-    engine: Arc<Engine>,
+    catalog: Arc<Catalog>,
+    tokens: Tokens,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), ServeError> {
     let (health, health_service) = tonic_health::server::health_reporter();
@@ -60,7 +68,13 @@ pub async fn serve(
     Server::builder()
         .add_service(health_service)
         .add_service(reflection)
-        .add_service(MaturityServiceServer::new(MaturityApi::new(engine)))
+        .add_service(MaturityServiceServer::new(MaturityApi::new(Arc::clone(
+            &catalog,
+        ))))
+        .add_service(AdminServiceServer::new(AdminApi::new(
+            catalog,
+            Arc::new(tokens),
+        )))
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
         .await?;
     Ok(())

@@ -4,6 +4,7 @@
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
+use crate::deploy::{DeployError, Refusal};
 use crate::engine::EngineError;
 
 /// Turns an engine error into the status a caller receives.
@@ -42,4 +43,32 @@ pub fn to_status(err: EngineError) -> Status {
 pub fn task_failed(err: tokio::task::JoinError) -> Status {
     tracing::error!(error = %err, "assessment task failed");
     Status::internal(format!("assessment task failed: {err}"))
+}
+
+/// Turns a refused deployment into the status its caller receives.
+pub fn deploy_status(err: DeployError) -> Status {
+    let message = err.to_string();
+    match &err {
+        DeployError::NoScriptsDir => Status::failed_precondition(message),
+        DeployError::Refused(refusal) => match refusal.as_ref() {
+            Refusal::Load(_) => {
+                let mut details = ErrorDetails::new();
+                for d in refusal.diagnostics() {
+                    details.add_bad_request_violation("source", d.to_string());
+                }
+                Status::with_error_details(Code::InvalidArgument, message, details)
+            }
+            Refusal::Cases { .. } => Status::failed_precondition(message),
+        },
+        DeployError::Stale { .. } => Status::aborted(message),
+        DeployError::UnknownModel(_) => Status::not_found(message),
+        DeployError::BadModelId(_) => {
+            let details = ErrorDetails::with_bad_request_violation("source", &message);
+            Status::with_error_details(Code::InvalidArgument, message, details)
+        }
+        DeployError::Io { .. } => {
+            tracing::error!(error = %message, "deployment failed on disk");
+            Status::internal(message)
+        }
+    }
 }

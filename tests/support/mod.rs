@@ -51,7 +51,8 @@ pub async fn start_server(engine: Engine) -> TestServer {
     let url = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = oneshot::channel::<()>();
     let handle = tokio::spawn(async move {
-        maturity_engine::grpc::serve(listener, Arc::new(engine), async {
+        let catalog = Arc::new(maturity_engine::deploy::Catalog::fixed(engine));
+        maturity_engine::grpc::serve(listener, catalog, Default::default(), async {
             let _ = rx.await;
         })
         .await

@@ -1,0 +1,146 @@
+//! The live models: an immutable snapshot (an engine and the load status of
+//! every script file) that requests read and changes replace whole, so no
+//! request ever sees a half-loaded model.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use arc_swap::ArcSwap;
+
+use super::candidate::Refusal;
+use super::error::DeployError;
+use super::reload::ReloadReport;
+use crate::engine::{Engine, Limits, Model};
+
+/// What is serving at one moment.
+#[derive(Debug)]
+pub struct Snapshot {
+    engine: Engine,
+    files: BTreeMap<String, FileStatus>,
+}
+
+impl Snapshot {
+    pub(crate) fn new(engine: Engine, files: BTreeMap<String, FileStatus>) -> Self {
+        Self { engine, files }
+    }
+
+    /// The engine with the serving models.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The load status of every model script file, by file name.
+    pub fn files(&self) -> impl Iterator<Item = &FileStatus> {
+        self.files.values()
+    }
+
+    /// Why the newest edit of `model`'s file was refused, if it was (the
+    /// model then serves its last good version).
+    pub fn refusal_of(&self, model: &Model) -> Option<&Refusal> {
+        self.files.get(model.file())?.refusal.as_deref()
+    }
+
+    /// Script files that serve no model because they were refused.
+    pub fn failures(&self) -> impl Iterator<Item = (&str, &Refusal)> {
+        self.files
+            .values()
+            .filter_map(|s| match (&s.model, &s.refusal) {
+                (None, Some(refusal)) => Some((s.file.as_str(), refusal.as_ref())),
+                _ => None,
+            })
+    }
+
+    pub(crate) fn status(&self, file: &str) -> Option<&FileStatus> {
+        self.files.get(file)
+    }
+}
+
+/// The outcome of the last attempt to load one script file.
+#[derive(Debug, Clone)]
+pub struct FileStatus {
+    /// The file, relative to the scripts directory.
+    pub file: String,
+    /// The model it serves (possibly a previous version of it), if any.
+    pub model: Option<String>,
+    /// Why its current content was refused, if it was.
+    pub refusal: Option<Arc<Refusal>>,
+    /// Hash of everything the attempt read (script, helpers, test cases):
+    /// unchanged content is not compiled again.
+    pub(crate) identity: String,
+}
+
+/// The live snapshot and what may change it.
+#[derive(Debug)]
+pub struct Catalog {
+    live: ArcSwap<Snapshot>,
+    dir: Option<PathBuf>,
+    limits: Limits,
+    audit_log: Option<PathBuf>,
+    /// Serialises changes (reloads, puts, deletes); readers never wait.
+    writer: Mutex<()>,
+}
+
+impl Catalog {
+    /// A catalog of fixed models (the built-in ones), with no directory to
+    /// reload or deploy to.
+    pub fn fixed(engine: Engine) -> Self {
+        Self {
+            live: ArcSwap::from_pointee(Snapshot::new(engine, BTreeMap::new())),
+            dir: None,
+            limits: Limits::default(),
+            audit_log: None,
+            writer: Mutex::new(()),
+        }
+    }
+
+    /// Loads the scripts in `dir`; changes are later written there and
+    /// recorded in `audit_log` (default `dir/audit.log.jsonl`).
+    pub fn open(
+        dir: PathBuf,
+        limits: Limits,
+        audit_log: Option<PathBuf>,
+    ) -> Result<(Self, ReloadReport), DeployError> {
+        let empty = Snapshot::new(Engine::new(limits.clone()), BTreeMap::new());
+        let catalog = Self {
+            live: ArcSwap::from_pointee(empty),
+            audit_log: Some(audit_log.unwrap_or_else(|| dir.join("audit.log.jsonl"))),
+            dir: Some(dir),
+            limits,
+            writer: Mutex::new(()),
+        };
+        let report = catalog.reload()?;
+        Ok((catalog, report))
+    }
+
+    /// What is serving now. Cheap; hold it for one request.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.live.load_full()
+    }
+
+    /// The scripts directory, when there is one.
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+
+    pub(crate) fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    pub(crate) fn audit_log(&self) -> Option<&Path> {
+        self.audit_log.as_deref()
+    }
+
+    /// Takes the change lock; a poisoned lock only means a change panicked
+    /// before publishing, so the live snapshot is still whole.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, ()> {
+        self.writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Replaces the live snapshot in one step.
+    pub(crate) fn publish(&self, snapshot: Snapshot) {
+        self.live.store(Arc::new(snapshot));
+    }
+}

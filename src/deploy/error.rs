@@ -1,0 +1,52 @@
+//! What can stop a deployment, each with what the caller needs to fix it.
+
+use thiserror::Error;
+
+use super::candidate::Refusal;
+
+/// Why a reload, put or delete did not happen.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum DeployError {
+    /// The server runs its built-in models and has no directory to change.
+    #[error("the server runs its built-in models; start it with --scripts DIR to deploy")]
+    NoScriptsDir,
+    /// The script was refused: it does not load or its test cases fail.
+    #[error("{0}")]
+    Refused(Box<Refusal>),
+    /// The model changed since the caller read its hash.
+    #[error(
+        "model '{model}' is at sha256 '{actual}', not the expected '{expected}': read it again and retry"
+    )]
+    Stale {
+        /// The model id.
+        model: String,
+        /// The hash the caller expected ("" for "no such model").
+        expected: String,
+        /// The hash serving ("" when there is no such model).
+        actual: String,
+    },
+    /// No model has this id.
+    #[error("model '{0}' not found")]
+    UnknownModel(String),
+    /// The model id cannot name a script file.
+    #[error("model id '{0}' cannot name a script file: use letters, digits, '_' and '-'")]
+    BadModelId(String),
+    /// The directory or a file in it could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+impl DeployError {
+    pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.display().to_string(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! Serving models from a scripts directory and changing them safely while
+//! they serve: every change is compiled, checked against the contract and
+//! run against the model's test cases before it atomically replaces the live
+//! version, so a broken edit never takes a working model down. Knows nothing
+//! of gRPC.
+//!
+//! - `catalog`: the live models, swapped atomically, and their load status.
+//! - `candidate`: compiling and testing a script before it may serve.
+//! - `reload`: re-reading the directory.
+//! - `admin`: validate, put and delete, with optimistic concurrency.
+//! - `store`: atomic writes and the audit log.
+//! - `watch`: reloading when the directory changes.
+
+mod admin;
+mod candidate;
+mod catalog;
+mod error;
+mod reload;
+mod store;
+mod watch;
+
+pub use admin::{PutOutcome, Validation};
+pub use candidate::Refusal;
+pub use catalog::{Catalog, FileStatus, Snapshot};
+pub use error::DeployError;
+pub use reload::ReloadReport;
+pub use watch::watch;

@@ -1,0 +1,114 @@
+//! Writing scripts so a crash never leaves a half-written one (temporary
+//! file, fsync, rename, fsync of the directory), and the audit log of every
+//! change.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::SystemTime;
+
+use serde::Serialize;
+
+/// Replaces `path` with `text` atomically: readers see the old file or the
+/// new one, never a mix, even across a crash.
+pub(crate) fn write_atomic(path: &Path, text: &str) -> io::Result<()> {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let dir = parent(path);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    // Not `.rhai`, so a reload never reads it.
+    let temp = dir.join(format!(
+        ".{name}.{}.{}.tmp",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    let written = (|| {
+        let mut file = File::create(&temp)?;
+        file.write_all(text.as_bytes())?;
+        file.sync_all()?;
+        fs::rename(&temp, path)
+    })();
+    if written.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    written?;
+    sync_dir(dir)
+}
+
+/// Removes `path` and makes the removal durable.
+pub(crate) fn remove(path: &Path) -> io::Result<()> {
+    fs::remove_file(path)?;
+    sync_dir(parent(path))
+}
+
+fn parent(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// Makes a rename or removal in `dir` durable (a no-op where directories
+/// cannot be opened, as on Windows).
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    match File::open(dir) {
+        Ok(handle) => handle.sync_all().or(Ok(())),
+        Err(_) => Ok(()),
+    }
+}
+
+/// One change to the served models, as the audit log records it.
+#[derive(Debug, Serialize)]
+pub(crate) struct AuditEntry<'a> {
+    /// The token's name.
+    pub(crate) who: &'a str,
+    /// "put" or "delete".
+    pub(crate) action: &'a str,
+    pub(crate) model: &'a str,
+    pub(crate) file: &'a str,
+    /// "" when the model is new.
+    pub(crate) old_sha256: &'a str,
+    /// "" when the model was deleted.
+    pub(crate) new_sha256: &'a str,
+}
+
+/// Appends `entry` with the current time as one JSON line, durably.
+pub(crate) fn audit(log: &Path, entry: &AuditEntry<'_>) -> io::Result<()> {
+    #[derive(Serialize)]
+    struct Line<'a> {
+        time: String,
+        #[serde(flatten)]
+        entry: &'a AuditEntry<'a>,
+    }
+    let time = humantime::format_rfc3339_millis(SystemTime::now()).to_string();
+    let mut line = serde_json::to_string(&Line { time, entry }).map_err(io::Error::other)?;
+    line.push('\n');
+    let mut file = OpenOptions::new().create(true).append(true).open(log)?;
+    file.write_all(line.as_bytes())?;
+    file.sync_data()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_replace_the_file_and_leave_no_temporary_behind() {
+        let dir = std::env::temp_dir().join(format!("maturity-store-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("m.rhai");
+        write_atomic(&path, "first").unwrap();
+        write_atomic(&path, "second").unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "second");
+        let names: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["m.rhai"]);
+        remove(&path).unwrap();
+        assert!(!path.exists());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,136 @@
+//! Bearer tokens for the admin service: who may call, and what they may do.
+//! Tokens are compared in constant time and never logged; only a token's
+//! name reaches the logs and the audit trail.
+
+use std::path::Path;
+
+use subtle::ConstantTimeEq;
+use tonic::Status;
+use tonic::metadata::MetadataMap;
+
+/// What a token allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    /// Validate scripts only.
+    Validate,
+    /// Everything: validate, put, delete and reload.
+    Deploy,
+}
+
+impl Role {
+    fn parse(text: &str) -> Option<Self> {
+        match text {
+            "validate" => Some(Self::Validate),
+            "deploy" => Some(Self::Deploy),
+            _ => None,
+        }
+    }
+}
+
+/// A named token and its role.
+#[derive(Clone)]
+struct Token {
+    name: String,
+    role: Role,
+    secret: String,
+}
+
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Token")
+            .field("name", &self.name)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The admin tokens the server accepts.
+#[derive(Debug, Clone, Default)]
+pub struct Tokens {
+    tokens: Vec<Token>,
+}
+
+/// Tokens shorter than this are refused at start-up: guessable.
+const MIN_TOKEN_LEN: usize = 16;
+
+impl Tokens {
+    /// Reads a tokens file: one `name role token` per line (role `deploy` or
+    /// `validate`), `#` starting a comment.
+    pub fn from_file(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut tokens = Self::default();
+        for (number, line) in text.lines().enumerate() {
+            let line = line.split('#').next().unwrap_or("").trim();
+            if line.is_empty() {
+                continue;
+            }
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let at = || format!("{}:{}", path.display(), number + 1);
+            let [name, role, secret] = fields[..] else {
+                return Err(format!("{}: expected `name role token`", at()));
+            };
+            let role = Role::parse(role)
+                .ok_or_else(|| format!("{}: role '{role}' is neither deploy nor validate", at()))?;
+            tokens
+                .add(name, role, secret)
+                .map_err(|e| format!("{}: {e}", at()))?;
+        }
+        Ok(tokens)
+    }
+
+    /// Adds a token.
+    pub fn add(&mut self, name: &str, role: Role, secret: &str) -> Result<(), String> {
+        if secret.len() < MIN_TOKEN_LEN {
+            return Err(format!(
+                "token '{name}' is {} characters; use at least {MIN_TOKEN_LEN}",
+                secret.len()
+            ));
+        }
+        self.tokens.push(Token {
+            name: name.to_owned(),
+            role,
+            secret: secret.to_owned(),
+        });
+        Ok(())
+    }
+
+    /// Whether any token is configured.
+    pub fn is_empty(&self) -> bool {
+        self.tokens.is_empty()
+    }
+
+    /// The name of the caller whose bearer token allows `needed`:
+    /// UNAUTHENTICATED without a known token, PERMISSION_DENIED when its
+    /// role does not allow the call.
+    pub fn authorize(&self, metadata: &MetadataMap, needed: Role) -> Result<String, Status> {
+        let header = metadata
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| {
+                Status::unauthenticated("missing `authorization: Bearer <token>` header")
+            })?;
+        let presented = header
+            .strip_prefix("Bearer ")
+            .ok_or_else(|| {
+                Status::unauthenticated("the authorization header must be `Bearer <token>`")
+            })?
+            .trim();
+        // Compare against every token so timing says nothing about which
+        // (or whether one) matched.
+        let mut found: Option<&Token> = None;
+        for token in &self.tokens {
+            if bool::from(token.secret.as_bytes().ct_eq(presented.as_bytes())) {
+                found = Some(token);
+            }
+        }
+        let token = found.ok_or_else(|| Status::unauthenticated("unknown admin token"))?;
+        if token.role < needed {
+            tracing::warn!(who = %token.name, "admin call refused: role too low");
+            return Err(Status::permission_denied(format!(
+                "token '{}' may only validate scripts; this call needs a deploy token",
+                token.name
+            )));
+        }
+        Ok(token.name.clone())
+    }
+}
