@@ -7,8 +7,10 @@ pub mod bin;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use maturity_engine::deploy::Catalog;
 use maturity_engine::engine::cases::Case;
 use maturity_engine::engine::{Engine, Limits, ScriptSource, read_scripts_dir};
+use maturity_engine::grpc::auth::Tokens;
 use maturity_engine::grpc::pb::maturity_service_client::MaturityServiceClient;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -47,12 +49,17 @@ impl TestServer {
 
 /// Starts the real server on an ephemeral port, bound before it is spawned.
 pub async fn start_server(engine: Engine) -> TestServer {
+    let catalog = Arc::new(maturity_engine::deploy::Catalog::fixed(engine));
+    start_catalog_server(catalog, Tokens::default()).await
+}
+
+/// Starts the real server on `catalog`, accepting the admin `tokens`.
+pub async fn start_catalog_server(catalog: Arc<Catalog>, tokens: Tokens) -> TestServer {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = oneshot::channel::<()>();
     let handle = tokio::spawn(async move {
-        let catalog = Arc::new(maturity_engine::deploy::Catalog::fixed(engine));
-        maturity_engine::grpc::serve(listener, catalog, Default::default(), async {
+        maturity_engine::grpc::serve(listener, catalog, tokens, async {
             let _ = rx.await;
         })
         .await

@@ -1,0 +1,497 @@
+//! Deploying models to a running server: ValidateScript, PutModel,
+//! DeleteModel and ReloadModels over real gRPC, with every refusal and its
+//! status, the files on disk and the audit log.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use maturity_engine::deploy::Catalog;
+use maturity_engine::engine::Limits;
+use maturity_engine::grpc::auth::{Role, Tokens};
+use maturity_engine::grpc::pb::admin_service_client::AdminServiceClient;
+use maturity_engine::grpc::pb::metric_value::Kind;
+use maturity_engine::grpc::pb::{self, maturity_service_client::MaturityServiceClient};
+use support::bin::{copy_scripts, scratch};
+use support::{TestServer, custom_model, start_catalog_server};
+use tonic::transport::Channel;
+use tonic::{Code, Request};
+use tonic_types::StatusExt;
+
+const DEPLOY: &str = "deploy-token-0123456789abcdef";
+const VALIDATE: &str = "validate-token-0123456789abcdef";
+
+struct Deployment {
+    server: TestServer,
+    dir: PathBuf,
+    admin: AdminServiceClient<Channel>,
+    client: MaturityServiceClient<Channel>,
+}
+
+/// A server on a copy of the shipped scripts, with a deploy and a validate token.
+async fn deployment(name: &str) -> Deployment {
+    let dir = scratch(name);
+    copy_scripts(&dir);
+    let (catalog, _) = Catalog::open(dir.clone(), Limits::default(), None).unwrap();
+    let mut tokens = Tokens::default();
+    tokens.add("ops", Role::Deploy, DEPLOY).unwrap();
+    tokens.add("viewer", Role::Validate, VALIDATE).unwrap();
+    let server = start_catalog_server(Arc::new(catalog), tokens).await;
+    let channel = server.channel().await;
+    Deployment {
+        admin: AdminServiceClient::new(channel.clone()),
+        client: MaturityServiceClient::new(channel),
+        server,
+        dir,
+    }
+}
+
+fn authed<T>(message: T, token: &str) -> Request<T> {
+    let mut request = Request::new(message);
+    request
+        .metadata_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    request
+}
+
+fn put(source: &str, expected: &str) -> pb::PutModelRequest {
+    pb::PutModelRequest {
+        source: source.into(),
+        expected_sha256: expected.into(),
+    }
+}
+
+async fn models(client: &mut MaturityServiceClient<Channel>) -> pb::ListModelsResponse {
+    client
+        .list_models(pb::ListModelsRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+async fn sha_of(client: &mut MaturityServiceClient<Channel>, id: &str) -> Option<String> {
+    let list = models(client).await;
+    list.models
+        .into_iter()
+        .find(|m| m.id == id)
+        .map(|m| m.script_sha256)
+}
+
+fn case(name: &str, x: f64, rank: i32, level: &str) -> pb::TestCase {
+    pb::TestCase {
+        name: name.into(),
+        metrics: [(
+            "x".to_owned(),
+            pb::MetricValue {
+                kind: Some(Kind::Number(x)),
+            },
+        )]
+        .into(),
+        expect_rank: rank,
+        expect_level_id: level.into(),
+        ..Default::default()
+    }
+}
+
+fn audit_lines(dir: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(dir.join("audit.log.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn admin_calls_need_a_token_that_allows_them() {
+    let mut d = deployment("deploy_auth").await;
+    let source = custom_model("acme", "|m| m.x >= 0.5", "").text;
+    let no_token = d
+        .admin
+        .put_model(Request::new(put(&source, "")))
+        .await
+        .unwrap_err();
+    assert_eq!(no_token.code(), Code::Unauthenticated);
+    assert!(
+        no_token.message().contains("authorization"),
+        "{}",
+        no_token.message()
+    );
+    let wrong = d
+        .admin
+        .put_model(authed(put(&source, ""), "not-a-real-token-at-all"))
+        .await
+        .unwrap_err();
+    assert_eq!(wrong.code(), Code::Unauthenticated);
+    assert_eq!(wrong.message(), "unknown admin token");
+    let mut basic = Request::new(put(&source, ""));
+    basic
+        .metadata_mut()
+        .insert("authorization", format!("Basic {DEPLOY}").parse().unwrap());
+    assert_eq!(
+        d.admin.put_model(basic).await.unwrap_err().code(),
+        Code::Unauthenticated
+    );
+    // A validate token may validate, and nothing else.
+    let denied = [
+        d.admin
+            .put_model(authed(put(&source, ""), VALIDATE))
+            .await
+            .unwrap_err(),
+        d.admin
+            .delete_model(authed(
+                pb::DeleteModelRequest {
+                    model: "five_stage".into(),
+                    expected_sha256: String::new(),
+                },
+                VALIDATE,
+            ))
+            .await
+            .unwrap_err(),
+        d.admin
+            .reload_models(authed(pb::ReloadModelsRequest {}, VALIDATE))
+            .await
+            .unwrap_err(),
+    ];
+    for status in denied {
+        assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
+        assert!(
+            status.message().contains("'viewer' may only validate"),
+            "{}",
+            status.message()
+        );
+        assert!(
+            !status.message().contains(VALIDATE),
+            "a token must never be echoed"
+        );
+    }
+    let validate = pb::ValidateScriptRequest {
+        source,
+        ..Default::default()
+    };
+    assert!(
+        d.admin
+            .validate_script(authed(validate, VALIDATE))
+            .await
+            .is_ok()
+    );
+    assert!(
+        sha_of(&mut d.client, "acme").await.is_none(),
+        "nothing was deployed"
+    );
+    d.server.stop().await;
+}
+
+#[tokio::test]
+async fn validate_script_compiles_checks_and_runs_cases_without_deploying() {
+    let mut d = deployment("deploy_validate").await;
+    let source = custom_model("acme", "|m| m.x >= 0.5", "").text;
+    let request = pb::ValidateScriptRequest {
+        source: source.clone(),
+        cases: vec![
+            case("low", 0.2, 1, "low"),
+            case("high", 0.7, 2, "high"),
+            case("wrong", 0.7, 1, "low"),
+        ],
+        file_name: "acme.rhai".into(),
+    };
+    let reply = d
+        .admin
+        .validate_script(authed(request, VALIDATE))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!reply.valid, "one case fails");
+    assert_eq!(reply.model, "acme");
+    assert_eq!(reply.script_sha256.len(), 64);
+    let outcomes: Vec<(&str, bool, i32)> = reply
+        .cases
+        .iter()
+        .map(|c| (c.name.as_str(), c.passed, c.rank))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [("low", true, 1), ("high", true, 2), ("wrong", false, 2)]
+    );
+    assert!(reply.cases[2].failures[0].contains("expected rank 1 'low', got rank 2 'high'"));
+
+    let broken = source.replace("check: |m| m.x >= 0.5,", "check: |m| m.nope >= 0.5,");
+    let request = pb::ValidateScriptRequest {
+        source: broken,
+        file_name: "acme.rhai".into(),
+        ..Default::default()
+    };
+    let reply = d
+        .admin
+        .validate_script(authed(request, VALIDATE))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!reply.valid);
+    let diagnostic = &reply.diagnostics[0];
+    assert_eq!(
+        (diagnostic.file.as_str(), diagnostic.line, diagnostic.column),
+        ("acme.rhai", 11, 22)
+    );
+    assert!(
+        diagnostic.message.contains("reads metric 'nope'"),
+        "{}",
+        diagnostic.message
+    );
+    assert!(diagnostic.source_line.contains("m.nope"));
+    assert!(
+        sha_of(&mut d.client, "acme").await.is_none(),
+        "validation deploys nothing"
+    );
+    d.server.stop().await;
+}
+
+#[tokio::test]
+async fn put_creates_and_replaces_with_optimistic_concurrency_and_an_audit_trail() {
+    let mut d = deployment("deploy_put").await;
+    let v1 = custom_model("acme", "|m| m.x >= 0.5", "").text;
+    let created = d
+        .admin
+        .put_model(authed(put(&v1, ""), DEPLOY))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (created.model.as_str(), created.previous_sha256.as_str()),
+        ("acme", "")
+    );
+    assert_eq!(
+        sha_of(&mut d.client, "acme").await.as_deref(),
+        Some(created.script_sha256.as_str())
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.dir.join("acme.rhai")).unwrap(),
+        v1
+    );
+
+    // Creating it again, or replacing it with a stale hash, is refused.
+    let again = d
+        .admin
+        .put_model(authed(put(&v1, ""), DEPLOY))
+        .await
+        .unwrap_err();
+    assert_eq!(again.code(), Code::Aborted);
+    assert!(
+        again.message().contains(&created.script_sha256),
+        "{}",
+        again.message()
+    );
+    let v2 = custom_model("acme", "|m| m.x >= 0.6", "").text;
+    let stale = d
+        .admin
+        .put_model(authed(put(&v2, &"0".repeat(64)), DEPLOY))
+        .await
+        .unwrap_err();
+    assert_eq!(stale.code(), Code::Aborted);
+    assert!(
+        stale.message().contains("read it again and retry"),
+        "{}",
+        stale.message()
+    );
+
+    let replaced = d
+        .admin
+        .put_model(authed(put(&v2, &created.script_sha256), DEPLOY))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(replaced.previous_sha256, created.script_sha256);
+    assert_ne!(replaced.script_sha256, created.script_sha256);
+    assert_eq!(
+        std::fs::read_to_string(d.dir.join("acme.rhai")).unwrap(),
+        v2
+    );
+
+    let audit = audit_lines(&d.dir);
+    assert_eq!(audit.len(), 2, "{audit:?}");
+    assert_eq!(audit[1]["who"], "ops");
+    assert_eq!(audit[1]["action"], "put");
+    assert_eq!(audit[1]["old_sha256"], created.script_sha256.as_str());
+    assert_eq!(audit[1]["new_sha256"], replaced.script_sha256.as_str());
+    assert!(audit[1]["time"].as_str().unwrap().ends_with('Z'));
+    let leftovers: Vec<_> = std::fs::read_dir(&d.dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    d.server.stop().await;
+}
+
+#[tokio::test]
+async fn put_refuses_broken_scripts_failing_tests_and_unsafe_ids_and_keeps_serving() {
+    let mut d = deployment("deploy_refusals").await;
+    let live = sha_of(&mut d.client, "five_stage").await.unwrap();
+    let original = std::fs::read_to_string(d.dir.join("five_stage.rhai")).unwrap();
+
+    let broken = original.replace("criteria: [", "criteria: [ oops");
+    let status = d
+        .admin
+        .put_model(authed(put(&broken, &live), DEPLOY))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    let violations = status.get_details_bad_request().unwrap().field_violations;
+    assert_eq!(violations[0].field, "source");
+    assert!(
+        violations[0].description.starts_with("PutModel.rhai:"),
+        "{}",
+        violations[0].description
+    );
+
+    // Loads, but the shipped rank 2 example no longer gets rank 2.
+    let stricter = original.replace("m.crm_adoption >= 0.5", "m.crm_adoption >= 0.7");
+    let status = d
+        .admin
+        .put_model(authed(put(&stricter, &live), DEPLOY))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::FailedPrecondition);
+    assert!(
+        status.message().contains("five_stage_rank2_example.json"),
+        "{}",
+        status.message()
+    );
+
+    let odd_id = custom_model("../evil", "|m| m.x >= 0.5", "").text;
+    let status = d
+        .admin
+        .put_model(authed(put(&odd_id, ""), DEPLOY))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert!(
+        status
+            .message()
+            .contains("'../evil' cannot name a script file"),
+        "{}",
+        status.message()
+    );
+
+    assert_eq!(sha_of(&mut d.client, "five_stage").await.unwrap(), live);
+    assert_eq!(
+        std::fs::read_to_string(d.dir.join("five_stage.rhai")).unwrap(),
+        original
+    );
+    assert!(audit_lines(&d.dir).is_empty());
+    d.server.stop().await;
+}
+
+#[tokio::test]
+async fn delete_needs_the_current_hash_and_removes_model_and_file() {
+    let mut d = deployment("deploy_delete").await;
+    let live = sha_of(&mut d.client, "chaotic_to_predictive")
+        .await
+        .unwrap();
+    let delete = |model: &str, sha: &str| pb::DeleteModelRequest {
+        model: model.into(),
+        expected_sha256: sha.into(),
+    };
+    let unknown = d
+        .admin
+        .delete_model(authed(delete("nope", &live), DEPLOY))
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.code(), Code::NotFound);
+    let stale = d
+        .admin
+        .delete_model(authed(delete("chaotic_to_predictive", "abc"), DEPLOY))
+        .await
+        .unwrap_err();
+    assert_eq!(stale.code(), Code::Aborted);
+    let deleted = d
+        .admin
+        .delete_model(authed(delete("chaotic_to_predictive", &live), DEPLOY))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(deleted.previous_sha256, live);
+    assert!(
+        sha_of(&mut d.client, "chaotic_to_predictive")
+            .await
+            .is_none()
+    );
+    assert!(!d.dir.join("chaotic_to_predictive.rhai").exists());
+    let gone = d
+        .client
+        .assess(pb::AssessRequest {
+            model: "chaotic_to_predictive".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(gone.code(), Code::NotFound);
+    let audit = audit_lines(&d.dir);
+    assert_eq!(
+        (audit[0]["action"].as_str(), audit[0]["new_sha256"].as_str()),
+        (Some("delete"), Some(""))
+    );
+    d.server.stop().await;
+}
+
+#[tokio::test]
+async fn a_server_on_built_in_models_has_nothing_to_deploy_to() {
+    let catalog = Arc::new(Catalog::fixed(
+        maturity_engine::engine::Engine::with_builtin_models().unwrap(),
+    ));
+    let mut tokens = Tokens::default();
+    tokens.add("ops", Role::Deploy, DEPLOY).unwrap();
+    let server = start_catalog_server(catalog, tokens).await;
+    let mut admin = AdminServiceClient::new(server.channel().await);
+    let source = custom_model("acme", "|m| m.x >= 0.5", "").text;
+    let status = admin
+        .put_model(authed(put(&source, ""), DEPLOY))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::FailedPrecondition);
+    assert!(
+        status.message().contains("--scripts"),
+        "{}",
+        status.message()
+    );
+    // Validation still works, against the built-in helpers.
+    let request = pb::ValidateScriptRequest {
+        source,
+        ..Default::default()
+    };
+    assert!(
+        admin
+            .validate_script(authed(request, DEPLOY))
+            .await
+            .unwrap()
+            .into_inner()
+            .valid
+    );
+    server.stop().await;
+}
+
+#[test]
+fn short_or_malformed_tokens_are_refused_at_start_up() {
+    let mut tokens = Tokens::default();
+    assert!(
+        tokens
+            .add("ops", Role::Deploy, "short")
+            .unwrap_err()
+            .contains("at least 16")
+    );
+    let dir = scratch("tokens_file");
+    let path = dir.join("tokens");
+    std::fs::write(
+        &path,
+        format!("# comment\nops deploy {DEPLOY}\nviewer validate {VALIDATE} # trailing\n"),
+    )
+    .unwrap();
+    assert!(!Tokens::from_file(&path).unwrap().is_empty());
+    std::fs::write(&path, format!("ops admin {DEPLOY}\n")).unwrap();
+    let err = Tokens::from_file(&path).unwrap_err();
+    assert!(
+        err.ends_with("tokens:1: role 'admin' is neither deploy nor validate"),
+        "{err}"
+    );
+}

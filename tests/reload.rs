@@ -1,0 +1,269 @@
+//! Hot reload against a running server: edits go live only once they load
+//! and pass their tests, a broken edit leaves the last good version serving
+//! and shows in ListModels and the logs, and no call fails while models
+//! change under it.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use maturity_engine::deploy::{Catalog, watch};
+use maturity_engine::engine::Limits;
+use maturity_engine::grpc::auth::{Role, Tokens};
+use maturity_engine::grpc::pb;
+use maturity_engine::grpc::pb::admin_service_client::AdminServiceClient;
+use maturity_engine::grpc::pb::maturity_service_client::MaturityServiceClient;
+use maturity_engine::grpc::pb::metric_value::Kind;
+use support::bin::{copy_scripts, maturity, scratch, serve, stdout};
+use support::{custom_model, start_catalog_server};
+use tonic::Request;
+use tonic::transport::Channel;
+
+const DEPLOY: &str = "deploy-token-0123456789abcdef";
+
+fn assess_x(x: f64) -> pb::AssessRequest {
+    pb::AssessRequest {
+        model: "acme".into(),
+        metrics: [(
+            "x".to_owned(),
+            pb::MetricValue {
+                kind: Some(Kind::Number(x)),
+            },
+        )]
+        .into(),
+        ..Default::default()
+    }
+}
+
+async fn list(client: &mut MaturityServiceClient<Channel>) -> pb::ListModelsResponse {
+    client
+        .list_models(pb::ListModelsRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+fn model<'a>(list: &'a pb::ListModelsResponse, id: &str) -> &'a pb::Model {
+    list.models.iter().find(|m| m.id == id).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_hundred_reloads_under_load_fail_no_call() {
+    let dir = scratch("reload_under_load");
+    let versions = [
+        custom_model("acme", "|m| m.x >= 0.5", "").text,
+        custom_model("acme", "|m| m.x >= 0.6", "").text,
+        custom_model("acme", "|m| m.x >= ", "").text, // does not compile
+    ];
+    std::fs::write(dir.join("acme.rhai"), &versions[0]).unwrap();
+    let (catalog, _) = Catalog::open(dir.clone(), Limits::default(), None).unwrap();
+    let mut tokens = Tokens::default();
+    tokens.add("ops", Role::Deploy, DEPLOY).unwrap();
+    let server = start_catalog_server(Arc::new(catalog), tokens).await;
+    let channel = server.channel().await;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let callers: Vec<_> = (0..4)
+        .map(|_| {
+            let mut client = MaturityServiceClient::new(channel.clone());
+            let stop = Arc::clone(&stop);
+            tokio::spawn(async move {
+                let (mut calls, mut failures, mut hashes) = (0, Vec::new(), BTreeSet::new());
+                while !stop.load(Ordering::Relaxed) {
+                    calls += 1;
+                    match client.assess(assess_x(0.55)).await {
+                        Ok(reply) => {
+                            // v1 puts x = 0.55 at rank 2, v2 at rank 1.
+                            let reply = reply.into_inner();
+                            hashes.insert((reply.script_sha256, reply.level.unwrap().rank));
+                        }
+                        Err(status) => failures.push(status),
+                    }
+                }
+                (calls, failures, hashes)
+            })
+        })
+        .collect();
+
+    let mut admin = AdminServiceClient::new(channel.clone());
+    // Every round changes the file: v2, broken, v1, v2, ...
+    for i in 1..=100 {
+        let version = i % 3;
+        std::fs::write(dir.join("acme.rhai"), &versions[version]).unwrap();
+        let mut request = Request::new(pb::ReloadModelsRequest {});
+        request
+            .metadata_mut()
+            .insert("authorization", format!("Bearer {DEPLOY}").parse().unwrap());
+        let report = admin.reload_models(request).await.unwrap().into_inner();
+        if version == 2 {
+            assert_eq!(report.failures.len(), 1, "{report:?}");
+            assert_eq!(report.failures[0].file, "acme.rhai");
+            assert!(report.failures[0].diagnostics[0].line > 0);
+        } else {
+            assert_eq!(report.updated, ["acme"], "{report:?}");
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    let mut seen = BTreeSet::new();
+    let mut total = 0;
+    for caller in callers {
+        let (calls, failures, hashes) = caller.await.unwrap();
+        assert!(
+            failures.is_empty(),
+            "{} of {calls} calls failed: {:?}",
+            failures.len(),
+            failures.first()
+        );
+        total += calls;
+        seen.extend(hashes);
+    }
+    assert!(total >= 100, "only {total} calls were made");
+    // Both good versions served, each with its own answer, and nothing else.
+    let ranks: BTreeSet<i32> = seen.iter().map(|(_, rank)| *rank).collect();
+    assert_eq!(ranks, [1, 2].into(), "{seen:?}");
+    assert_eq!(
+        seen.len(),
+        2,
+        "exactly two hashes with one answer each: {seen:?}"
+    );
+    server.stop().await;
+}
+
+/// Polls `check` until it holds, for up to 20 s.
+async fn eventually<F: Fn(&pb::ListModelsResponse) -> bool>(
+    client: &mut MaturityServiceClient<Channel>,
+    what: &str,
+    check: F,
+) -> pb::ListModelsResponse {
+    let start = Instant::now();
+    loop {
+        let listed = list(client).await;
+        if check(&listed) {
+            return listed;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "timed out waiting for {what}: {listed:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_watched_directory_reloads_and_a_broken_edit_keeps_the_last_good_version() {
+    let dir = scratch("reload_watch");
+    copy_scripts(&dir);
+    let (catalog, _) = Catalog::open(dir.clone(), Limits::default(), None).unwrap();
+    let catalog = Arc::new(catalog);
+    let _watcher = watch(Arc::clone(&catalog)).unwrap();
+    let server = start_catalog_server(catalog, Tokens::default()).await;
+    let mut client = server.client().await;
+    let before = list(&mut client).await;
+    let good = model(&before, "five_stage").script_sha256.clone();
+    let file = dir.join("five_stage.rhai");
+    let original = std::fs::read_to_string(&file).unwrap();
+
+    std::fs::write(&file, original.replace("criteria: [", "criteria: [ oops")).unwrap();
+    let listed = eventually(&mut client, "the broken edit to show", |l| {
+        !model(l, "five_stage").load_error.is_empty()
+    })
+    .await;
+    let five = model(&listed, "five_stage");
+    assert_eq!(
+        five.script_sha256, good,
+        "the last good version keeps serving"
+    );
+    assert!(
+        five.load_error.starts_with("five_stage.rhai:"),
+        "{}",
+        five.load_error
+    );
+    assess_five_stage(&mut client, &good).await;
+
+    // A harmless edit (a new description) goes live with a new hash.
+    std::fs::write(
+        &file,
+        original.replace("How far selling has moved", "How far selling moved"),
+    )
+    .unwrap();
+    let listed = eventually(&mut client, "the fixed edit to go live", |l| {
+        model(l, "five_stage").script_sha256 != good
+    })
+    .await;
+    assert!(model(&listed, "five_stage").load_error.is_empty());
+
+    // A new file that does not load is listed as a failure, with its place.
+    std::fs::write(dir.join("extra.rhai"), "#{ id: ").unwrap();
+    let listed = eventually(&mut client, "the new broken file", |l| {
+        !l.failures.is_empty()
+    })
+    .await;
+    assert_eq!(listed.failures[0].file, "extra.rhai");
+    assert_eq!(listed.failures[0].diagnostics[0].line, 1);
+    server.stop().await;
+}
+
+async fn assess_five_stage(client: &mut MaturityServiceClient<Channel>, sha: &str) {
+    let reply = client
+        .assess(pb::AssessRequest {
+            model: "five_stage".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(reply.script_sha256, sha);
+}
+
+#[test]
+fn sighup_reloads_a_running_server_and_the_logs_say_what_was_refused() {
+    let dir = scratch("reload_sighup");
+    copy_scripts(&dir);
+    let served = serve(&["--scripts", dir.to_str().unwrap(), "--no-watch"]);
+    let before = stdout(&maturity(&["models", "--server", &served.url]));
+    let file = dir.join("chaotic_to_predictive.rhai");
+    let original = std::fs::read_to_string(&file).unwrap();
+    edit_and_hangup(
+        &served,
+        &file,
+        &original.replace("levels: [", "levels: [ oops"),
+    );
+    served.wait_for_log("model script refused");
+    let line = served.wait_for_log("chaotic_to_predictive.rhai:");
+    assert!(line.contains("Undefined variable: oops"), "{line}");
+    assert_eq!(
+        stdout(&maturity(&["models", "--server", &served.url])),
+        before
+    );
+
+    edit_and_hangup(
+        &served,
+        &file,
+        &original.replace("version: \"1.0.0\"", "version: \"1.0.1\""),
+    );
+    let start = Instant::now();
+    while !stdout(&maturity(&["models", "--server", &served.url]))
+        .contains("chaotic_to_predictive 1.0.1")
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "SIGHUP did not reload:\n{}",
+            served.logs().join("\n")
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn edit_and_hangup(served: &support::bin::Served, file: &Path, text: &str) {
+    std::fs::write(file, text).unwrap();
+    let status = std::process::Command::new("kill")
+        .args(["-HUP", &served.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
