@@ -23,7 +23,7 @@ pub enum Command {
     Assess(AssessArgs),
     /// List the models with their levels and script hashes.
     Models(ModelsArgs),
-    /// Run every model's test cases (DIR/tests/<model>/*.json).
+    /// Run every model's test cases (DIR/tests/MODEL/*.json).
     Test(TestArgs),
     /// Compile model scripts and check them against the model contract.
     Check(CheckArgs),
@@ -32,7 +32,7 @@ pub enum Command {
 /// Flags of `maturity test`.
 #[derive(Debug, Args)]
 pub struct TestArgs {
-    /// The scripts directory: models, lib/ helpers and tests/<model>/ cases.
+    /// The scripts directory: models, lib/ helpers and tests/MODEL/ cases.
     #[arg(default_value = "scripts")]
     pub dir: PathBuf,
 }

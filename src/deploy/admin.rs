@@ -21,6 +21,8 @@ use crate::engine::{
 /// What validating a candidate script found.
 #[derive(Debug)]
 pub struct Validation {
+    /// The file name the diagnostics use.
+    pub file: String,
     /// The model id and hash, when the script loads.
     pub model: Option<(String, String)>,
     /// Why it does not load, when it does not.
@@ -65,6 +67,7 @@ impl Catalog {
             Ok(model) => model,
             Err(err) => {
                 return Ok(Validation {
+                    file: file.to_owned(),
                     model: None,
                     refusal: Some(Refusal::Load(err)),
                     cases: Vec::new(),
@@ -76,6 +79,7 @@ impl Catalog {
             .map(|case| run_case(&engine, &model, &case.name, case))
             .collect();
         Ok(Validation {
+            file: file.to_owned(),
             model: Some((model.id().to_owned(), model.sha256().to_owned())),
             refusal: None,
             cases: outcomes,

@@ -1,6 +1,6 @@
 //! Reads a scripts directory: every `*.rhai` file at its top is a model, every
 //! `lib/*.rhai` file a helper compiled into each model, and every
-//! `tests/<model id>/*.json` file a test case of that model. The only module
+//! `tests/MODEL/*.json` file a test case of that model. The only module
 //! of the engine that touches the filesystem.
 
 use std::fs;
@@ -59,7 +59,7 @@ pub fn read_scripts_dir(dir: &Path) -> Result<ScriptSet, LoadError> {
     })
 }
 
-/// Every `tests/<model>/*.json` file.
+/// Every `tests/MODEL/*.json` file.
 fn read_cases(tests: &Path) -> Result<Vec<CaseSource>, LoadError> {
     let mut cases = Vec::new();
     if !tests.is_dir() {

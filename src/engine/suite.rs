@@ -1,4 +1,4 @@
-//! Runs a model's test cases (`tests/<model>/*.json`) and says, for each,
+//! Runs a model's test cases (`tests/MODEL/*.json`) and says, for each,
 //! whether the model still gives the answer the case expects.
 
 use serde::Serialize;

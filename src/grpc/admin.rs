@@ -48,11 +48,7 @@ impl pb::admin_service_server::AdminService for AdminApi {
         request: Request<pb::ValidateScriptRequest>,
     ) -> Result<Response<pb::ValidateScriptResponse>, Status> {
         let (metadata, _, request) = request.into_parts();
-        let file = if request.file_name.is_empty() {
-            "candidate.rhai".to_owned()
-        } else {
-            request.file_name.clone()
-        };
+        let file = request.file_name.clone();
         let cases = request
             .cases
             .into_iter()
@@ -62,6 +58,7 @@ impl pb::admin_service_server::AdminService for AdminApi {
             let v = catalog
                 .validate(&file, &request.source, &cases)
                 .map_err(deploy_status)?;
+            let file = v.file.clone();
             let valid = v.valid();
             let (model, script_sha256) = v.model.unwrap_or_default();
             Ok(pb::ValidateScriptResponse {

@@ -1,0 +1,155 @@
+//! The walk-through in docs/scripting.md, run as written: its edits are read
+//! from the guide, applied to a copy of the shipped scripts, and checked,
+//! tested and assessed with the binary, so the guide cannot drift.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::path::Path;
+
+use support::bin::{copy_scripts, maturity, scratch, stdout};
+
+/// One step of the walk-through.
+enum Step {
+    Replace {
+        file: String,
+        from: String,
+        to: String,
+    },
+    NewFile {
+        path: String,
+        text: String,
+    },
+}
+
+/// The steps marked in the guide: `<!-- walkthrough: replace in FILE -->`
+/// and `<!-- walkthrough: with -->` before two code blocks, or
+/// `<!-- walkthrough: new file PATH -->` before one.
+fn steps(guide: &str) -> Vec<Step> {
+    let mut steps = Vec::new();
+    let mut lines = guide.lines();
+    while let Some(line) = lines.next() {
+        let Some(marker) = line
+            .strip_prefix("<!-- walkthrough: ")
+            .and_then(|l| l.strip_suffix(" -->"))
+        else {
+            continue;
+        };
+        if let Some(file) = marker.strip_prefix("replace in ") {
+            let from = next_block(&mut lines);
+            let with = lines
+                .find(|l| l.starts_with("<!-- walkthrough: with -->"))
+                .unwrap();
+            assert!(!with.is_empty());
+            let to = next_block(&mut lines);
+            steps.push(Step::Replace {
+                file: file.into(),
+                from,
+                to,
+            });
+        } else if let Some(path) = marker.strip_prefix("new file ") {
+            steps.push(Step::NewFile {
+                path: path.into(),
+                text: next_block(&mut lines),
+            });
+        } else {
+            panic!("unknown walkthrough marker: {line}");
+        }
+    }
+    steps
+}
+
+/// The body of the next fenced code block.
+fn next_block<'a>(lines: &mut impl Iterator<Item = &'a str>) -> String {
+    lines.find(|l| l.starts_with("```")).unwrap();
+    let body: Vec<&str> = lines
+        .by_ref()
+        .take_while(|l| !l.starts_with("```"))
+        .collect();
+    body.join("\n") + "\n"
+}
+
+fn apply(dir: &Path, step: &Step) {
+    match step {
+        Step::Replace { file, from, to } => {
+            let path = dir.join(file);
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert_eq!(
+                text.matches(from.as_str()).count(),
+                1,
+                "{file} must contain exactly one {from:?}"
+            );
+            std::fs::write(&path, text.replace(from.as_str(), to)).unwrap();
+        }
+        Step::NewFile { path, text } => std::fs::write(dir.join(path), text).unwrap(),
+    }
+}
+
+#[test]
+fn the_northwind_walkthrough_works_as_written() {
+    let guide =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/scripting.md"))
+            .unwrap();
+    let steps = steps(&guide);
+    assert_eq!(steps.len(), 4, "three edits and a case");
+    let dir = scratch("northwind");
+    copy_scripts(&dir);
+    for step in &steps {
+        apply(&dir, step);
+    }
+    let model = dir.join("five_stage.rhai");
+    let checked = stdout(&maturity(&["check", model.to_str().unwrap()]));
+    assert!(
+        checked.starts_with("ok   ") && checked.contains("39 metrics"),
+        "{checked}"
+    );
+
+    let tested = stdout(&maturity(&["test", dir.to_str().unwrap()]));
+    assert!(
+        tested.contains("ok   tests/five_stage/northwind_pilot.json"),
+        "{tested}"
+    );
+    assert!(
+        tested.contains("test result: ok. 11 passed; 0 failed"),
+        "{tested}"
+    );
+
+    let case = dir.join("tests/five_stage/northwind_pilot.json");
+    let report = stdout(&maturity(&[
+        "assess",
+        "--scripts",
+        dir.to_str().unwrap(),
+        "--metrics",
+        case.to_str().unwrap(),
+    ]));
+    for promised in [
+        "crm_adoption is 0.55, needs at least 0.6",
+        "crm_adoption: 0.55 -> 0.6",
+        "Agree a mutual close plan after every demo",
+    ] {
+        assert!(
+            report.contains(promised),
+            "the guide promises {promised:?}:\n{report}"
+        );
+    }
+
+    // Undo the threshold edit: the pilot case must then fail, naming the flip.
+    let Step::Replace { from, to, .. } = &steps[0] else {
+        panic!("the first step is the threshold")
+    };
+    apply(
+        &dir,
+        &Step::Replace {
+            file: "five_stage.rhai".into(),
+            from: to.clone(),
+            to: from.clone(),
+        },
+    );
+    let output = maturity(&["test", dir.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("criterion 'crm_in_use': expected it to fail, it holds"),
+        "{text}"
+    );
+}
