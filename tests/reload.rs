@@ -53,7 +53,7 @@ fn model<'a>(list: &'a pb::ListModelsResponse, id: &str) -> &'a pb::Model {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_hundred_reloads_under_load_fail_no_call() {
+async fn a_hundred_reloads_and_twenty_deployments_under_load_fail_no_call() {
     let dir = scratch("reload_under_load");
     let versions = [
         custom_model("acme", "|m| m.x >= 0.5", "").text,
@@ -107,6 +107,27 @@ async fn a_hundred_reloads_under_load_fail_no_call() {
         } else {
             assert_eq!(report.updated, ["acme"], "{report:?}");
         }
+    }
+    // Deployments through PutModel under the same load, v1 and v2 in turn.
+    let mut sha = list(&mut MaturityServiceClient::new(channel.clone()))
+        .await
+        .models[0]
+        .script_sha256
+        .clone();
+    for round in 0..20 {
+        let mut request = Request::new(pb::PutModelRequest {
+            source: versions[round % 2].clone(),
+            expected_sha256: sha.clone(),
+        });
+        request
+            .metadata_mut()
+            .insert("authorization", format!("Bearer {DEPLOY}").parse().unwrap());
+        sha = admin
+            .put_model(request)
+            .await
+            .unwrap()
+            .into_inner()
+            .script_sha256;
     }
     stop.store(true, Ordering::Relaxed);
     let mut seen = BTreeSet::new();
@@ -236,10 +257,16 @@ fn sighup_reloads_a_running_server_and_the_logs_say_what_was_refused() {
     served.wait_for_log("model script refused");
     let line = served.wait_for_log("chaotic_to_predictive.rhai:");
     assert!(line.contains("Undefined variable: oops"), "{line}");
-    assert_eq!(
-        stdout(&maturity(&["models", "--server", &served.url])),
-        before
-    );
+    let after = stdout(&maturity(&["models", "--server", &served.url]));
+    let refused =
+        "  newest edit refused, this version keeps serving: chaotic_to_predictive.rhai:15:";
+    assert!(after.contains(refused), "{after}");
+    // Otherwise unchanged: the same versions and hashes serve.
+    let unchanged: Vec<&str> = after
+        .lines()
+        .filter(|l| !l.starts_with("  newest"))
+        .collect();
+    assert_eq!(unchanged, before.lines().collect::<Vec<_>>());
 
     edit_and_hangup(
         &served,

@@ -7,19 +7,22 @@ use crate::grpc::pb;
 
 /// Lists the models, locally or from a server.
 pub(crate) async fn run(args: ModelsArgs) -> Result<(), CliError> {
-    let models = match &args.server {
+    let (models, failures) = match &args.server {
         Some(url) => {
-            connect(url)
+            let listed = connect(url)
                 .await?
                 .list_models(pb::ListModelsRequest {})
                 .await?
-                .into_inner()
-                .models
+                .into_inner();
+            (listed.models, listed.failures)
         }
-        None => load_engine(args.scripts.as_deref())?
-            .models()
-            .map(|m| model_to_pb(m))
-            .collect(),
+        None => {
+            let models = load_engine(args.scripts.as_deref())?
+                .models()
+                .map(|m| model_to_pb(m))
+                .collect();
+            (models, Vec::new())
+        }
     };
     for model in &models {
         println!("{} {}: {}", model.id, model.version, model.name);
@@ -31,6 +34,15 @@ pub(crate) async fn run(args: ModelsArgs) -> Result<(), CliError> {
             .collect();
         println!("  levels {}", levels.join(", "));
         println!("  reads {} metrics", model.metrics.len());
+        if !model.load_error.is_empty() {
+            println!(
+                "  newest edit refused, this version keeps serving: {}",
+                model.load_error
+            );
+        }
+    }
+    for failure in &failures {
+        println!("refused {}: {}", failure.file, failure.error);
     }
     Ok(())
 }
