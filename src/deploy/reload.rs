@@ -53,55 +53,7 @@ pub(crate) fn rebuild(
     let mut files = BTreeMap::new();
     let mut report = ReloadReport::default();
     for script in &set.models {
-        let status = previous.status(&script.file);
-        let last_good = previous
-            .engine()
-            .models()
-            .find(|m| m.file() == script.file)
-            .cloned();
-        let case_model = status
-            .and_then(|s| s.model.clone())
-            .unwrap_or_else(|| stem(&script.file));
-        let identity = identity(script, set, &case_model);
-        if let Some(status) = status.filter(|s| s.identity == identity) {
-            if let Some(model) = last_good {
-                let _ = engine.insert(model);
-            }
-            files.insert(script.file.clone(), status.clone());
-            continue;
-        }
-        let admitted = admit(&engine, script, &set.libs, &set.cases).and_then(|(model, _)| {
-            let model = Arc::new(model);
-            engine.insert(Arc::clone(&model)).map_err(Refusal::Load)?;
-            Ok(model)
-        });
-        let status = match admitted {
-            Ok(model) => {
-                report.updated.push(model.id().to_owned());
-                FileStatus {
-                    file: script.file.clone(),
-                    model: Some(model.id().to_owned()),
-                    refusal: None,
-                    identity,
-                }
-            }
-            Err(refusal) => {
-                let refusal = Arc::new(refusal);
-                report
-                    .failures
-                    .push((script.file.clone(), Arc::clone(&refusal)));
-                let kept = last_good.and_then(|model| {
-                    let id = model.id().to_owned();
-                    engine.insert(model).ok().map(|()| id)
-                });
-                FileStatus {
-                    file: script.file.clone(),
-                    model: kept,
-                    refusal: Some(refusal),
-                    identity,
-                }
-            }
-        };
+        let status = load_file(&mut engine, previous, set, script, &mut report);
         files.insert(script.file.clone(), status);
     }
     report.removed = previous
@@ -111,6 +63,62 @@ pub(crate) fn rebuild(
         .map(|m| m.id().to_owned())
         .collect();
     (Snapshot::new(engine, files), report)
+}
+
+/// Puts the model of `script` into `engine`: the one `previous` serves when
+/// nothing it reads changed, the new one when it is admitted, else the last
+/// good one (if any). Returns the file's status.
+fn load_file(
+    engine: &mut Engine,
+    previous: &Snapshot,
+    set: &ScriptSet,
+    script: &ScriptSource,
+    report: &mut ReloadReport,
+) -> FileStatus {
+    let status = previous.status(&script.file);
+    let last_good = previous
+        .engine()
+        .models()
+        .find(|m| m.file() == script.file)
+        .cloned();
+    let case_model = status
+        .and_then(|s| s.model.clone())
+        .unwrap_or_else(|| stem(&script.file));
+    let identity = identity(script, set, &case_model);
+    if let Some(status) = status.filter(|s| s.identity == identity) {
+        if let Some(model) = last_good {
+            let _ = engine.insert(model);
+        }
+        return status.clone();
+    }
+    let admitted = admit(engine, script, &set.libs, &set.cases).and_then(|(model, _)| {
+        let model = Arc::new(model);
+        engine.insert(Arc::clone(&model)).map_err(Refusal::Load)?;
+        Ok(model)
+    });
+    let (model, refusal) = match admitted {
+        Ok(model) => {
+            report.updated.push(model.id().to_owned());
+            (Some(model.id().to_owned()), None)
+        }
+        Err(refusal) => {
+            let refusal = Arc::new(refusal);
+            report
+                .failures
+                .push((script.file.clone(), Arc::clone(&refusal)));
+            let kept = last_good.and_then(|model| {
+                let id = model.id().to_owned();
+                engine.insert(model).ok().map(|()| id)
+            });
+            (kept, Some(refusal))
+        }
+    };
+    FileStatus {
+        file: script.file.clone(),
+        model,
+        refusal,
+        identity,
+    }
 }
 
 /// Hash of what admitting `script` reads: it, the helpers and the test
