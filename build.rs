@@ -1,7 +1,10 @@
 //! Compiles the protobuf API with protox, so the build needs no `protoc`.
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let protos = ["proto/maturity/v1/maturity.proto"];
+    let protos = [
+        "proto/maturity/v1/maturity.proto",
+        "proto/google/rpc/status.proto",
+    ];
     for proto in protos {
         println!("cargo:rerun-if-changed={proto}");
     }
@@ -10,6 +13,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Reflection serves these descriptors; compile_fds does not write them.
     let encoded = prost::Message::encode_to_vec(&descriptors);
     std::fs::write(out_dir.join("maturity_descriptor.bin"), encoded)?;
-    tonic_prost_build::configure().compile_fds(descriptors)?;
+    tonic_prost_build::configure()
+        // google.rpc.Status is tonic-types' own, so statuses convert freely.
+        .extern_path(".google.rpc", "::tonic_types::pb")
+        .compile_fds(descriptors)?;
     Ok(())
 }

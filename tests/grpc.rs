@@ -28,6 +28,7 @@ fn request(model: &str, metrics: &[(&str, pb::MetricValue)]) -> pb::AssessReques
             .collect(),
         subject_id: "org-42".into(),
         explain: false,
+        request_id: String::new(),
     }
 }
 

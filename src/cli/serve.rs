@@ -43,7 +43,11 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), CliError> {
         tracing::info!(model = model.id(), version = %model.spec().version, sha256 = model.sha256(), "model serving");
     }
     tracing::info!(%address, "maturity service listening");
-    crate::grpc::serve(listener, catalog, tokens, shutdown_signal()).await?;
+    let options = crate::grpc::ServeOptions {
+        tokens,
+        ..Default::default()
+    };
+    crate::grpc::serve(listener, catalog, options, shutdown_signal()).await?;
     tracing::info!("maturity service stopped");
     Ok(())
 }

@@ -70,6 +70,22 @@ pub enum EngineError {
         /// The limit's value, with its unit.
         max: String,
     },
+    /// The caller's deadline passed before the assessment finished.
+    #[error("model '{model}': the caller's deadline passed during {context}")]
+    DeadlineExceeded {
+        /// The model being assessed.
+        model: String,
+        /// Where the evaluation was when it stopped.
+        context: String,
+    },
+    /// The caller went away before the assessment finished.
+    #[error("model '{model}': the call was cancelled during {context}")]
+    Cancelled {
+        /// The model being assessed.
+        model: String,
+        /// Where the evaluation was when it stopped.
+        context: String,
+    },
 }
 
 fn describe_violations(violations: &[MetricViolation]) -> String {

@@ -12,18 +12,20 @@ use super::levers;
 use super::metric::MetricKind;
 use super::metrics::{self, MetricValue, Metrics};
 use super::model::Model;
-use super::sandbox::{DeadlineGuard, Limits};
+use super::sandbox::{self, Budget, DeadlineGuard, Limits, Stop};
 use super::spec::{CriterionSpec, ModelSpec};
 
-/// Assesses one organisation on `model`.
+/// Assesses one organisation on `model`, within the sandbox's limits and
+/// the caller's `budget`.
 pub(crate) fn evaluate(
     engine: &rhai::Engine,
     limits: &Limits,
     model: &Model,
     request: &AssessRequest,
+    budget: &Budget,
 ) -> Result<Assessment, EngineError> {
     let ignored_metrics = metrics::validate(model, request)?;
-    let _deadline = DeadlineGuard::start(limits.max_time);
+    let _deadline = DeadlineGuard::start(limits.max_time, budget.clone());
     let run = Run {
         engine,
         limits,
@@ -197,13 +199,18 @@ impl Run<'_> {
         self.call_check(check, self.metric_map(names), context)
     }
 
-    /// Runs a check on the metric map `m`.
+    /// Runs a check on the metric map `m`, unless the evaluation must stop.
     pub(crate) fn call_check(
         &self,
         check: &FnPtr,
         m: Map,
         context: impl Fn() -> String,
     ) -> Result<bool, EngineError> {
+        // Short checks never reach the sandbox's progress callback, so the
+        // time limit, deadline and cancellation are also checked per call.
+        if let Some(stop) = sandbox::stop_now() {
+            return Err(self.stopped(stop, context()));
+        }
         check
             .call::<bool>(self.engine, self.model.ast(), (m,))
             .map_err(|err| self.error(context(), &err))
@@ -254,8 +261,8 @@ impl Run<'_> {
             EvalAltResult::ErrorStackOverflow(_) => {
                 limit("call depth", self.limits.max_call_levels.to_string())
             }
-            EvalAltResult::ErrorTerminated(..) => {
-                limit("time", format!("{:?}", self.limits.max_time))
+            EvalAltResult::ErrorTerminated(token, _) => {
+                self.stopped(Stop::from_token(token).unwrap_or(Stop::TimeLimit), context)
             }
             EvalAltResult::ErrorDataTooLarge(what, _) => limit("data size", what.clone()),
             EvalAltResult::ErrorPropertyNotFound(name, _) => {
@@ -273,6 +280,23 @@ impl Run<'_> {
                 context,
                 diagnostic: Box::new(self.model.diagnose(err)),
             },
+        }
+    }
+}
+
+impl Run<'_> {
+    /// The error for an evaluation stopped from outside the script.
+    fn stopped(&self, stop: Stop, context: String) -> EngineError {
+        let model = self.model.id().to_owned();
+        match stop {
+            Stop::TimeLimit => EngineError::ScriptLimit {
+                model,
+                context,
+                limit: "time",
+                max: format!("{:?}", self.limits.max_time),
+            },
+            Stop::Deadline => EngineError::DeadlineExceeded { model, context },
+            Stop::Cancelled => EngineError::Cancelled { model, context },
         }
     }
 }

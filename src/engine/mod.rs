@@ -46,7 +46,7 @@ pub use metrics::{MAX_METRIC_NAME, MAX_METRICS, MAX_SUBJECT_ID, MetricValue, Met
 pub use model::Model;
 pub use probe::Comparison;
 pub use registry::{CaseSource, ScriptSet, read_scripts_dir};
-pub use sandbox::Limits;
+pub use sandbox::{Budget, Limits};
 pub use sources::ScriptSource;
 pub use spec::{Level, ModelSpec};
 
@@ -139,8 +139,18 @@ impl Engine {
 
     /// Places one organisation on the model the request names.
     pub fn assess(&self, request: &AssessRequest) -> Result<Assessment, EngineError> {
+        self.assess_within(request, &Budget::default())
+    }
+
+    /// Places one organisation on the model the request names, stopping
+    /// when the caller's deadline passes or it cancels.
+    pub fn assess_within(
+        &self,
+        request: &AssessRequest,
+        budget: &Budget,
+    ) -> Result<Assessment, EngineError> {
         let model = self.model(&request.model)?;
-        self.assess_on(model, request)
+        evaluate::evaluate(&self.rhai, &self.limits, model, request, budget)
     }
 
     /// Places one organisation on `model`, which need not be loaded (e.g. a
@@ -150,7 +160,8 @@ impl Engine {
         model: &Model,
         request: &AssessRequest,
     ) -> Result<Assessment, EngineError> {
-        evaluate::evaluate(&self.rhai, &self.limits, model, request)
+        let budget = Budget::default();
+        evaluate::evaluate(&self.rhai, &self.limits, model, request, &budget)
     }
 
     /// The model with id `id`, or an error listing the models there are.

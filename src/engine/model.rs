@@ -11,7 +11,7 @@ use super::error::LoadError;
 use super::metric::MetricSpec;
 use super::outline::{Outline, Place};
 use super::reads;
-use super::sandbox::{DeadlineGuard, Limits};
+use super::sandbox::{Budget, DeadlineGuard, Limits};
 use super::sources::{ScriptSource, Sources};
 use super::spec::ModelSpec;
 
@@ -37,7 +37,7 @@ impl Model {
         let mut sources = Sources::new(script, libs);
         let ast = sources.compile(|source| compile_one(engine, limits, source))?;
         let declared = {
-            let _deadline = DeadlineGuard::start(limits.max_load_time);
+            let _deadline = DeadlineGuard::start(limits.max_load_time, Budget::default());
             engine.eval_ast::<rhai::Dynamic>(&ast)
         };
         let value = declared.map_err(|err| LoadError::Script(Box::new(sources.diagnose(&err))))?;

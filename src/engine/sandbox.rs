@@ -2,7 +2,9 @@
 //! limit on everything a script can grow (operations, call depth, expression
 //! depth, strings, arrays, maps) plus a wall-clock cap per evaluation.
 
-use std::cell::Cell;
+use std::cell::RefCell;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use rhai::packages::{
@@ -54,34 +56,107 @@ impl Default for Limits {
 /// How often (in operations) the wall clock is read.
 const CLOCK_EVERY: u64 = 1024;
 
-thread_local! {
-    /// When the evaluation running on this thread must stop.
-    static DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
+/// What a caller bounds one assessment by, beyond the sandbox's own limits:
+/// its deadline, and a flag it raises when it stops waiting.
+#[derive(Debug, Clone, Default)]
+pub struct Budget {
+    /// When the caller stops waiting.
+    pub deadline: Option<Instant>,
+    /// Raised when the caller goes away.
+    pub cancelled: Option<Arc<AtomicBool>>,
 }
 
-/// Keeps a wall-clock deadline in force on this thread until dropped.
+/// Why a running script was stopped from outside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stop {
+    /// The sandbox's own time limit.
+    TimeLimit,
+    /// The caller's deadline.
+    Deadline,
+    /// The caller went away.
+    Cancelled,
+}
+
+impl Stop {
+    /// The token a script is terminated with, read back by [`Stop::from_token`].
+    fn token(self) -> &'static str {
+        match self {
+            Self::TimeLimit => "time limit reached",
+            Self::Deadline => "the caller's deadline passed",
+            Self::Cancelled => "the caller cancelled",
+        }
+    }
+
+    /// The stop a termination token stands for.
+    pub(crate) fn from_token(token: &rhai::Dynamic) -> Option<Self> {
+        let text = token.clone().into_immutable_string().ok()?;
+        [Self::TimeLimit, Self::Deadline, Self::Cancelled]
+            .into_iter()
+            .find(|stop| stop.token() == text.as_str())
+    }
+}
+
+/// The bounds in force on this thread.
+#[derive(Debug, Default)]
+struct Watch {
+    limit_at: Option<Instant>,
+    budget: Budget,
+}
+
+impl Watch {
+    fn check(&self) -> Option<Stop> {
+        if self
+            .budget
+            .cancelled
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::Relaxed))
+        {
+            return Some(Stop::Cancelled);
+        }
+        let now = Instant::now();
+        if self.budget.deadline.is_some_and(|d| now >= d) {
+            return Some(Stop::Deadline);
+        }
+        self.limit_at
+            .is_some_and(|d| now >= d)
+            .then_some(Stop::TimeLimit)
+    }
+}
+
+thread_local! {
+    /// The bounds of the evaluation running on this thread.
+    static WATCH: RefCell<Option<Watch>> = const { RefCell::new(None) };
+}
+
+/// Keeps a time limit and a caller's budget in force on this thread until
+/// dropped.
 #[derive(Debug)]
 pub(crate) struct DeadlineGuard {
-    previous: Option<Instant>,
+    previous: Option<Watch>,
 }
 
 impl DeadlineGuard {
-    /// Starts a deadline `budget` from now.
-    pub(crate) fn start(budget: Duration) -> Self {
-        let deadline = Instant::now().checked_add(budget);
-        let previous = DEADLINE.with(|d| d.replace(deadline));
+    /// Starts a time limit `budget` from now, within the caller's `caller`.
+    pub(crate) fn start(limit: Duration, caller: Budget) -> Self {
+        let watch = Watch {
+            limit_at: Instant::now().checked_add(limit),
+            budget: caller,
+        };
+        let previous = WATCH.with(|w| w.replace(Some(watch)));
         Self { previous }
     }
 }
 
 impl Drop for DeadlineGuard {
     fn drop(&mut self) {
-        DEADLINE.with(|d| d.set(self.previous));
+        WATCH.with(|w| *w.borrow_mut() = self.previous.take());
     }
 }
 
-/// The value a script's progress callback stops it with when time is up.
-pub(crate) const TIME_UP: &str = "time limit reached";
+/// Whether the evaluation on this thread must stop now.
+pub(crate) fn stop_now() -> Option<Stop> {
+    WATCH.with(|w| w.borrow().as_ref().and_then(Watch::check))
+}
 
 /// Builds the sandboxed Rhai engine.
 pub(crate) fn new_engine(limits: &Limits) -> rhai::Engine {
@@ -116,10 +191,7 @@ pub(crate) fn new_engine(limits: &Limits) -> rhai::Engine {
         if operations % CLOCK_EVERY != 0 {
             return None;
         }
-        let due = DEADLINE
-            .with(Cell::get)
-            .is_some_and(|d| Instant::now() >= d);
-        due.then(|| TIME_UP.into())
+        stop_now().map(|stop| stop.token().into())
     });
     engine
 }

@@ -76,6 +76,7 @@ pub fn request_to_pb(request: AssessRequest) -> pb::AssessRequest {
         metrics,
         subject_id: request.subject_id,
         explain: request.explain,
+        request_id: String::new(),
     }
 }
 

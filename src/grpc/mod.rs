@@ -10,11 +10,14 @@
 pub mod admin;
 pub mod auth;
 pub mod convert;
+pub mod limits;
 pub mod service;
 pub mod status;
+pub mod stream;
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
@@ -23,6 +26,7 @@ use tonic::transport::Server;
 use crate::deploy::Catalog;
 use admin::AdminApi;
 use auth::Tokens;
+use limits::Admission;
 use pb::admin_service_server::AdminServiceServer;
 use pb::maturity_service_server::MaturityServiceServer;
 use service::MaturityApi;
@@ -48,34 +52,119 @@ pub enum ServeError {
     Reflection(#[from] tonic_reflection::server::Error),
 }
 
+/// How the server runs: admin tokens and the limits that keep it healthy
+/// under load.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Tokens the admin service accepts.
+    pub tokens: Tokens,
+    /// Assessments in flight at once, server-wide; more are refused with
+    /// RESOURCE_EXHAUSTED (unary) or wait (streams).
+    pub max_in_flight: usize,
+    /// Largest request or response message, in bytes (RESOURCE_EXHAUSTED).
+    pub max_message_bytes: usize,
+    /// How often an idle connection is pinged, and how long a ping may go
+    /// unanswered before the connection is closed.
+    pub keepalive: (Duration, Duration),
+    /// How long calls in flight may take to finish after shutdown begins.
+    pub drain: Duration,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        Self {
+            tokens: Tokens::default(),
+            max_in_flight: 256,
+            max_message_bytes: 4 * 1024 * 1024,
+            keepalive: (Duration::from_secs(30), Duration::from_secs(10)),
+            drain: Duration::from_secs(10),
+        }
+    }
+}
+
 /// Serves the maturity and admin services, health checking and reflection
-/// on `listener` until `shutdown` completes. Admin calls need one of
-/// `tokens`.
+/// on `listener` until `shutdown` completes; then reports NOT_SERVING, lets
+/// calls in flight finish for up to `options.drain`, and returns.
 pub async fn serve(
     listener: TcpListener,
     catalog: Arc<Catalog>,
-    tokens: Tokens,
+    options: ServeOptions,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), ServeError> {
     let (health, health_service) = tonic_health::server::health_reporter();
-    health
-        .set_serving::<MaturityServiceServer<MaturityApi>>()
-        .await;
+    let tracking = tokio::spawn(track_health(health.clone(), Arc::clone(&catalog)));
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1()?;
-    Server::builder()
+    let api = MaturityApi::new(Arc::clone(&catalog), Admission::new(options.max_in_flight));
+    let admin = AdminApi::new(catalog, Arc::new(options.tokens));
+    let size = options.max_message_bytes;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = Server::builder()
+        .http2_keepalive_interval(Some(options.keepalive.0))
+        .http2_keepalive_timeout(Some(options.keepalive.1))
         .add_service(health_service)
         .add_service(reflection)
-        .add_service(MaturityServiceServer::new(MaturityApi::new(Arc::clone(
-            &catalog,
-        ))))
-        .add_service(AdminServiceServer::new(AdminApi::new(
-            catalog,
-            Arc::new(tokens),
-        )))
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
-        .await?;
+        .add_service(
+            MaturityServiceServer::new(api)
+                .max_decoding_message_size(size)
+                .max_encoding_message_size(size),
+        )
+        .add_service(
+            AdminServiceServer::new(admin)
+                .max_decoding_message_size(size)
+                .max_encoding_message_size(size),
+        )
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
+            let _ = stopped.await;
+        });
+    tokio::pin!(server);
+    tokio::select! {
+        served = &mut server => {
+            tracking.abort();
+            return Ok(served?);
+        }
+        () = shutdown => {}
+    }
+    tracking.abort();
+    health
+        .set_not_serving::<MaturityServiceServer<MaturityApi>>()
+        .await;
+    let _ = stop.send(());
+    match tokio::time::timeout(options.drain, server).await {
+        Ok(served) => served?,
+        Err(_) => {
+            tracing::warn!(drain = ?options.drain, "calls still in flight after the drain; closing")
+        }
+    }
     Ok(())
+}
+
+/// Keeps the health status in step with the catalog: SERVING while at least
+/// one model is loaded.
+async fn track_health(health: tonic_health::server::HealthReporter, catalog: Arc<Catalog>) {
+    let mut serving = None;
+    loop {
+        let now = catalog.snapshot().engine().models().next().is_some();
+        if serving != Some(now) {
+            if now {
+                health
+                    .set_serving::<MaturityServiceServer<MaturityApi>>()
+                    .await;
+                health
+                    .set_service_status("", tonic_health::ServingStatus::Serving)
+                    .await;
+            } else {
+                health
+                    .set_not_serving::<MaturityServiceServer<MaturityApi>>()
+                    .await;
+                health
+                    .set_service_status("", tonic_health::ServingStatus::NotServing)
+                    .await;
+            }
+            serving = Some(now);
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
 }

@@ -36,6 +36,8 @@ pub fn to_status(err: EngineError) -> Status {
             tracing::error!(error = %message, "model script failed");
             Status::internal(message)
         }
+        EngineError::DeadlineExceeded { .. } => Status::deadline_exceeded(message),
+        EngineError::Cancelled { .. } => Status::cancelled(message),
     }
 }
 

@@ -59,7 +59,11 @@ pub async fn start_catalog_server(catalog: Arc<Catalog>, tokens: Tokens) -> Test
     let url = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = oneshot::channel::<()>();
     let handle = tokio::spawn(async move {
-        maturity_engine::grpc::serve(listener, catalog, tokens, async {
+        let options = maturity_engine::grpc::ServeOptions {
+            tokens,
+            ..Default::default()
+        };
+        maturity_engine::grpc::serve(listener, catalog, options, async {
             let _ = rx.await;
         })
         .await
