@@ -69,12 +69,14 @@ pub struct ServeArgs {
 }
 
 /// Flags of `maturity assess`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct AssessArgs {
     /// The model to assess on; defaults to the file's "model" field.
     #[arg(long)]
     pub model: Option<String>,
-    /// JSON file: an object of metrics, or a case file with "metrics" (and "model").
+    /// JSON file: an object of metrics, or a case file with "metrics" (and
+    /// "model"). A .jsonl file (one such object per line) is streamed to
+    /// --server, printing one JSON line per answer.
     #[arg(long)]
     pub metrics: PathBuf,
     /// Ask a running server (e.g. http://127.0.0.1:50051) instead of assessing locally.

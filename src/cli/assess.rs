@@ -10,8 +10,12 @@ use super::{CliError, connect, load_engine, report};
 use crate::engine::{AssessRequest, Assessment, MetricValue, Metrics};
 use crate::grpc::convert::request_to_pb;
 
-/// Runs the assessment and prints it.
+/// Runs the assessment and prints it; a `.jsonl` file is streamed to the
+/// server, one organisation per line.
 pub(crate) async fn run(args: AssessArgs) -> Result<(), CliError> {
+    if args.metrics.extension().is_some_and(|e| e == "jsonl") {
+        return super::stream::run(&args).await;
+    }
     let request = read_request(&args)?;
     let assessment = match &args.server {
         Some(url) => {
@@ -38,10 +42,20 @@ fn read_request(args: &AssessArgs) -> Result<AssessRequest, CliError> {
         source,
     })?;
     let json: Value = serde_json::from_str(&text).map_err(|e| input_error(path, e.to_string()))?;
+    request_from_json(args, path, &json)
+}
+
+/// The request a JSON object describes: an object of metrics, or a case
+/// file with "metrics" (and "model").
+pub(crate) fn request_from_json(
+    args: &AssessArgs,
+    path: &Path,
+    json: &Value,
+) -> Result<AssessRequest, CliError> {
     // A case file carries its metrics (and model) under keys of its own.
     let (metrics, file_model) = match json.get("metrics") {
         Some(Value::Object(_)) => (&json["metrics"], json.get("model").and_then(Value::as_str)),
-        _ => (&json, None),
+        _ => (json, None),
     };
     let model = args.model.as_deref().or(file_model).ok_or_else(|| {
         input_error(
@@ -86,7 +100,7 @@ fn read_metrics(path: &Path, json: &Value) -> Result<Metrics, CliError> {
     Ok(metrics)
 }
 
-fn input_error(path: &Path, message: String) -> CliError {
+pub(crate) fn input_error(path: &Path, message: String) -> CliError {
     CliError::Input {
         path: path.into(),
         message,

@@ -16,6 +16,7 @@ mod error;
 mod models;
 mod report;
 mod serve;
+mod stream;
 mod test;
 
 use std::path::Path;
