@@ -11,6 +11,7 @@ pub mod admin;
 pub mod auth;
 pub mod convert;
 pub mod limits;
+mod oversize;
 pub mod service;
 pub mod status;
 pub mod stream;
@@ -104,6 +105,9 @@ pub async fn serve(
     let server = Server::builder()
         .http2_keepalive_interval(Some(options.keepalive.0))
         .http2_keepalive_timeout(Some(options.keepalive.1))
+        .layer(tower::util::MapResponseLayer::new(
+            oversize::rewrite_response,
+        ))
         .add_service(health_service)
         .add_service(reflection)
         .add_service(

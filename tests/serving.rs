@@ -1,0 +1,398 @@
+//! Serving under pressure, against a real server: AssessStream with bad
+//! items and a slow reader, caller deadlines and cancellation inside
+//! evaluation, load shedding, message size limits, health and a bounded
+//! graceful drain.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use maturity_engine::deploy::Catalog;
+use maturity_engine::engine::{
+    AssessRequest, Budget, Engine, EngineError, Limits, MetricValue, ScriptSource,
+};
+use maturity_engine::grpc::convert::request_to_pb;
+use maturity_engine::grpc::pb;
+use maturity_engine::grpc::pb::assess_stream_response::Outcome;
+use maturity_engine::grpc::pb::maturity_service_client::MaturityServiceClient;
+use maturity_engine::grpc::pb::metric_value::Kind;
+use maturity_engine::grpc::{ServeOptions, serve};
+use support::{custom_model, load_cases, start_builtin_server};
+use tokio::net::TcpListener;
+use tonic::{Code, Request};
+use tonic_types::StatusExt;
+
+/// A model whose check spins for `iterations` loop turns before passing.
+fn slow_model(iterations: u64) -> ScriptSource {
+    custom_model(
+        "slow",
+        &format!("|m| {{ let i = 0; while i < {iterations} {{ i += 1; }} m.x >= 0.0 }}"),
+        "",
+    )
+}
+
+/// Limits that let a slow model run for as long as a test needs.
+fn patient() -> Limits {
+    Limits {
+        max_operations: 0,
+        max_time: Duration::from_secs(60),
+        ..Limits::default()
+    }
+}
+
+fn engine(limits: Limits, scripts: &[ScriptSource]) -> Engine {
+    let mut engine = Engine::new(limits);
+    for s in scripts {
+        engine.load(s, &[]).unwrap();
+    }
+    engine
+}
+
+fn slow_request(x: f64) -> pb::AssessRequest {
+    pb::AssessRequest {
+        model: "slow".into(),
+        metrics: [(
+            "x".to_owned(),
+            pb::MetricValue {
+                kind: Some(Kind::Number(x)),
+            },
+        )]
+        .into(),
+        ..Default::default()
+    }
+}
+
+struct Running {
+    url: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    handle: tokio::task::JoinHandle<()>,
+}
+
+async fn start(engine: Engine, options: ServeOptions) -> Running {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let catalog = Arc::new(Catalog::fixed(engine));
+    let handle = tokio::spawn(async move {
+        serve(listener, catalog, options, async {
+            let _ = stopped.await;
+        })
+        .await
+        .unwrap();
+    });
+    Running { url, stop, handle }
+}
+
+#[tokio::test]
+async fn a_stream_answers_every_item_in_order_and_one_bad_item_ends_nothing() {
+    let server = start_builtin_server().await;
+    let mut client = server.client().await;
+    let mut requests = Vec::new();
+    for (i, (_, case)) in load_cases().into_iter().enumerate() {
+        let mut request = request_to_pb(case.request());
+        request.explain = false;
+        request.request_id = format!("case-{i}");
+        requests.push(request);
+        if i == 3 {
+            let mut bad = pb::AssessRequest {
+                model: "five_stage".into(),
+                request_id: "bad".into(),
+                ..Default::default()
+            };
+            bad.metrics.insert(
+                "win_rate".into(),
+                pb::MetricValue {
+                    kind: Some(Kind::Number(f64::NAN)),
+                },
+            );
+            requests.push(bad);
+            requests.push(pb::AssessRequest {
+                model: "nope".into(),
+                request_id: "unknown".into(),
+                ..Default::default()
+            });
+        }
+    }
+    let ids: Vec<String> = requests.iter().map(|r| r.request_id.clone()).collect();
+    let mut answers = client
+        .assess_stream(tokio_stream::iter(requests))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut got = Vec::new();
+    while let Some(answer) = answers.message().await.unwrap() {
+        got.push(answer);
+    }
+    assert_eq!(
+        got.iter().map(|a| a.request_id.clone()).collect::<Vec<_>>(),
+        ids
+    );
+    let error = |id: &str| match &got.iter().find(|a| a.request_id == id).unwrap().outcome {
+        Some(Outcome::Error(status)) => status.clone(),
+        other => panic!("{id}: {other:?}"),
+    };
+    let bad = error("bad");
+    assert_eq!(bad.code, Code::InvalidArgument as i32);
+    assert!(bad.message.contains("metrics[win_rate]"), "{}", bad.message);
+    assert!(
+        !bad.details.is_empty(),
+        "the BadRequest details travel with the item"
+    );
+    assert_eq!(error("unknown").code, Code::NotFound as i32);
+    let assessed = got
+        .iter()
+        .filter(|a| matches!(a.outcome, Some(Outcome::Assessment(_))))
+        .count();
+    assert_eq!(assessed, ids.len() - 2);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_slow_reader_slows_the_writer() {
+    let tiny = custom_model("tiny", "|m| m.x >= 0.5", "");
+    let running = start(engine(Limits::default(), &[tiny]), ServeOptions::default()).await;
+    let mut client = MaturityServiceClient::connect(running.url.clone())
+        .await
+        .unwrap();
+    let pulled = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&pulled);
+    let requests = tokio_stream::iter(0..1_000_000).map(move |i: u32| {
+        counter.fetch_add(1, Ordering::Relaxed);
+        pb::AssessRequest {
+            model: "tiny".into(),
+            request_id: i.to_string(),
+            metrics: [(
+                "x".to_owned(),
+                pb::MetricValue {
+                    kind: Some(Kind::Number(0.7)),
+                },
+            )]
+            .into(),
+            ..Default::default()
+        }
+    });
+    let mut answers = client.assess_stream(requests).await.unwrap().into_inner();
+    // Read nothing: the server must soon stop taking requests. HTTP/2
+    // windows and the small buffers on each side hold some (tens of
+    // thousands of these tiny ones); the rest must wait.
+    let started = Instant::now();
+    let mut last = usize::MAX;
+    loop {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let now = pulled.load(Ordering::Relaxed);
+        if now == last {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "requests kept flowing: {now}"
+        );
+        last = now;
+    }
+    assert!(
+        last < 100_000,
+        "{last} of 1,000,000 requests pulled while nobody read"
+    );
+    for expected in 0..100 {
+        let answer = answers.message().await.unwrap().unwrap();
+        assert_eq!(answer.request_id, expected.to_string());
+    }
+    drop(answers);
+    let _ = running.stop.send(());
+    running.handle.await.unwrap();
+}
+
+use tokio_stream::StreamExt as _;
+
+#[tokio::test]
+async fn the_callers_deadline_stops_the_script_with_deadline_exceeded() {
+    let running = start(
+        engine(patient(), &[slow_model(u64::MAX / 2)]),
+        ServeOptions::default(),
+    )
+    .await;
+    let mut client = MaturityServiceClient::connect(running.url.clone())
+        .await
+        .unwrap();
+    for timeout in [Duration::from_millis(300)] {
+        let mut request = Request::new(slow_request(0.5));
+        request.set_timeout(timeout);
+        let started = Instant::now();
+        let status = client.assess(request).await.unwrap_err();
+        assert_eq!(
+            status.code(),
+            Code::DeadlineExceeded,
+            "{timeout:?}: {status:?}"
+        );
+        assert!(
+            status
+                .message()
+                .contains("the caller's deadline passed during criterion 'gate'"),
+            "{}",
+            status.message()
+        );
+        assert!(
+            started.elapsed() < timeout + Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+    let _ = running.stop.send(());
+    running.handle.await.unwrap();
+}
+
+#[test]
+fn deadlines_and_cancellation_stop_a_running_script_in_the_engine() {
+    let engine = engine(patient(), &[slow_model(u64::MAX / 2)]);
+    let mut request = AssessRequest {
+        model: "slow".into(),
+        ..Default::default()
+    };
+    request.metrics.insert("x".into(), MetricValue::Number(0.5));
+    let started = Instant::now();
+    let budget = Budget {
+        deadline: Some(Instant::now() + Duration::from_millis(100)),
+        cancelled: None,
+    };
+    let err = engine.assess_within(&request, &budget).unwrap_err();
+    assert!(matches!(err, EngineError::DeadlineExceeded { .. }), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+
+    let flag = Arc::new(AtomicBool::new(false));
+    let raiser = Arc::clone(&flag);
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(100));
+        raiser.store(true, Ordering::Relaxed);
+    });
+    let started = Instant::now();
+    let budget = Budget {
+        deadline: None,
+        cancelled: Some(flag),
+    };
+    let err = engine.assess_within(&request, &budget).unwrap_err();
+    assert!(matches!(err, EngineError::Cancelled { .. }), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the script ran on after cancel"
+    );
+}
+
+#[tokio::test]
+async fn past_the_in_flight_limit_calls_are_shed_not_queued() {
+    let options = ServeOptions {
+        max_in_flight: 1,
+        ..ServeOptions::default()
+    };
+    let running = start(engine(patient(), &[slow_model(u64::MAX / 2)]), options).await;
+    let mut first = MaturityServiceClient::connect(running.url.clone())
+        .await
+        .unwrap();
+    let mut second = first.clone();
+    let busy = tokio::spawn(async move {
+        let mut request = Request::new(slow_request(0.5));
+        request.set_timeout(Duration::from_secs(2));
+        first.assess(request).await
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let status = second.assess(slow_request(0.5)).await.unwrap_err();
+    assert_eq!(status.code(), Code::ResourceExhausted);
+    assert!(
+        status
+            .message()
+            .contains("server busy: 1 assessments in flight"),
+        "{}",
+        status.message()
+    );
+    assert_eq!(
+        busy.await.unwrap().unwrap_err().code(),
+        Code::DeadlineExceeded
+    );
+    // The slot is free again once the first call ends.
+    let mut request = Request::new(slow_request(0.5));
+    request.set_timeout(Duration::from_millis(50));
+    assert_eq!(
+        second.assess(request).await.unwrap_err().code(),
+        Code::DeadlineExceeded
+    );
+    let _ = running.stop.send(());
+    running.handle.await.unwrap();
+}
+
+#[tokio::test]
+async fn a_message_over_the_size_limit_is_refused() {
+    let options = ServeOptions {
+        max_message_bytes: 64 * 1024,
+        ..ServeOptions::default()
+    };
+    let running = start(Engine::with_builtin_models().unwrap(), options).await;
+    let mut client = MaturityServiceClient::connect(running.url.clone())
+        .await
+        .unwrap();
+    let request = pb::AssessRequest {
+        model: "five_stage".into(),
+        subject_id: "x".repeat(100 * 1024),
+        ..Default::default()
+    };
+    let status = client.assess(request).await.unwrap_err();
+    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+    assert!(
+        status.message().contains("message length too large"),
+        "{}",
+        status.message()
+    );
+    // The server still answers a normal call.
+    let fine = pb::AssessRequest {
+        model: "five_stage".into(),
+        ..Default::default()
+    };
+    assert!(client.assess(fine).await.is_ok());
+    let _ = running.stop.send(());
+    running.handle.await.unwrap();
+}
+
+#[tokio::test]
+async fn shutdown_reports_not_serving_lets_calls_finish_and_is_bounded() {
+    use tonic_health::pb::health_check_response::ServingStatus;
+    use tonic_health::pb::health_client::HealthClient;
+    let options = ServeOptions {
+        drain: Duration::from_millis(1500),
+        ..ServeOptions::default()
+    };
+    let running = start(engine(patient(), &[slow_model(u64::MAX / 2)]), options).await;
+    let channel = tonic::transport::Channel::from_shared(running.url.clone())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut health = HealthClient::new(channel.clone());
+    let check = || tonic_health::pb::HealthCheckRequest {
+        service: "maturity.v1.MaturityService".into(),
+    };
+    let status = health.check(check()).await.unwrap().into_inner().status;
+    assert_eq!(status, ServingStatus::Serving as i32);
+    // A call in flight that finishes within the drain: it gets its answer.
+    let mut client = MaturityServiceClient::new(channel.clone());
+    let in_flight = tokio::spawn(async move {
+        let mut request = Request::new(slow_request(0.5));
+        request.set_timeout(Duration::from_millis(800));
+        client.assess(request).await
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = Instant::now();
+    let _ = running.stop.send(());
+    let answered = in_flight.await.unwrap().unwrap_err();
+    assert_eq!(
+        answered.code(),
+        Code::DeadlineExceeded,
+        "the call in flight got its own answer: {answered:?}"
+    );
+    running.handle.await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "shutdown took {:?}",
+        started.elapsed()
+    );
+}
