@@ -250,3 +250,53 @@ fn a_scripts_directory_with_no_loadable_model_is_an_error() {
     assert!(stderr.contains("broken.rhai:1:"), "{stderr}");
     assert!(stderr.contains("no model loaded from"), "{stderr}");
 }
+
+#[test]
+fn a_jsonl_file_streams_through_the_server_one_answer_per_line() {
+    let served = serve(&[]);
+    let dir = scratch("jsonl");
+    let file = dir.join("orgs.jsonl");
+    let case = std::fs::read_to_string(
+        support::scripts_dir().join("tests/five_stage/five_stage_rank3_example.json"),
+    )
+    .unwrap();
+    let case: serde_json::Value = serde_json::from_str(&case).unwrap();
+    let lines = [
+        serde_json::to_string(&case).unwrap(),
+        String::new(),
+        r#"{"model": "five_stage", "request_id": "bad", "metrics": {"win_rate": 1.5}}"#.to_owned(),
+        r#"{"model": "nope", "metrics": {}}"#.to_owned(),
+    ];
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let output = maturity(&[
+        "assess",
+        "--server",
+        &served.url,
+        "--metrics",
+        file.to_str().unwrap(),
+    ]);
+    let text = stdout(&output);
+    let answers: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(answers.len(), 3, "{text}");
+    assert_eq!(answers[0]["request_id"], "1");
+    assert_eq!(answers[0]["assessment"]["level"]["id"], "process_driven");
+    assert_eq!(answers[1]["request_id"], "bad");
+    assert_eq!(answers[1]["error"]["code"], "InvalidArgument");
+    assert!(
+        answers[1]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("metrics[win_rate]")
+    );
+    assert_eq!(
+        (
+            answers[2]["request_id"].as_str(),
+            answers[2]["error"]["code"].as_str()
+        ),
+        (Some("4"), Some("NotFound"))
+    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("1 assessed, 2 failed"));
+}

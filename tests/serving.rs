@@ -23,7 +23,6 @@ use maturity_engine::grpc::{ServeOptions, serve};
 use support::{custom_model, load_cases, start_builtin_server};
 use tokio::net::TcpListener;
 use tonic::{Code, Request};
-use tonic_types::StatusExt;
 
 /// A model whose check spins for `iterations` loop turns before passing.
 fn slow_model(iterations: u64) -> ScriptSource {

@@ -69,6 +69,10 @@ pub struct ServeOptions {
     pub keepalive: (Duration, Duration),
     /// How long calls in flight may take to finish after shutdown begins.
     pub drain: Duration,
+    /// Concurrent HTTP/2 streams one connection may open. Every stream's
+    /// work still waits for the in-flight limit, so this bounds memory, not
+    /// CPU.
+    pub max_streams_per_connection: u32,
 }
 
 impl Default for ServeOptions {
@@ -79,6 +83,7 @@ impl Default for ServeOptions {
             max_message_bytes: 4 * 1024 * 1024,
             keepalive: (Duration::from_secs(30), Duration::from_secs(10)),
             drain: Duration::from_secs(10),
+            max_streams_per_connection: 4096,
         }
     }
 }
@@ -105,6 +110,7 @@ pub async fn serve(
     let server = Server::builder()
         .http2_keepalive_interval(Some(options.keepalive.0))
         .http2_keepalive_timeout(Some(options.keepalive.1))
+        .max_concurrent_streams(Some(options.max_streams_per_connection))
         .layer(tower::util::MapResponseLayer::new(
             oversize::rewrite_response,
         ))
