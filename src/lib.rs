@@ -8,3 +8,4 @@ pub mod cli;
 pub mod deploy;
 pub mod engine;
 pub mod grpc;
+pub mod telemetry;

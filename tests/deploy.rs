@@ -157,7 +157,9 @@ async fn admin_calls_need_a_token_that_allows_them() {
     for status in denied {
         assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
         assert!(
-            status.message().contains("'viewer' may only validate"),
+            status
+                .message()
+                .contains("token 'viewer' has role Validate; this call needs Deploy"),
             "{}",
             status.message()
         );
@@ -491,7 +493,7 @@ fn short_or_malformed_tokens_are_refused_at_start_up() {
     std::fs::write(&path, format!("ops admin {DEPLOY}\n")).unwrap();
     let err = Tokens::from_file(&path).unwrap_err();
     assert!(
-        err.ends_with("tokens:1: role 'admin' is neither deploy nor validate"),
+        err.ends_with("tokens:1: role 'admin' is not assess, validate or deploy"),
         "{err}"
     );
 }

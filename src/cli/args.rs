@@ -18,7 +18,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the gRPC API (maturity.v1, health, reflection).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Assess one organisation from a JSON file of metrics.
     Assess(AssessArgs),
     /// List the models with their levels and script hashes.
@@ -45,27 +45,64 @@ pub struct CheckArgs {
     pub files: Vec<PathBuf>,
 }
 
-/// Flags of `maturity serve`.
+/// Flags of `maturity serve`. Each also reads an environment variable and
+/// a key of the `--config` file (the flag's name with `_` for `-`).
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, env = "MATURITY_LISTEN", default_value = "127.0.0.1:50051")]
-    pub listen: SocketAddr,
+    /// TOML settings file; flags and variables override it.
+    #[arg(long, env = "MATURITY_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:50051].
+    #[arg(long, env = "MATURITY_LISTEN")]
+    pub listen: Option<SocketAddr>,
     /// Serve the models in this directory instead of the built-in ones; it is
     /// watched, and each edit is checked and tested before it goes live.
     #[arg(long, env = "MATURITY_SCRIPTS")]
     pub scripts: Option<PathBuf>,
-    /// Admin tokens file: one `name role token` per line, role `deploy` or
-    /// `validate`. Without it the admin service refuses every call.
+    /// Tokens file: one `name role token` per line, role `assess`, `validate`
+    /// or `deploy`. Without it the admin service refuses every call.
     #[arg(long, env = "MATURITY_ADMIN_TOKENS")]
     pub admin_tokens: Option<PathBuf>,
-    /// Where deployments are recorded (JSON Lines); defaults to
-    /// SCRIPTS/audit.log.jsonl.
+    /// Require a token (any role) for assessment calls too.
+    #[arg(long, env = "MATURITY_REQUIRE_TOKEN")]
+    pub require_token: bool,
+    /// Where deployments are recorded (JSON Lines) [default:
+    /// SCRIPTS/audit.log.jsonl].
     #[arg(long, env = "MATURITY_AUDIT_LOG")]
     pub audit_log: Option<PathBuf>,
     /// Do not watch the scripts directory (reload with SIGHUP or ReloadModels).
     #[arg(long, env = "MATURITY_NO_WATCH")]
     pub no_watch: bool,
+    /// TLS certificate chain (PEM); serve plaintext without it.
+    #[arg(long, env = "MATURITY_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, env = "MATURITY_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// Require client certificates signed by this CA (mutual TLS).
+    #[arg(long, env = "MATURITY_TLS_CLIENT_CA")]
+    pub tls_client_ca: Option<PathBuf>,
+    /// Serve Prometheus metrics over HTTP on this address (GET /metrics).
+    #[arg(long, env = "MATURITY_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+    /// Append every decision to this JSON Lines file, off the request path.
+    #[arg(long, env = "MATURITY_DECISION_LOG")]
+    pub decision_log: Option<PathBuf>,
+    /// Log format: text or json [default: text].
+    #[arg(long, env = "MATURITY_LOG_FORMAT")]
+    pub log_format: Option<String>,
+    /// Assessments in flight at once, server-wide [default: 256].
+    #[arg(long, env = "MATURITY_MAX_IN_FLIGHT")]
+    pub max_in_flight: Option<usize>,
+    /// Largest request or response message, in bytes [default: 4194304].
+    #[arg(long, env = "MATURITY_MAX_MESSAGE_BYTES")]
+    pub max_message_bytes: Option<usize>,
+    /// Concurrent HTTP/2 streams per connection [default: 4096].
+    #[arg(long, env = "MATURITY_MAX_STREAMS_PER_CONNECTION")]
+    pub max_streams_per_connection: Option<u32>,
+    /// Seconds calls in flight may take to finish at shutdown [default: 10].
+    #[arg(long, env = "MATURITY_DRAIN_SECONDS")]
+    pub drain_seconds: Option<u64>,
 }
 
 /// Flags of `maturity assess`.

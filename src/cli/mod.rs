@@ -12,6 +12,7 @@
 pub mod args;
 mod assess;
 mod check;
+pub mod config;
 mod error;
 mod models;
 mod report;
@@ -30,11 +31,19 @@ use crate::grpc::pb::maturity_service_client::MaturityServiceClient;
 /// Runs one command to completion.
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
-        Command::Serve(args) => serve::run(args).await,
+        Command::Serve(args) => serve::run(*args).await,
         Command::Assess(args) => assess::run(args).await,
         Command::Models(args) => models::run(args).await,
         Command::Test(args) => test::run(args),
         Command::Check(args) => check::run(args),
+    }
+}
+
+/// The log format the command asks for: "json" or "text".
+pub fn log_format(cli: &Cli) -> String {
+    match &cli.command {
+        Command::Serve(args) => config::log_format(args),
+        _ => "text".into(),
     }
 }
 

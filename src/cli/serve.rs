@@ -5,60 +5,119 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
+use tonic::transport::{Certificate, Identity, ServerTlsConfig};
+
 use super::CliError;
 use super::args::ServeArgs;
+use super::config::{self, Settings};
 use crate::deploy::{self, Catalog};
 use crate::engine::{Engine, Limits, LoadError};
+use crate::grpc::ServeOptions;
 use crate::grpc::auth::Tokens;
+use crate::telemetry::DecisionLog;
 
 /// Runs the server.
 pub(crate) async fn run(args: ServeArgs) -> Result<(), CliError> {
-    let catalog = Arc::new(open_catalog(&args)?);
-    let tokens = match &args.admin_tokens {
+    let settings = config::settings(&args)?;
+    let catalog = Arc::new(open_catalog(&settings)?);
+    let tokens = match &settings.admin_tokens {
         Some(path) => Tokens::from_file(path).map_err(CliError::Config)?,
         None => Tokens::default(),
     };
     if tokens.is_empty() {
-        tracing::warn!("no admin tokens (--admin-tokens): the admin service refuses every call");
+        tracing::warn!("no tokens (--admin-tokens): the admin service refuses every call");
+    }
+    if settings.require_token && tokens.is_empty() {
+        return Err(CliError::Config(
+            "--require-token needs --admin-tokens".into(),
+        ));
     }
     // Kept alive for as long as the server runs.
-    let _watcher = if args.no_watch {
+    let _watcher = if settings.no_watch {
         None
     } else {
         deploy::watch(Arc::clone(&catalog))
             .map_err(|e| CliError::Config(format!("watching the scripts directory: {e}")))?
     };
     reload_on_hangup(Arc::clone(&catalog));
-    let listener = TcpListener::bind(args.listen)
-        .await
-        .map_err(|source| CliError::Bind {
-            addr: args.listen,
-            source,
-        })?;
+    if let Some(address) = settings.metrics_listen {
+        let listener = bind(address).await?;
+        if let Ok(on) = listener.local_addr() {
+            tracing::info!(%on, "metrics listening on http://{on}/metrics");
+        }
+        tokio::spawn(crate::telemetry::serve_metrics(listener));
+    }
+    let listener = bind(settings.listen).await?;
     let address = listener.local_addr().map_err(|source| CliError::Bind {
-        addr: args.listen,
+        addr: settings.listen,
         source,
     })?;
     for model in catalog.snapshot().engine().models() {
         tracing::info!(model = model.id(), version = %model.spec().version, sha256 = model.sha256(), "model serving");
     }
-    tracing::info!(%address, "maturity service listening");
-    let options = crate::grpc::ServeOptions {
-        tokens,
-        ..Default::default()
-    };
+    let options = serve_options(&settings, tokens)?;
+    tracing::info!(%address, tls = settings.tls.is_some(), "maturity service listening");
     crate::grpc::serve(listener, catalog, options, shutdown_signal()).await?;
     tracing::info!("maturity service stopped");
     Ok(())
 }
 
+async fn bind(address: std::net::SocketAddr) -> Result<TcpListener, CliError> {
+    TcpListener::bind(address)
+        .await
+        .map_err(|source| CliError::Bind {
+            addr: address,
+            source,
+        })
+}
+
+/// The gRPC server's options from the settings: tokens, TLS, decision log
+/// and limits.
+fn serve_options(settings: &Settings, tokens: Tokens) -> Result<ServeOptions, CliError> {
+    let read = |path: &std::path::Path| {
+        std::fs::read(path).map_err(|source| CliError::Read {
+            path: path.into(),
+            source,
+        })
+    };
+    let tls = match &settings.tls {
+        Some((cert, key)) => {
+            let mut tls =
+                ServerTlsConfig::new().identity(Identity::from_pem(read(cert)?, read(key)?));
+            if let Some(ca) = &settings.tls_client_ca {
+                tls = tls.client_ca_root(Certificate::from_pem(read(ca)?));
+            }
+            Some(tls)
+        }
+        None => None,
+    };
+    let decisions = match &settings.decision_log {
+        Some(path) => Some(DecisionLog::open(path).map_err(|source| CliError::Read {
+            path: path.clone(),
+            source,
+        })?),
+        None => None,
+    };
+    Ok(ServeOptions {
+        tokens,
+        require_token: settings.require_token,
+        tls,
+        decisions,
+        max_in_flight: settings.max_in_flight,
+        max_message_bytes: settings.max_message_bytes,
+        max_streams_per_connection: settings.max_streams_per_connection,
+        drain: settings.drain,
+        ..ServeOptions::default()
+    })
+}
+
 /// The models in the scripts directory (at least one must load), or the
 /// built-in ones.
-fn open_catalog(args: &ServeArgs) -> Result<Catalog, CliError> {
-    let Some(dir) = &args.scripts else {
+fn open_catalog(settings: &Settings) -> Result<Catalog, CliError> {
+    let Some(dir) = &settings.scripts else {
         return Ok(Catalog::fixed(Engine::with_builtin_models()?));
     };
-    let (catalog, _) = Catalog::open(dir.clone(), Limits::default(), args.audit_log.clone())?;
+    let (catalog, _) = Catalog::open(dir.clone(), Limits::default(), settings.audit_log.clone())?;
     if catalog.snapshot().engine().models().next().is_none() {
         return Err(LoadError::NoModels(dir.display().to_string()).into());
     }

@@ -145,6 +145,11 @@ pub(crate) fn stem(file: &str) -> String {
 }
 
 fn log(report: &ReloadReport) {
+    crate::telemetry::metrics().reload(
+        report.updated.len(),
+        report.failures.len(),
+        report.removed.len(),
+    );
     for model in &report.updated {
         tracing::info!(model, "model loaded");
     }

@@ -11,7 +11,9 @@ use tonic::metadata::MetadataMap;
 /// What a token allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Role {
-    /// Validate scripts only.
+    /// Assessment calls only (when the server requires a token for them).
+    Assess,
+    /// Assessment, and validating scripts.
     Validate,
     /// Everything: validate, put, delete and reload.
     Deploy,
@@ -20,6 +22,7 @@ pub enum Role {
 impl Role {
     fn parse(text: &str) -> Option<Self> {
         match text {
+            "assess" => Some(Self::Assess),
             "validate" => Some(Self::Validate),
             "deploy" => Some(Self::Deploy),
             _ => None,
@@ -54,8 +57,9 @@ pub struct Tokens {
 const MIN_TOKEN_LEN: usize = 16;
 
 impl Tokens {
-    /// Reads a tokens file: one `name role token` per line (role `deploy` or
-    /// `validate`), `#` starting a comment.
+    /// Reads a tokens file: one `name role token` per line (role `assess`,
+    /// `validate` or `deploy`, each allowing what the one before does), `#`
+    /// starting a comment.
     pub fn from_file(path: &Path) -> Result<Self, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let mut tokens = Self::default();
@@ -69,8 +73,9 @@ impl Tokens {
             let [name, role, secret] = fields[..] else {
                 return Err(format!("{}: expected `name role token`", at()));
             };
-            let role = Role::parse(role)
-                .ok_or_else(|| format!("{}: role '{role}' is neither deploy nor validate", at()))?;
+            let role = Role::parse(role).ok_or_else(|| {
+                format!("{}: role '{role}' is not assess, validate or deploy", at())
+            })?;
             tokens
                 .add(name, role, secret)
                 .map_err(|e| format!("{}: {e}", at()))?;
@@ -127,8 +132,8 @@ impl Tokens {
         if token.role < needed {
             tracing::warn!(who = %token.name, "admin call refused: role too low");
             return Err(Status::permission_denied(format!(
-                "token '{}' may only validate scripts; this call needs a deploy token",
-                token.name
+                "token '{}' has role {:?}; this call needs {needed:?}",
+                token.name, token.role
             )));
         }
         Ok(token.name.clone())

@@ -22,9 +22,10 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
-use tonic::transport::Server;
+use tonic::transport::{Server, ServerTlsConfig};
 
 use crate::deploy::Catalog;
+use crate::telemetry::DecisionLog;
 use admin::AdminApi;
 use auth::Tokens;
 use limits::Admission;
@@ -59,6 +60,12 @@ pub enum ServeError {
 pub struct ServeOptions {
     /// Tokens the admin service accepts.
     pub tokens: Tokens,
+    /// Whether assessment calls need a token too (any role).
+    pub require_token: bool,
+    /// TLS (and mutual TLS) settings; plaintext when absent.
+    pub tls: Option<ServerTlsConfig>,
+    /// Where decisions are logged, when they are.
+    pub decisions: Option<DecisionLog>,
     /// Assessments in flight at once, server-wide; more are refused with
     /// RESOURCE_EXHAUSTED (unary) or wait (streams).
     pub max_in_flight: usize,
@@ -79,6 +86,9 @@ impl Default for ServeOptions {
     fn default() -> Self {
         Self {
             tokens: Tokens::default(),
+            require_token: false,
+            tls: None,
+            decisions: None,
             max_in_flight: 256,
             max_message_bytes: 4 * 1024 * 1024,
             keepalive: (Duration::from_secs(30), Duration::from_secs(10)),
@@ -103,11 +113,22 @@ pub async fn serve(
         .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1()?;
-    let api = MaturityApi::new(Arc::clone(&catalog), Admission::new(options.max_in_flight));
-    let admin = AdminApi::new(catalog, Arc::new(options.tokens));
+    let tokens = Arc::new(options.tokens);
+    let required = options.require_token.then(|| Arc::clone(&tokens));
+    let api = MaturityApi::new(
+        Arc::clone(&catalog),
+        Admission::new(options.max_in_flight),
+        required,
+    )
+    .with_decision_log(options.decisions);
+    let admin = AdminApi::new(catalog, tokens);
     let size = options.max_message_bytes;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = Server::builder()
+    let mut builder = Server::builder();
+    if let Some(tls) = options.tls {
+        builder = builder.tls_config(tls)?;
+    }
+    let server = builder
         .http2_keepalive_interval(Some(options.keepalive.0))
         .http2_keepalive_timeout(Some(options.keepalive.1))
         .max_concurrent_streams(Some(options.max_streams_per_connection))

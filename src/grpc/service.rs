@@ -6,51 +6,108 @@ use std::time::Instant;
 
 use tonic::{Request, Response, Status, Streaming};
 
+use super::auth::{Role, Tokens};
 use super::convert::{failure_to_pb, model_to_pb, request_from_pb};
 use super::limits::{Admission, CancelOnDrop, deadline_of};
 use super::pb;
 use super::status::{task_failed, to_status};
 use super::stream::{ResponseStream, assess_stream};
 use crate::deploy::Catalog;
-use crate::engine::Budget;
+use crate::engine::{Assessment, Budget};
+use crate::telemetry::{DecisionLog, metrics};
 
 /// The gRPC face of a [`Catalog`]'s live models.
 #[derive(Debug, Clone)]
 pub struct MaturityApi {
     catalog: Arc<Catalog>,
     admission: Admission,
+    /// Tokens callers must present, when the server requires one.
+    tokens: Option<Arc<Tokens>>,
+    /// Where decisions are logged, when they are.
+    decisions: Option<DecisionLog>,
 }
 
 impl MaturityApi {
-    /// Serves `catalog`'s models, at most `admission` assessments at a time.
-    pub fn new(catalog: Arc<Catalog>, admission: Admission) -> Self {
-        Self { catalog, admission }
+    /// Serves `catalog`'s models, at most `admission` assessments at a time,
+    /// to holders of `tokens` when given.
+    pub fn new(catalog: Arc<Catalog>, admission: Admission, tokens: Option<Arc<Tokens>>) -> Self {
+        Self {
+            catalog,
+            admission,
+            tokens,
+            decisions: None,
+        }
+    }
+
+    /// Logs every decision to `log`.
+    pub fn with_decision_log(mut self, log: Option<DecisionLog>) -> Self {
+        self.decisions = log;
+        self
+    }
+
+    /// Refuses callers without a token, when the server requires one.
+    #[allow(clippy::result_large_err)]
+    fn authorize<T>(&self, request: &Request<T>) -> Result<(), Status> {
+        match &self.tokens {
+            Some(tokens) => tokens.authorize(request.metadata(), Role::Assess).map(drop),
+            None => Ok(()),
+        }
     }
 
     /// Assesses one request off the reactor, stopping at `deadline` or when
-    /// the returned future is dropped (the call was cancelled).
+    /// the returned future is dropped (the call was cancelled), and records
+    /// it under `method`.
     pub(crate) async fn evaluate(
         &self,
+        method: &'static str,
         request: pb::AssessRequest,
         deadline: Option<Instant>,
     ) -> Result<pb::Assessment, Status> {
+        let started = Instant::now();
+        let snapshot = self.catalog.snapshot();
+        // A label from the caller's text only when it names a loaded model.
+        let model = match snapshot.engine().model(&request.model) {
+            Ok(model) => model.id().to_owned(),
+            Err(_) => "unknown".to_owned(),
+        };
+        let outcome = self.run(request, deadline, snapshot).await;
+        let (level, status) = match &outcome {
+            Ok(a) => (a.level.id.as_str(), "OK".to_owned()),
+            Err(status) => ("", format!("{:?}", status.code())),
+        };
+        metrics().request(method, &model, level, &status, started.elapsed());
+        Ok(outcome?.into())
+    }
+
+    async fn run(
+        &self,
+        request: pb::AssessRequest,
+        deadline: Option<Instant>,
+        snapshot: Arc<crate::deploy::Snapshot>,
+    ) -> Result<Assessment, Status> {
         let request = request_from_pb(request).map_err(to_status)?;
         let cancel = CancelOnDrop::default();
         let budget = Budget {
             deadline,
             cancelled: Some(cancel.flag()),
         };
-        // One snapshot for the whole request: a reload meanwhile cannot
-        // change the model under it.
-        let snapshot = self.catalog.snapshot();
         // Scripts are CPU work: keep them off the reactor so one slow
-        // assessment cannot stall other connections.
-        let outcome =
-            tokio::task::spawn_blocking(move || snapshot.engine().assess_within(&request, &budget))
-                .await
-                .map_err(task_failed)?;
+        // assessment cannot stall other connections. The snapshot is the
+        // request's own: a reload meanwhile cannot change the model under it.
+        let (request, outcome, took) = tokio::task::spawn_blocking(move || {
+            let started = Instant::now();
+            let outcome = snapshot.engine().assess_within(&request, &budget);
+            (request, outcome, started.elapsed())
+        })
+        .await
+        .map_err(task_failed)?;
         drop(cancel);
-        Ok(outcome.map_err(to_status)?.into())
+        let assessment = outcome.map_err(to_status)?;
+        metrics().evaluation(&assessment.model, took);
+        if let Some(log) = &self.decisions {
+            log.record(request, &assessment);
+        }
+        Ok(assessment)
     }
 
     /// The admission limit shared by unary calls and streams.
@@ -65,9 +122,12 @@ impl pb::maturity_service_server::MaturityService for MaturityApi {
         &self,
         request: Request<pb::AssessRequest>,
     ) -> Result<Response<pb::Assessment>, Status> {
+        self.authorize(&request)?;
         let deadline = deadline_of(request.metadata())?;
         let _permit = self.admission.try_admit()?;
-        let assessment = self.evaluate(request.into_inner(), deadline).await?;
+        let assessment = self
+            .evaluate("Assess", request.into_inner(), deadline)
+            .await?;
         Ok(Response::new(assessment))
     }
 
@@ -77,6 +137,7 @@ impl pb::maturity_service_server::MaturityService for MaturityApi {
         &self,
         request: Request<Streaming<pb::AssessRequest>>,
     ) -> Result<Response<Self::AssessStreamStream>, Status> {
+        self.authorize(&request)?;
         let deadline = deadline_of(request.metadata())?;
         Ok(Response::new(assess_stream(
             self.clone(),
@@ -87,8 +148,9 @@ impl pb::maturity_service_server::MaturityService for MaturityApi {
 
     async fn list_models(
         &self,
-        _: Request<pb::ListModelsRequest>,
+        request: Request<pb::ListModelsRequest>,
     ) -> Result<Response<pb::ListModelsResponse>, Status> {
+        self.authorize(&request)?;
         let snapshot = self.catalog.snapshot();
         let models = snapshot
             .engine()
@@ -112,6 +174,7 @@ impl pb::maturity_service_server::MaturityService for MaturityApi {
         &self,
         request: Request<pb::GetModelRequest>,
     ) -> Result<Response<pb::Model>, Status> {
+        self.authorize(&request)?;
         let snapshot = self.catalog.snapshot();
         let model = snapshot
             .engine()

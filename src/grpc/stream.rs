@@ -68,7 +68,7 @@ async fn answer(
 ) -> pb::AssessStreamResponse {
     let request_id = request.request_id.clone();
     let _permit = api.admission().admit().await;
-    let outcome = match api.evaluate(request, deadline).await {
+    let outcome = match api.evaluate("AssessStream", request, deadline).await {
         Ok(assessment) => Outcome::Assessment(assessment),
         Err(status) => Outcome::Error(rpc_status(&status)),
     };

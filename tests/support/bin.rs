@@ -110,8 +110,18 @@ pub fn serve_with(args: &[&str], envs: &[(&str, &str)]) -> Served {
     let logs = Arc::new(Mutex::new(Vec::new()));
     while let Some(Ok(line)) = lines.next() {
         logs.lock().unwrap().push(line.clone());
-        if let Some(address) = line.split("address=").nth(1) {
-            let url = format!("http://{}", address.split_whitespace().next().unwrap());
+        // Text logs say address=HOST:PORT, JSON logs "address":"HOST:PORT".
+        let address = line
+            .split("address=")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .or_else(|| {
+                line.split("\"address\":\"")
+                    .nth(1)
+                    .and_then(|rest| rest.split('"').next())
+            });
+        if let Some(address) = address {
+            let url = format!("http://{address}");
             let kept = Arc::clone(&logs);
             std::thread::spawn(move || {
                 for line in lines.map_while(Result::ok) {

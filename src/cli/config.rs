@@ -1,0 +1,145 @@
+//! The server's settings: a TOML file (`--config`), every setting also an
+//! environment variable and a flag. A flag or variable wins over the file,
+//! the file over the default.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::CliError;
+use super::args::ServeArgs;
+
+/// The settings file; every field is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSettings {
+    listen: Option<SocketAddr>,
+    scripts: Option<PathBuf>,
+    admin_tokens: Option<PathBuf>,
+    require_token: Option<bool>,
+    audit_log: Option<PathBuf>,
+    no_watch: Option<bool>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    tls_client_ca: Option<PathBuf>,
+    metrics_listen: Option<SocketAddr>,
+    decision_log: Option<PathBuf>,
+    log_format: Option<String>,
+    max_in_flight: Option<usize>,
+    max_message_bytes: Option<usize>,
+    max_streams_per_connection: Option<u32>,
+    drain_seconds: Option<u64>,
+}
+
+/// The settings `serve` runs with, after merging.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Address of the gRPC server.
+    pub listen: SocketAddr,
+    /// Scripts directory; the built-in models when absent.
+    pub scripts: Option<PathBuf>,
+    /// Tokens file (admin, and assessment when required).
+    pub admin_tokens: Option<PathBuf>,
+    /// Whether assessment calls need a token too.
+    pub require_token: bool,
+    /// Audit log of deployments.
+    pub audit_log: Option<PathBuf>,
+    /// Whether the scripts directory is left unwatched.
+    pub no_watch: bool,
+    /// TLS certificate chain and key (PEM); plaintext when absent.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// CA whose client certificates are required (mutual TLS).
+    pub tls_client_ca: Option<PathBuf>,
+    /// Address of the Prometheus metrics endpoint, when wanted.
+    pub metrics_listen: Option<SocketAddr>,
+    /// JSON Lines file of decisions, when wanted.
+    pub decision_log: Option<PathBuf>,
+    /// Assessments in flight at once.
+    pub max_in_flight: usize,
+    /// Largest message, in bytes.
+    pub max_message_bytes: usize,
+    /// Concurrent streams per connection.
+    pub max_streams_per_connection: u32,
+    /// Bounded wait for calls in flight at shutdown.
+    pub drain: Duration,
+}
+
+/// Reads the settings file, if one is named.
+pub fn read_file(path: Option<&Path>) -> Result<FileSettings, CliError> {
+    let Some(path) = path else {
+        return Ok(FileSettings::default());
+    };
+    let text = std::fs::read_to_string(path).map_err(|source| CliError::Read {
+        path: path.into(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|e| CliError::Input {
+        path: path.into(),
+        message: e.to_string(),
+    })
+}
+
+/// The log format the settings ask for ("text" or "json").
+pub fn log_format(args: &ServeArgs) -> String {
+    let file = read_file(args.config.as_deref()).unwrap_or_default();
+    args.log_format
+        .clone()
+        .or(file.log_format)
+        .unwrap_or_else(|| "text".into())
+}
+
+/// Flags and variables over the file over the defaults.
+pub fn settings(args: &ServeArgs) -> Result<Settings, CliError> {
+    let file = read_file(args.config.as_deref())?;
+    let defaults = crate::grpc::ServeOptions::default();
+    let tls_cert = args.tls_cert.clone().or(file.tls_cert);
+    let tls_key = args.tls_key.clone().or(file.tls_key);
+    let tls = match (tls_cert, tls_key) {
+        (Some(cert), Some(key)) => Some((cert, key)),
+        (None, None) => None,
+        _ => {
+            return Err(CliError::Config(
+                "TLS needs both --tls-cert and --tls-key".into(),
+            ));
+        }
+    };
+    let tls_client_ca = args.tls_client_ca.clone().or(file.tls_client_ca);
+    if tls_client_ca.is_some() && tls.is_none() {
+        return Err(CliError::Config(
+            "--tls-client-ca needs --tls-cert and --tls-key".into(),
+        ));
+    }
+    Ok(Settings {
+        listen: args
+            .listen
+            .or(file.listen)
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 50051))),
+        scripts: args.scripts.clone().or(file.scripts),
+        admin_tokens: args.admin_tokens.clone().or(file.admin_tokens),
+        require_token: args.require_token || file.require_token.unwrap_or(false),
+        audit_log: args.audit_log.clone().or(file.audit_log),
+        no_watch: args.no_watch || file.no_watch.unwrap_or(false),
+        tls,
+        tls_client_ca,
+        metrics_listen: args.metrics_listen.or(file.metrics_listen),
+        decision_log: args.decision_log.clone().or(file.decision_log),
+        max_in_flight: args
+            .max_in_flight
+            .or(file.max_in_flight)
+            .unwrap_or(defaults.max_in_flight),
+        max_message_bytes: args
+            .max_message_bytes
+            .or(file.max_message_bytes)
+            .unwrap_or(defaults.max_message_bytes),
+        max_streams_per_connection: args
+            .max_streams_per_connection
+            .or(file.max_streams_per_connection)
+            .unwrap_or(defaults.max_streams_per_connection),
+        drain: args
+            .drain_seconds
+            .or(file.drain_seconds)
+            .map_or(defaults.drain, Duration::from_secs),
+    })
+}

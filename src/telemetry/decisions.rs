@@ -1,0 +1,101 @@
+//! The decision log: one JSON line per assessment (time, subject, model,
+//! version, script hash, input hash, level), written by its own thread so
+//! the request path only hands over what it already has. When the writer
+//! falls behind, decisions are dropped and counted rather than slowing
+//! answers.
+
+use std::fs::OpenOptions;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::time::SystemTime;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::metrics::metrics;
+use crate::engine::{AssessRequest, Assessment};
+
+/// Decisions waiting for the writer.
+const BACKLOG: usize = 16 * 1024;
+
+/// Where decisions go.
+#[derive(Debug, Clone)]
+pub struct DecisionLog {
+    tx: SyncSender<(SystemTime, AssessRequest, Summary)>,
+}
+
+/// What the log keeps of an assessment.
+#[derive(Debug)]
+struct Summary {
+    model_version: String,
+    script_sha256: String,
+    rank: i32,
+    level: String,
+}
+
+#[derive(Serialize)]
+struct Line<'a> {
+    time: String,
+    subject_id: &'a str,
+    model: &'a str,
+    model_version: &'a str,
+    script_sha256: &'a str,
+    input_sha256: String,
+    rank: i32,
+    level: &'a str,
+}
+
+impl DecisionLog {
+    /// Appends decisions to `path` from a writer thread.
+    pub fn open(path: &Path) -> std::io::Result<Self> {
+        let file = OpenOptions::new().create(true).append(true).open(path)?;
+        let (tx, rx) = mpsc::sync_channel(BACKLOG);
+        std::thread::Builder::new()
+            .name("maturity-decisions".into())
+            .spawn(move || write_all(rx, BufWriter::new(file)))?;
+        Ok(Self { tx })
+    }
+
+    /// Queues one decision; never blocks.
+    pub fn record(&self, request: AssessRequest, assessment: &Assessment) {
+        let summary = Summary {
+            model_version: assessment.model_version.clone(),
+            script_sha256: assessment.script_sha256.clone(),
+            rank: assessment.level.rank,
+            level: assessment.level.id.clone(),
+        };
+        if let Err(TrySendError::Full(_)) = self.tx.try_send((SystemTime::now(), request, summary))
+        {
+            metrics().decision_dropped();
+        }
+    }
+}
+
+fn write_all(
+    rx: Receiver<(SystemTime, AssessRequest, Summary)>,
+    mut out: BufWriter<std::fs::File>,
+) {
+    while let Ok((time, request, summary)) = rx.recv() {
+        // The metrics map is ordered, so equal inputs hash equally.
+        let input = serde_json::to_vec(&request.metrics).unwrap_or_default();
+        let line = Line {
+            time: humantime::format_rfc3339_millis(time).to_string(),
+            subject_id: &request.subject_id,
+            model: &request.model,
+            model_version: &summary.model_version,
+            script_sha256: &summary.script_sha256,
+            input_sha256: format!("{:x}", Sha256::digest(&input)),
+            rank: summary.rank,
+            level: &summary.level,
+        };
+        if serde_json::to_writer(&mut out, &line).is_err() || out.write_all(b"\n").is_err() {
+            tracing::error!("cannot write the decision log");
+        }
+        // Flush once the backlog is empty, so a quiet server's log is current.
+        if rx.try_iter().size_hint().0 == 0 {
+            let _ = out.flush();
+        }
+    }
+    let _ = out.flush();
+}

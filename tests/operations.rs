@@ -1,0 +1,254 @@
+//! Running the service as operators do, through the binary: one TOML file
+//! with flags and variables over it, TLS and mutual TLS, tokens for
+//! assessment, Prometheus metrics, the decision log and JSON logs.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::io::{Read, Write};
+use std::path::Path;
+
+use maturity_engine::grpc::pb;
+use maturity_engine::grpc::pb::maturity_service_client::MaturityServiceClient;
+use maturity_engine::grpc::pb::metric_value::Kind;
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+use support::bin::{scratch, serve_with};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
+use tonic::{Code, Request};
+
+const TOKEN: &str = "assess-token-0123456789abcdef";
+
+fn assess_request() -> pb::AssessRequest {
+    pb::AssessRequest {
+        model: "five_stage".into(),
+        subject_id: "org-7".into(),
+        metrics: [(
+            "crm_in_place".to_owned(),
+            pb::MetricValue {
+                kind: Some(Kind::Flag(true)),
+            },
+        )]
+        .into(),
+        ..Default::default()
+    }
+}
+
+/// A CA, a server certificate for localhost and a client certificate, as
+/// PEM files in `dir`.
+fn certificates(dir: &Path) {
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(ca, KeyPair::generate().unwrap()).unwrap();
+    std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
+    for (name, sans) in [
+        ("server", vec!["localhost".to_owned()]),
+        ("client", vec!["client".to_owned()]),
+    ] {
+        let key = KeyPair::generate().unwrap();
+        let cert = CertificateParams::new(sans)
+            .unwrap()
+            .signed_by(&key, &ca)
+            .unwrap();
+        std::fs::write(dir.join(format!("{name}.pem")), cert.pem()).unwrap();
+        std::fs::write(dir.join(format!("{name}.key")), key.serialize_pem()).unwrap();
+    }
+}
+
+async fn tls_channel(
+    url: &str,
+    dir: &Path,
+    with_identity: bool,
+) -> Result<Channel, tonic::transport::Error> {
+    let ca = Certificate::from_pem(std::fs::read(dir.join("ca.pem")).unwrap());
+    let mut tls = ClientTlsConfig::new()
+        .ca_certificate(ca)
+        .domain_name("localhost");
+    if with_identity {
+        let cert = std::fs::read(dir.join("client.pem")).unwrap();
+        let key = std::fs::read(dir.join("client.key")).unwrap();
+        tls = tls.identity(Identity::from_pem(cert, key));
+    }
+    Channel::from_shared(url.replace("http://", "https://"))
+        .unwrap()
+        .tls_config(tls)?
+        .connect()
+        .await
+}
+
+#[tokio::test]
+async fn mutual_tls_and_tokens_guard_assessment() {
+    let dir = scratch("ops_tls");
+    certificates(&dir);
+    std::fs::write(dir.join("tokens"), format!("platform assess {TOKEN}\n")).unwrap();
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_owned();
+    let served = serve_with(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--tls-cert",
+            &path("server.pem"),
+            "--tls-key",
+            &path("server.key"),
+            "--tls-client-ca",
+            &path("ca.pem"),
+            "--admin-tokens",
+            &path("tokens"),
+            "--require-token",
+        ],
+        &[],
+    );
+    // Without a client certificate the handshake or the first call fails.
+    if let Ok(channel) = tls_channel(&served.url, &dir, false).await {
+        let refused = MaturityServiceClient::new(channel)
+            .assess(assess_request())
+            .await;
+        assert!(
+            refused.is_err(),
+            "a client without a certificate was served"
+        );
+    }
+    // Plaintext is refused too.
+    let plain = MaturityServiceClient::connect(served.url.clone()).await;
+    if let Ok(mut plain) = plain {
+        assert!(plain.assess(assess_request()).await.is_err());
+    }
+    let mut client =
+        MaturityServiceClient::new(tls_channel(&served.url, &dir, true).await.unwrap());
+    let status = client.assess(assess_request()).await.unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated);
+    let mut request = Request::new(assess_request());
+    request
+        .metadata_mut()
+        .insert("authorization", format!("Bearer {TOKEN}").parse().unwrap());
+    let reply = client.assess(request).await.unwrap().into_inner();
+    assert_eq!(reply.level.unwrap().id, "effort_driven");
+    assert!(
+        !served.logs().join("\n").contains(TOKEN),
+        "a token reached the logs"
+    );
+}
+
+/// GET /metrics from `address` (host:port), as text.
+fn scrape(address: &str) -> String {
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "GET /metrics HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).unwrap();
+    text
+}
+
+#[tokio::test]
+async fn a_config_file_with_metrics_decisions_and_json_logs() {
+    let dir = scratch("ops_config");
+    let decisions = dir.join("decisions.jsonl");
+    let metrics_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    std::fs::write(
+        dir.join("maturity.toml"),
+        format!(
+            "listen = \"127.0.0.1:1\"\nmetrics_listen = \"{metrics_port}\"\ndecision_log = \"{}\"\nlog_format = \"json\"\nmax_in_flight = 32\n",
+            decisions.display()
+        ),
+    )
+    .unwrap();
+    // The flag overrides the file's unusable listen address.
+    let config = dir.join("maturity.toml");
+    let served = serve_with(
+        &[
+            "serve",
+            "--config",
+            config.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+        ],
+        &[],
+    );
+    let line = served
+        .logs()
+        .into_iter()
+        .find(|l| l.contains("address"))
+        .unwrap();
+    let parsed: serde_json::Value = serde_json::from_str(&line).expect("JSON logs");
+    assert_eq!(parsed["fields"]["message"], "maturity service listening");
+
+    let mut client = MaturityServiceClient::connect(served.url.clone())
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        client.assess(assess_request()).await.unwrap();
+    }
+    let _ = client
+        .assess(pb::AssessRequest {
+            model: "nope".into(),
+            ..Default::default()
+        })
+        .await;
+    let metrics = scrape(&metrics_port.to_string());
+    assert!(metrics.contains("200 OK"), "{metrics}");
+    assert!(
+        metrics.contains(r#"maturity_requests_total{method="Assess",model="five_stage",level="effort_driven",status="OK"} 3"#),
+        "{metrics}"
+    );
+    assert!(metrics.contains(r#"maturity_requests_total{method="Assess",model="unknown",level="",status="NotFound"} 1"#), "{metrics}");
+    assert!(
+        metrics.contains("maturity_request_seconds_bucket"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"maturity_evaluation_seconds_count{model="five_stage"} 3"#),
+        "{metrics}"
+    );
+    assert!(
+        !metrics.contains("org-7"),
+        "metric values and subjects never reach the metrics"
+    );
+
+    let start = std::time::Instant::now();
+    let lines = loop {
+        let text = std::fs::read_to_string(&decisions).unwrap_or_default();
+        if text.lines().count() >= 3 || start.elapsed() > std::time::Duration::from_secs(10) {
+            break text;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let first: serde_json::Value = serde_json::from_str(lines.lines().next().unwrap()).unwrap();
+    assert_eq!(first["subject_id"], "org-7");
+    assert_eq!(first["model"], "five_stage");
+    assert_eq!(first["level"], "effort_driven");
+    assert_eq!(first["script_sha256"].as_str().unwrap().len(), 64);
+    let hashes: Vec<String> = lines
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["input_sha256"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert!(
+        hashes.iter().all(|h| h == &hashes[0] && h.len() == 64),
+        "same input, same hash: {hashes:?}"
+    );
+    assert!(
+        !served.logs().join("\n").contains("crm_in_place"),
+        "metric names and values are not logged"
+    );
+}
+
+#[test]
+fn a_bad_config_file_is_refused_with_its_key() {
+    let dir = scratch("ops_bad_config");
+    let config = dir.join("maturity.toml");
+    std::fs::write(&config, "listen = \"127.0.0.1:0\"\nmax_in_flite = 3\n").unwrap();
+    let output = support::bin::maturity(&["serve", "--config", config.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("unknown field `max_in_flite`"), "{stderr}");
+}
