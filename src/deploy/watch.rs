@@ -48,12 +48,18 @@ pub fn watch(catalog: Arc<Catalog>) -> notify::Result<Option<RecommendedWatcher>
     Ok(Some(watcher))
 }
 
-/// Whether an event touches a script or a test case.
+/// Whether an event touches a script or a test case, or swaps a mounted
+/// Kubernetes ConfigMap (whose files change through a `..data` symlink).
 fn relevant(event: &notify::Result<Event>) -> bool {
     match event {
         Ok(event) => event.paths.iter().any(|path| {
-            path.extension()
-                .is_some_and(|ext| ext == "rhai" || ext == "json")
+            let swapped = path
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(".."));
+            swapped
+                || path
+                    .extension()
+                    .is_some_and(|ext| ext == "rhai" || ext == "json")
         }),
         Err(err) => {
             tracing::warn!(error = %err, "watching the scripts directory");
