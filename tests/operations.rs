@@ -252,3 +252,74 @@ fn a_bad_config_file_is_refused_with_its_key() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("unknown field `max_in_flite`"), "{stderr}");
 }
+
+#[tokio::test]
+async fn health_follows_the_models_and_sigterm_drains_then_exits() {
+    use tonic_health::pb::HealthCheckRequest;
+    use tonic_health::pb::health_check_response::ServingStatus;
+    use tonic_health::pb::health_client::HealthClient;
+    let dir = scratch("ops_health");
+    support::bin::copy_scripts(&dir);
+    let mut served = serve_with(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--scripts",
+            dir.to_str().unwrap(),
+            "--no-watch",
+            "--drain-seconds",
+            "1",
+        ],
+        &[],
+    );
+    let channel = Channel::from_shared(served.url.clone())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut health = HealthClient::new(channel.clone());
+    let status = |health: &mut HealthClient<Channel>| {
+        let mut health = health.clone();
+        async move {
+            let request = HealthCheckRequest {
+                service: "maturity.v1.MaturityService".into(),
+            };
+            health.check(request).await.unwrap().into_inner().status
+        }
+    };
+    assert_eq!(status(&mut health).await, ServingStatus::Serving as i32);
+    // With every script gone and reloaded, no model is loaded: NOT_SERVING.
+    for model in ["five_stage.rhai", "chaotic_to_predictive.rhai"] {
+        std::fs::remove_file(dir.join(model)).unwrap();
+    }
+    let hangup = std::process::Command::new("kill")
+        .args(["-HUP", &served.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(hangup.success());
+    let start = std::time::Instant::now();
+    while status(&mut health).await != ServingStatus::NotServing as i32 {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(10),
+            "health still SERVING with no model"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // SIGTERM: the process drains and exits cleanly.
+    let term = std::process::Command::new("kill")
+        .args(["-TERM", &served.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let stopping = std::time::Instant::now();
+    let exit = served.child.wait().unwrap();
+    assert!(exit.success(), "{exit:?}");
+    // This test's own connection stays open: the drain bounds the wait.
+    assert!(
+        stopping.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        stopping.elapsed()
+    );
+    served.wait_for_log("maturity service stopped");
+}
