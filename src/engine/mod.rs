@@ -164,6 +164,12 @@ impl Engine {
         evaluate::evaluate(&self.rhai, &self.limits, model, request, &budget)
     }
 
+    /// Checks a request against its model's declarations without assessing
+    /// it; returns the metrics the model does not read.
+    pub fn validate(&self, request: &AssessRequest) -> Result<Vec<String>, EngineError> {
+        metrics::validate(self.model(&request.model)?, request)
+    }
+
     /// The model with id `id`, or an error listing the models there are.
     pub fn model(&self, id: &str) -> Result<&Arc<Model>, EngineError> {
         let available = || self.models.keys().cloned().collect();
