@@ -300,3 +300,47 @@ fn a_jsonl_file_streams_through_the_server_one_answer_per_line() {
     );
     assert!(String::from_utf8_lossy(&output.stderr).contains("1 assessed, 2 failed"));
 }
+
+#[test]
+fn bench_loads_a_server_in_every_mode_and_reports() {
+    let served = serve(&["--echo"]);
+    let pid = served.child.id().to_string();
+    for mode in ["assess", "stream", "echo"] {
+        let text = stdout(&maturity(&[
+            "bench",
+            "--server",
+            &served.url,
+            "--mode",
+            mode,
+            "--concurrency",
+            "2",
+            "--duration",
+            "1",
+            "--server-pid",
+            &pid,
+        ]));
+        assert!(
+            text.starts_with(&format!("mode {mode}  concurrency 2  duration 1 s")),
+            "{text}"
+        );
+        let requests: u64 = text
+            .split("requests ")
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(requests > 0, "{text}");
+        assert!(text.contains("errors 0"), "{text}");
+        assert!(
+            text.contains("latency ms  p50 ") && text.contains("p99.9 "),
+            "{text}"
+        );
+        assert!(
+            text.contains("server peak RSS ") && text.contains(" MiB"),
+            "{text}"
+        );
+    }
+}

@@ -27,6 +27,9 @@ pub enum Command {
     Test(TestArgs),
     /// Compile model scripts and check them against the model contract.
     Check(CheckArgs),
+    /// Load a server with realistic organisations and report throughput,
+    /// latency percentiles, errors and the server's peak RSS.
+    Bench(BenchArgs),
 }
 
 /// Flags of `maturity test`.
@@ -103,6 +106,30 @@ pub struct ServeArgs {
     /// Seconds calls in flight may take to finish at shutdown [default: 10].
     #[arg(long, env = "MATURITY_DRAIN_SECONDS")]
     pub drain_seconds: Option<u64>,
+    /// Serve BenchService.Echo, the baseline of `maturity bench --mode echo`.
+    #[arg(long, env = "MATURITY_ECHO")]
+    pub echo: bool,
+}
+
+/// Flags of `maturity bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// The server to load (e.g. http://127.0.0.1:50051).
+    #[arg(long)]
+    pub server: String,
+    /// What to call: assess (unary), stream (AssessStream) or echo (the
+    /// baseline; the server needs --echo).
+    #[arg(long, default_value = "assess")]
+    pub mode: String,
+    /// Calls (or streams) in flight at once.
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
+    /// Seconds to run.
+    #[arg(long, default_value_t = 10)]
+    pub duration: u64,
+    /// The server's process id, to report its peak RSS (Linux).
+    #[arg(long)]
+    pub server_pid: Option<u32>,
 }
 
 /// Flags of `maturity assess`.

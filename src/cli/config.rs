@@ -31,6 +31,7 @@ pub struct FileSettings {
     max_message_bytes: Option<usize>,
     max_streams_per_connection: Option<u32>,
     drain_seconds: Option<u64>,
+    echo: Option<bool>,
 }
 
 /// The settings `serve` runs with, after merging.
@@ -64,6 +65,8 @@ pub struct Settings {
     pub max_streams_per_connection: u32,
     /// Bounded wait for calls in flight at shutdown.
     pub drain: Duration,
+    /// Whether to serve the load generator's echo baseline.
+    pub echo: bool,
 }
 
 /// Reads the settings file, if one is named.
@@ -141,5 +144,6 @@ pub fn settings(args: &ServeArgs) -> Result<Settings, CliError> {
             .drain_seconds
             .or(file.drain_seconds)
             .map_or(defaults.drain, Duration::from_secs),
+        echo: args.echo || file.echo.unwrap_or(false),
     })
 }

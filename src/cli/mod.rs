@@ -11,6 +11,7 @@
 
 pub mod args;
 mod assess;
+mod bench;
 mod check;
 pub mod config;
 mod error;
@@ -36,6 +37,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Models(args) => models::run(args).await,
         Command::Test(args) => test::run(args),
         Command::Check(args) => check::run(args),
+        Command::Bench(args) => bench::run(args).await,
     }
 }
 

@@ -107,6 +107,7 @@ fn serve_options(settings: &Settings, tokens: Tokens) -> Result<ServeOptions, Cl
         max_message_bytes: settings.max_message_bytes,
         max_streams_per_connection: settings.max_streams_per_connection,
         drain: settings.drain,
+        echo: settings.echo,
         ..ServeOptions::default()
     })
 }

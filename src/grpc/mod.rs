@@ -10,6 +10,7 @@
 pub mod admin;
 pub mod auth;
 pub mod convert;
+pub mod echo;
 pub mod limits;
 mod oversize;
 pub mod service;
@@ -30,6 +31,7 @@ use admin::AdminApi;
 use auth::Tokens;
 use limits::Admission;
 use pb::admin_service_server::AdminServiceServer;
+use pb::bench_service_server::BenchServiceServer;
 use pb::maturity_service_server::MaturityServiceServer;
 use service::MaturityApi;
 
@@ -66,6 +68,8 @@ pub struct ServeOptions {
     pub tls: Option<ServerTlsConfig>,
     /// Where decisions are logged, when they are.
     pub decisions: Option<DecisionLog>,
+    /// Whether to serve `BenchService.Echo`, the load generator's baseline.
+    pub echo: bool,
     /// Assessments in flight at once, server-wide; more are refused with
     /// RESOURCE_EXHAUSTED (unary) or wait (streams).
     pub max_in_flight: usize,
@@ -89,6 +93,7 @@ impl Default for ServeOptions {
             require_token: false,
             tls: None,
             decisions: None,
+            echo: false,
             max_in_flight: 256,
             max_message_bytes: 4 * 1024 * 1024,
             keepalive: (Duration::from_secs(30), Duration::from_secs(10)),
@@ -147,6 +152,7 @@ pub async fn serve(
                 .max_decoding_message_size(size)
                 .max_encoding_message_size(size),
         )
+        .add_optional_service(options.echo.then(|| BenchServiceServer::new(echo::EchoApi)))
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
             let _ = stopped.await;
         });

@@ -1,0 +1,211 @@
+//! `maturity bench`: loads a server with realistic organisations (the
+//! shipped examples, all 43 metrics each) through Assess, AssessStream or
+//! the Echo baseline, and reports requests per second, latency
+//! percentiles, errors and the server's peak RSS.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::transport::Channel;
+
+use super::CliError;
+use super::args::BenchArgs;
+use crate::engine::cases::Case;
+use crate::grpc::convert::request_to_pb;
+use crate::grpc::pb;
+use crate::grpc::pb::bench_service_client::BenchServiceClient;
+use crate::grpc::pb::maturity_service_client::MaturityServiceClient;
+
+/// The organisations sent, in turn.
+const ORGANISATIONS: [&str; 4] = [
+    include_str!("../../scripts/tests/five_stage/five_stage_rank2_example.json"),
+    include_str!("../../scripts/tests/five_stage/five_stage_rank3_example.json"),
+    include_str!(
+        "../../scripts/tests/chaotic_to_predictive/chaotic_to_predictive_rank2_example.json"
+    ),
+    include_str!(
+        "../../scripts/tests/chaotic_to_predictive/chaotic_to_predictive_rank4_example.json"
+    ),
+];
+
+/// What one worker saw.
+struct Tally {
+    latency: Histogram<u64>,
+    errors: u64,
+}
+
+/// Runs the load and prints the report.
+pub(crate) async fn run(args: BenchArgs) -> Result<(), CliError> {
+    let requests = organisations()?;
+    let channel = Channel::from_shared(args.server.clone())
+        .map_err(|e| CliError::Config(format!("--server: {e}")))?
+        .connect()
+        .await
+        .map_err(|source| CliError::Connect {
+            url: args.server.clone(),
+            source,
+        })?;
+    let until = Instant::now() + Duration::from_secs(args.duration);
+    let mut workers = Vec::new();
+    for worker in 0..args.concurrency {
+        let (channel, requests, mode) = (channel.clone(), requests.clone(), args.mode.clone());
+        workers.push(tokio::spawn(async move {
+            match mode.as_str() {
+                "stream" => stream(channel, requests, worker, until).await,
+                other => unary(channel, requests, worker, until, other == "echo").await,
+            }
+        }));
+    }
+    let mut total = Tally {
+        latency: histogram(),
+        errors: 0,
+    };
+    for worker in workers {
+        let tally = worker
+            .await
+            .map_err(|e| CliError::Config(format!("a worker failed: {e}")))?;
+        let _ = total.latency.add(&tally.latency);
+        total.errors += tally.errors;
+    }
+    report(&args, &total);
+    Ok(())
+}
+
+fn organisations() -> Result<Vec<pb::AssessRequest>, CliError> {
+    ORGANISATIONS
+        .iter()
+        .map(|text| {
+            let case = Case::from_json(text)
+                .map_err(|e| CliError::Config(format!("built-in organisation: {e}")))?;
+            let mut request = case.request();
+            request.explain = false;
+            Ok(request_to_pb(request))
+        })
+        .collect()
+}
+
+fn histogram() -> Histogram<u64> {
+    // Microseconds, from 1 µs to 100 s, 3 significant digits.
+    Histogram::new_with_bounds(1, 100_000_000, 3)
+        .unwrap_or_else(|_| Histogram::new(3).unwrap_or_else(|_| unreachable!()))
+}
+
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX).max(1)
+}
+
+/// One call at a time until `until`.
+async fn unary(
+    channel: Channel,
+    requests: Vec<pb::AssessRequest>,
+    worker: usize,
+    until: Instant,
+    echo: bool,
+) -> Tally {
+    let mut tally = Tally {
+        latency: histogram(),
+        errors: 0,
+    };
+    let mut assess = MaturityServiceClient::new(channel.clone());
+    let mut baseline = BenchServiceClient::new(channel);
+    let mut i = worker;
+    while Instant::now() < until {
+        let request = requests[i % requests.len()].clone();
+        i += 1;
+        let started = Instant::now();
+        let ok = if echo {
+            baseline.echo(request).await.is_ok()
+        } else {
+            assess.assess(request).await.is_ok()
+        };
+        let _ = tally.latency.record(micros(started.elapsed()));
+        tally.errors += u64::from(!ok);
+    }
+    tally
+}
+
+/// One stream, kept 64 requests ahead, until `until`; latency is from a
+/// request's sending to its answer (answers come in order).
+async fn stream(
+    channel: Channel,
+    requests: Vec<pb::AssessRequest>,
+    worker: usize,
+    until: Instant,
+) -> Tally {
+    let mut tally = Tally {
+        latency: histogram(),
+        errors: 0,
+    };
+    let (tx, rx) = mpsc::channel(64);
+    let sent = std::sync::Arc::new(std::sync::Mutex::new(VecDeque::new()));
+    let sender_sent = std::sync::Arc::clone(&sent);
+    tokio::spawn(async move {
+        let mut i = worker;
+        while Instant::now() < until {
+            let request = requests[i % requests.len()].clone();
+            i += 1;
+            if tx.send(request).await.is_err() {
+                break;
+            }
+            if let Ok(mut sent) = sender_sent.lock() {
+                sent.push_back(Instant::now());
+            }
+        }
+    });
+    let mut client = MaturityServiceClient::new(channel);
+    let Ok(answers) = client.assess_stream(ReceiverStream::new(rx)).await else {
+        tally.errors += 1;
+        return tally;
+    };
+    let mut answers = answers.into_inner();
+    while let Ok(Some(answer)) = answers.message().await {
+        let started = sent.lock().ok().and_then(|mut s| s.pop_front());
+        if let Some(started) = started {
+            let _ = tally.latency.record(micros(started.elapsed()));
+        }
+        if !matches!(
+            answer.outcome,
+            Some(pb::assess_stream_response::Outcome::Assessment(_))
+        ) {
+            tally.errors += 1;
+        }
+    }
+    tally
+}
+
+fn report(args: &BenchArgs, total: &Tally) {
+    let count = total.latency.len();
+    let ms = |q: f64| total.latency.value_at_quantile(q) as f64 / 1000.0;
+    println!(
+        "mode {}  concurrency {}  duration {} s",
+        args.mode, args.concurrency, args.duration
+    );
+    println!(
+        "requests {count} ({:.0}/s)  errors {}",
+        count as f64 / args.duration.max(1) as f64,
+        total.errors
+    );
+    println!(
+        "latency ms  p50 {:.3}  p90 {:.3}  p99 {:.3}  p99.9 {:.3}",
+        ms(0.5),
+        ms(0.9),
+        ms(0.99),
+        ms(0.999)
+    );
+    if let Some(pid) = args.server_pid {
+        match peak_rss(pid) {
+            Some(kib) => println!("server peak RSS {:.1} MiB", kib as f64 / 1024.0),
+            None => println!("server peak RSS unknown (no /proc/{pid}/status)"),
+        }
+    }
+}
+
+/// The peak resident set of process `pid`, in KiB (Linux's VmHWM).
+fn peak_rss(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
