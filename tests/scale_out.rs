@@ -30,7 +30,8 @@ fn request() -> pb::AssessRequest {
     }
 }
 
-/// Assess, retrying what a stopped replica causes (at most 5 tries).
+/// Assess, retrying what a stopped replica causes (at most 10 tries, with
+/// backoff: the balancer may pick the dead replica again until it notices).
 async fn assess_with_retry(
     client: &mut MaturityServiceClient<Channel>,
 ) -> Result<(), tonic::Status> {
@@ -40,13 +41,13 @@ async fn assess_with_retry(
         match client.assess(request()).await {
             Ok(_) => return Ok(()),
             Err(status)
-                if tries < 5
+                if tries < 10
                     && matches!(
                         status.code(),
                         Code::Unavailable | Code::Unknown | Code::Cancelled
                     ) =>
             {
-                tokio::time::sleep(Duration::from_millis(20 * tries)).await;
+                tokio::time::sleep(Duration::from_millis(20 * tries.min(5))).await;
             }
             Err(status) => return Err(status),
         }

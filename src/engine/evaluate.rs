@@ -25,7 +25,12 @@ pub(crate) fn evaluate(
     budget: &Budget,
 ) -> Result<Assessment, EngineError> {
     let ignored_metrics = metrics::validate(model, request)?;
-    let _deadline = DeadlineGuard::start(limits.max_time, budget.clone());
+    let time = if request.explain {
+        limits.max_explain_time
+    } else {
+        limits.max_time
+    };
+    let _deadline = DeadlineGuard::start(time, budget.clone());
     let run = Run {
         engine,
         limits,
@@ -293,7 +298,14 @@ impl Run<'_> {
                 model,
                 context,
                 limit: "time",
-                max: format!("{:?}", self.limits.max_time),
+                max: format!(
+                    "{:?}",
+                    if self.explain {
+                        self.limits.max_explain_time
+                    } else {
+                        self.limits.max_time
+                    }
+                ),
             },
             Stop::Deadline => EngineError::DeadlineExceeded { model, context },
             Stop::Cancelled => EngineError::Cancelled { model, context },

@@ -32,6 +32,9 @@ pub struct Limits {
     pub max_source_size: usize,
     /// Wall-clock time one assessment may take.
     pub max_time: Duration,
+    /// Wall-clock time one explained assessment may take: explaining re-runs
+    /// the checks to find thresholds and levers, some fifty times the work.
+    pub max_explain_time: Duration,
     /// Wall-clock time loading one model may take (off the request path, so
     /// far more generous).
     pub max_load_time: Duration,
@@ -48,6 +51,7 @@ impl Default for Limits {
             max_map_size: 4096,
             max_source_size: 256 * 1024,
             max_time: Duration::from_millis(250),
+            max_explain_time: Duration::from_millis(2500),
             max_load_time: Duration::from_secs(2),
         }
     }

@@ -10,13 +10,15 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tonic::Status;
 use tonic::metadata::MetadataMap;
 
-/// The most the engine's deadline runs ahead of the caller's.
-const MARGIN: Duration = Duration::from_millis(20);
+/// How far ahead of the caller's deadline the engine stops: a tenth of the
+/// timeout, kept between these bounds (and never over half the timeout).
+const MARGIN: (Duration, Duration) = (Duration::from_millis(20), Duration::from_millis(100));
 
 /// The deadline the engine works to, from the `grpc-timeout` header, if the
 /// caller sent one. tonic (on both sides) answers CANCELLED the moment the
-/// caller's deadline passes, so the engine stops a little earlier (half the
-/// timeout, at most 20 ms) to answer DEADLINE_EXCEEDED itself.
+/// caller's deadline passes, so the engine stops a little earlier (a tenth
+/// of the timeout, 20 to 100 ms, at most half of it) to answer
+/// DEADLINE_EXCEEDED itself, even on a busy machine.
 #[allow(clippy::result_large_err)]
 pub fn deadline_of(metadata: &MetadataMap) -> Result<Option<Instant>, Status> {
     let Some(value) = metadata.get("grpc-timeout") else {
@@ -26,7 +28,7 @@ pub fn deadline_of(metadata: &MetadataMap) -> Result<Option<Instant>, Status> {
     let timeout = parse_timeout(text).ok_or_else(|| {
         Status::invalid_argument(format!("grpc-timeout: '{text}' is not a gRPC timeout"))
     })?;
-    let ahead = (timeout / 2).min(MARGIN);
+    let ahead = (timeout / 10).clamp(MARGIN.0, MARGIN.1).min(timeout / 2);
     Ok(Instant::now().checked_add(timeout - ahead))
 }
 
