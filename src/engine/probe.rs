@@ -87,8 +87,13 @@ pub(crate) fn threshold<E>(
                 target: MetricValue::Flag(true),
             }))
         }
-        (Direction::Higher, _) => {
-            let (worst, best) = bounds(spec);
+        (Direction::Higher | Direction::Lower, _) => {
+            let (low, high) = bounds(spec);
+            let (worst, best, inclusive, strict) = if spec.direction == Direction::Higher {
+                (low, high, Comparison::AtLeast, Comparison::MoreThan)
+            } else {
+                (high, low, Comparison::AtMost, Comparison::LessThan)
+            };
             let Some(best) = reach(worst, best, &mut at)? else {
                 return Ok(None);
             };
@@ -96,32 +101,7 @@ pub(crate) fn threshold<E>(
                 return Ok(None);
             }
             let (fail, pass) = bisect(spec.kind, worst, best, &mut at)?;
-            found(
-                spec.kind,
-                fail,
-                pass,
-                Comparison::AtLeast,
-                Comparison::MoreThan,
-                &mut at,
-            )
-        }
-        (Direction::Lower, _) => {
-            let (best, worst) = bounds(spec);
-            let Some(best) = reach(worst, best, &mut at)? else {
-                return Ok(None);
-            };
-            if at(worst)? {
-                return Ok(None);
-            }
-            let (fail, pass) = bisect(spec.kind, worst, best, &mut at)?;
-            found(
-                spec.kind,
-                fail,
-                pass,
-                Comparison::AtMost,
-                Comparison::LessThan,
-                &mut at,
-            )
+            found(spec.kind, fail, pass, inclusive, strict, &mut at)
         }
         _ => Ok(None),
     }
