@@ -1,6 +1,7 @@
 //! Properties over random organisations on both built-in models: improving a
 //! metric never lowers the rank, removing data never raises it, and the same
-//! input always gets the same answer.
+//! input always gets the same answer, and checks compiled to native code
+//! answer exactly as their scripts do.
 #![allow(clippy::unwrap_used)]
 
 mod support;
@@ -8,11 +9,34 @@ mod support;
 use std::sync::LazyLock;
 
 use maturity_engine::engine::{
-    AssessRequest, Direction, Engine, MetricKind, MetricSpec, MetricValue, Metrics,
+    AssessRequest, Direction, Engine, MetricKind, MetricSpec, MetricValue, Metrics, builtin_scripts,
 };
 use proptest::prelude::*;
 
 static ENGINE: LazyLock<Engine> = LazyLock::new(|| Engine::with_builtin_models().unwrap());
+/// The built-in models with every check rewritten so it cannot be compiled
+/// natively: each one runs as a script call.
+static SCRIPTED: LazyLock<Engine> = LazyLock::new(|| {
+    let mut scripts = builtin_scripts();
+    for model in &mut scripts.models {
+        let checks = model.text.matches("check: |m| ").count();
+        model.text = model
+            .text
+            .lines()
+            .map(|line| match line.split_once("check: |m| ") {
+                Some((indent, rest)) => {
+                    let body = rest.strip_suffix(',').unwrap();
+                    format!("{indent}check: |m| {{ let ok = {body}; if ok {{ true }} else {{ false }} }},\n")
+                }
+                None => format!("{line}\n"),
+            })
+            .collect();
+        assert!(checks > 20 && model.text.matches("let ok = ").count() == checks);
+    }
+    let mut engine = Engine::new(Default::default());
+    assert!(engine.load_all(&scripts).is_empty());
+    engine
+});
 const MODELS: [&str; 2] = ["five_stage", "chaotic_to_predictive"];
 
 /// The metric's value at position `u` (0..=1) of its range.
@@ -151,5 +175,33 @@ proptest! {
         let first = serde_json::to_string(&ENGINE.assess(&request).unwrap()).unwrap();
         let second = serde_json::to_string(&ENGINE.assess(&request).unwrap()).unwrap();
         prop_assert_eq!(first, second);
+    }
+
+    #[test]
+    fn native_checks_answer_as_the_scripts_do(
+        model in prop::sample::select(&MODELS[..]),
+        base in any::<prop::sample::Index>(),
+        points in prop::collection::vec(0.0..=1.0f64, 43),
+        jolt in prop::collection::vec(prop::bool::weighted(0.3), 43),
+        present in prop::collection::vec(prop::bool::weighted(0.9), 43),
+        ulps in prop::collection::vec(-2i64..=2, 43),
+    ) {
+        let mut metrics = organisation(model, &base, &points, &jolt, &present);
+        // A step or two off the round values, where Rhai's float comparisons
+        // (equal within a relative epsilon) differ from plain ones.
+        for (i, spec) in ENGINE.model(model).unwrap().spec().metrics.iter().enumerate() {
+            if let Some(MetricValue::Number(n)) = metrics.get_mut(&spec.name) {
+                let nudged = f64::from_bits((n.to_bits() as i64 + ulps[i]) as u64);
+                let inside = spec.min.is_none_or(|m| nudged >= m) && spec.max.is_none_or(|m| nudged <= m);
+                if spec.kind != MetricKind::Count && *n > 0.0 && inside {
+                    *n = nudged;
+                }
+            }
+        }
+        let request = AssessRequest { model: model.into(), metrics, subject_id: "s".into(), explain: true };
+        let mut native = ENGINE.assess(&request).unwrap();
+        let scripted = SCRIPTED.assess(&request).unwrap();
+        native.script_sha256.clone_from(&scripted.script_sha256);
+        prop_assert_eq!(native, scripted);
     }
 }

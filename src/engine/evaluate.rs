@@ -12,6 +12,7 @@ use super::levers;
 use super::metric::MetricKind;
 use super::metrics::{self, MetricValue, Metrics};
 use super::model::Model;
+use super::predicate::Predicate;
 use super::sandbox::{self, Budget, DeadlineGuard, Limits, Stop};
 use super::spec::{CriterionSpec, ModelSpec};
 
@@ -24,7 +25,7 @@ pub(crate) fn evaluate(
     request: &AssessRequest,
     budget: &Budget,
 ) -> Result<Assessment, EngineError> {
-    let ignored_metrics = metrics::validate(model, request)?;
+    let resolved = metrics::validate(model, request)?;
     let time = if request.explain {
         limits.max_explain_time
     } else {
@@ -36,6 +37,7 @@ pub(crate) fn evaluate(
         limits,
         model,
         metrics: &request.metrics,
+        values: resolved.values,
         explain: request.explain,
     };
     let spec = model.spec();
@@ -46,8 +48,9 @@ pub(crate) fn evaluate(
     let missing_metrics: Vec<String> = spec
         .metrics
         .iter()
-        .filter(|m| !request.metrics.contains_key(&m.name))
-        .map(|m| m.name.clone())
+        .zip(&run.values)
+        .filter(|(_, value)| value.is_none())
+        .map(|(m, _)| m.name.clone())
         .collect();
     let (why_not_higher, found) = if request.explain {
         let why = explain::why_not_higher(spec, rank, derived, &criteria);
@@ -70,7 +73,7 @@ pub(crate) fn evaluate(
         interventions: recommend(spec, rank, &criteria, &fired),
         criteria,
         missing_metrics,
-        ignored_metrics,
+        ignored_metrics: resolved.ignored.into_iter().map(str::to_owned).collect(),
         why_not_higher,
         levers: found.levers,
         levers_reach_next_level: found.reach_next_level,
@@ -112,6 +115,8 @@ pub(crate) struct Run<'a> {
     pub(crate) limits: &'a Limits,
     pub(crate) model: &'a Model,
     pub(crate) metrics: &'a Metrics,
+    /// Each declared metric's value in `metrics`, by declared position.
+    pub(crate) values: Vec<Option<&'a MetricValue>>,
     /// Whether to report observed values and requirements.
     pub(crate) explain: bool,
 }
@@ -119,6 +124,10 @@ pub(crate) struct Run<'a> {
 impl Run<'_> {
     /// Every criterion's result, in declaration order.
     pub(crate) fn criteria(&self) -> Result<Vec<CriterionResult>, EngineError> {
+        // Native checks never reach `call_check`, so stop here at least once.
+        if let Some(stop) = sandbox::stop_now() {
+            return Err(self.stopped(stop, "the criteria".to_owned()));
+        }
         let spec = self.model.spec();
         spec.criteria.iter().map(|c| self.criterion(c)).collect()
     }
@@ -131,9 +140,15 @@ impl Run<'_> {
     }
 
     fn criterion(&self, c: &CriterionSpec) -> Result<CriterionResult, EngineError> {
-        let missing = self.missing(&c.metrics);
+        let missing = self.missing(&c.metrics, &c.positions);
         let passed = missing.is_empty()
-            && self.check(&c.check, &c.metrics, || format!("criterion '{}'", c.id))?;
+            && self.check(
+                &c.check,
+                c.native.as_ref(),
+                &c.metrics,
+                &c.positions,
+                || format!("criterion '{}'", c.id),
+            )?;
         let (observed, requirements) = if self.explain {
             (self.observed(&c.metrics), explain::requirements(self, c)?)
         } else {
@@ -155,8 +170,14 @@ impl Run<'_> {
     fn fired_signals(&self) -> Result<Vec<usize>, EngineError> {
         let mut fired = Vec::new();
         for (i, s) in self.model.spec().signals.iter().enumerate() {
-            if self.missing(&s.metrics).is_empty()
-                && self.check(&s.check, &s.metrics, || format!("signal '{}'", s.id))?
+            if self.missing(&s.metrics, &s.positions).is_empty()
+                && self.check(
+                    &s.check,
+                    s.native.as_ref(),
+                    &s.metrics,
+                    &s.positions,
+                    || format!("signal '{}'", s.id),
+                )?
             {
                 fired.push(i);
             }
@@ -170,13 +191,14 @@ impl Run<'_> {
         let Some(level) = &spec.level_override else {
             return Ok(derived);
         };
-        let names: Vec<String> = self
+        // The declared metrics supplied, as the script sees them.
+        let map: Map = spec
             .metrics
-            .keys()
-            .filter(|n| self.model.metric(n).is_some())
-            .cloned()
+            .iter()
+            .zip(&self.values)
+            .filter_map(|(m, value)| Some((m.name.as_str().into(), to_dynamic(m.kind, (*value)?))))
             .collect();
-        let args = (self.metric_map(&names), Dynamic::from_int(derived.into()));
+        let args = (map, Dynamic::from_int(derived.into()));
         let context = || "the level override".to_owned();
         let rank: rhai::INT = level
             .call(self.engine, self.model.ast(), args)
@@ -195,17 +217,46 @@ impl Run<'_> {
         }
     }
 
+    /// Decides a check on the organisation's metrics.
     fn check(
         &self,
         check: &FnPtr,
+        native: Option<&Predicate>,
         names: &[String],
+        positions: &[usize],
         context: impl Fn() -> String,
     ) -> Result<bool, EngineError> {
-        self.call_check(check, self.metric_map(names), context)
+        let read = |at: usize| self.values[at];
+        self.check_on(check, native, names, positions, read, context)
+    }
+
+    /// Decides a check on the metrics `read` gives by declared position:
+    /// natively when it was compiled and can, else by calling the script
+    /// with the check's metrics (`names` at `positions`).
+    pub(crate) fn check_on<'v>(
+        &self,
+        check: &FnPtr,
+        native: Option<&Predicate>,
+        names: &[String],
+        positions: &[usize],
+        read: impl Fn(usize) -> Option<&'v MetricValue>,
+        context: impl Fn() -> String,
+    ) -> Result<bool, EngineError> {
+        if let Some(holds) = native.and_then(|p| p.holds(&read)) {
+            return Ok(holds);
+        }
+        let declared = &self.model.spec().metrics;
+        let mut map = Map::new();
+        for (name, &at) in names.iter().zip(positions) {
+            if let Some(value) = read(at) {
+                map.insert(name.as_str().into(), to_dynamic(declared[at].kind, value));
+            }
+        }
+        self.call_check(check, map, context)
     }
 
     /// Runs a check on the metric map `m`, unless the evaluation must stop.
-    pub(crate) fn call_check(
+    fn call_check(
         &self,
         check: &FnPtr,
         m: Map,
@@ -221,23 +272,14 @@ impl Run<'_> {
             .map_err(|err| self.error(context(), &err))
     }
 
-    fn missing(&self, names: &[String]) -> Vec<String> {
+    /// Those of `names` (at `positions`) that were not supplied.
+    fn missing(&self, names: &[String], positions: &[usize]) -> Vec<String> {
         names
             .iter()
-            .filter(|n| !self.metrics.contains_key(*n))
-            .cloned()
+            .zip(positions)
+            .filter(|&(_, &at)| self.values[at].is_none())
+            .map(|(name, _)| name.clone())
             .collect()
-    }
-
-    /// The named metrics, and only those, as the script sees them.
-    fn metric_map(&self, names: &[String]) -> Map {
-        let mut map = Map::new();
-        for name in names {
-            if let (Some(value), Some(spec)) = (self.metrics.get(name), self.model.metric(name)) {
-                map.insert(name.as_str().into(), to_dynamic(spec.kind, value));
-            }
-        }
-        map
     }
 
     fn observed(&self, names: &[String]) -> String {

@@ -1,11 +1,9 @@
 //! Explanations: what each criterion holds each metric against (found by
 //! re-running its check), and why the level is not one higher, in plain words.
 
-use rhai::Map;
-
 use super::assessment::{CriterionResult, Requirement};
 use super::error::EngineError;
-use super::evaluate::{Run, to_dynamic};
+use super::evaluate::Run;
 use super::metrics::MetricValue;
 use super::probe::{self, Threshold};
 use super::spec::{CriterionSpec, ModelSpec};
@@ -43,18 +41,30 @@ pub(crate) fn threshold_of(
     c: &CriterionSpec,
     name: &str,
 ) -> Result<Option<Threshold>, EngineError> {
-    let Some(spec) = run.model.metric(name) else {
+    let (Some(spec), Some(varied)) = (run.model.metric(name), run.model.position(name)) else {
         return Ok(None);
     };
     for others_at_best in [false, true] {
-        let Some(base) = probe_map(run, c, name, others_at_best) else {
+        let Some(others) = probe_values(run, c, varied, others_at_best) else {
             continue;
         };
         let context = || format!("criterion '{}' (explaining {name})", c.id);
         let found = probe::threshold(spec, |value: &MetricValue| {
-            let mut m = base.clone();
-            m.insert(name.into(), to_dynamic(spec.kind, value));
-            run.call_check(&c.check, m, context)
+            let read = |at: usize| {
+                if at == varied {
+                    Some(value)
+                } else {
+                    others.iter().find(|(o, _)| *o == at).map(|(_, v)| v)
+                }
+            };
+            run.check_on(
+                &c.check,
+                c.native.as_ref(),
+                &c.metrics,
+                &c.positions,
+                read,
+                context,
+            )
         })?;
         if found.is_some() {
             return Ok(found);
@@ -63,17 +73,22 @@ pub(crate) fn threshold_of(
     Ok(None)
 }
 
-/// The metrics `c` reads except `varied`: as supplied (or at best when
-/// missing), or all at best. `None` when one has no best value to assume.
-fn probe_map(run: &Run<'_>, c: &CriterionSpec, varied: &str, others_at_best: bool) -> Option<Map> {
-    let mut m = Map::new();
-    for name in c.metrics.iter().filter(|n| *n != varied) {
-        let spec = run.model.metric(name)?;
-        let supplied = run.metrics.get(name).filter(|_| !others_at_best).cloned();
-        let value = supplied.or_else(|| probe::best_value(spec))?;
-        m.insert(name.as_str().into(), to_dynamic(spec.kind, &value));
+/// The metrics `c` reads except the one at `varied`, by declared position:
+/// as supplied (or at best when missing), or all at best. `None` when one
+/// has no best value to assume.
+fn probe_values(
+    run: &Run<'_>,
+    c: &CriterionSpec,
+    varied: usize,
+    others_at_best: bool,
+) -> Option<Vec<(usize, MetricValue)>> {
+    let declared = &run.model.spec().metrics;
+    let mut values = Vec::with_capacity(c.positions.len());
+    for &at in c.positions.iter().filter(|&&at| at != varied) {
+        let supplied = run.values[at].filter(|_| !others_at_best).cloned();
+        values.push((at, supplied.or_else(|| probe::best_value(&declared[at]))?));
     }
-    Some(m)
+    Some(values)
 }
 
 /// Why the organisation is at `rank` and not one higher.

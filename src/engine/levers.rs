@@ -8,7 +8,7 @@ use super::error::EngineError;
 use super::evaluate::Run;
 use super::explain::threshold_of;
 use super::metric::Direction;
-use super::metrics::{MetricValue, Metrics};
+use super::metrics::{self, MetricValue, Metrics};
 
 /// The levers found, and whether together they reach the next level.
 #[derive(Debug, Default)]
@@ -62,9 +62,12 @@ pub(crate) fn find(
             metrics.insert((*name).clone(), (*value).clone());
         }
         let probe = Run {
+            engine: run.engine,
+            limits: run.limits,
+            model: run.model,
             metrics: &metrics,
+            values: metrics::resolve(run.model, &metrics).values,
             explain: false,
-            ..*run
         };
         Ok(probe.rank()? > rank)
     };

@@ -52,28 +52,55 @@ pub const MAX_METRIC_NAME: usize = 128;
 /// The longest subject id accepted, in bytes.
 pub const MAX_SUBJECT_ID: usize = 256;
 
-/// Checks the request's size, then its metrics against `model`'s
-/// declarations: returns the names the model ignores, or every violation.
-pub(crate) fn validate(model: &Model, request: &AssessRequest) -> Result<Vec<String>, EngineError> {
-    check_size(request)?;
-    let metrics = &request.metrics;
+/// The supplied metrics matched against one model's declaration.
+#[derive(Debug)]
+pub(crate) struct Resolved<'a> {
+    /// Each declared metric's supplied value, by declared position.
+    pub(crate) values: Vec<Option<&'a MetricValue>>,
+    /// The supplied metrics the model does not read.
+    pub(crate) ignored: Vec<&'a str>,
+}
+
+/// Matches `metrics` with `model`'s declarations in one pass over both
+/// sorted name lists, so no name is hashed or looked up.
+pub(crate) fn resolve<'a>(model: &Model, metrics: &'a Metrics) -> Resolved<'a> {
+    let mut values = vec![None; model.spec().metrics.len()];
     let mut ignored = Vec::new();
-    let mut violations = Vec::new();
+    let mut declared = model.by_name().iter().peekable();
     for (name, value) in metrics {
-        match model.metric(name) {
-            None => ignored.push(name.clone()),
-            Some(spec) => {
-                if let Err(rule) = spec.check(value) {
-                    violations.push(MetricViolation {
-                        metric: name.clone(),
-                        rule,
-                    });
-                }
-            }
+        while declared.next_if(|(d, _)| d < name).is_some() {}
+        match declared.next_if(|(d, _)| d == name) {
+            Some(&(_, at)) => values[at] = Some(value),
+            None => ignored.push(name.as_str()),
         }
     }
+    Resolved { values, ignored }
+}
+
+/// Checks the request's size, then its metrics against `model`'s
+/// declarations: returns them resolved, or every violation.
+pub(crate) fn validate<'a>(
+    model: &Model,
+    request: &'a AssessRequest,
+) -> Result<Resolved<'a>, EngineError> {
+    check_size(request)?;
+    let resolved = resolve(model, &request.metrics);
+    // In name order, as the request lists them.
+    let declared = &model.spec().metrics;
+    let violations: Vec<MetricViolation> = model
+        .by_name()
+        .iter()
+        .filter_map(|&(_, at)| {
+            let spec = &declared[at];
+            let rule = spec.check(resolved.values[at]?).err()?;
+            Some(MetricViolation {
+                metric: spec.name.clone(),
+                rule,
+            })
+        })
+        .collect();
     if violations.is_empty() {
-        Ok(ignored)
+        Ok(resolved)
     } else {
         Err(EngineError::InvalidMetrics { violations })
     }

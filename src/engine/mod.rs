@@ -24,6 +24,7 @@ mod metric;
 mod metrics;
 mod model;
 mod outline;
+mod predicate;
 mod probe;
 mod reads;
 mod registry;
@@ -154,20 +155,22 @@ impl Engine {
     }
 
     /// Places one organisation on `model`, which need not be loaded (e.g. a
-    /// candidate being tested before it replaces the live one).
+    /// candidate being tested before it replaces the live one), within the
+    /// caller's `budget`.
     pub fn assess_on(
         &self,
         model: &Model,
         request: &AssessRequest,
+        budget: &Budget,
     ) -> Result<Assessment, EngineError> {
-        let budget = Budget::default();
-        evaluate::evaluate(&self.rhai, &self.limits, model, request, &budget)
+        evaluate::evaluate(&self.rhai, &self.limits, model, request, budget)
     }
 
     /// Checks a request against its model's declarations without assessing
     /// it; returns the metrics the model does not read.
     pub fn validate(&self, request: &AssessRequest) -> Result<Vec<String>, EngineError> {
-        metrics::validate(self.model(&request.model)?, request)
+        let resolved = metrics::validate(self.model(&request.model)?, request)?;
+        Ok(resolved.ignored.into_iter().map(str::to_owned).collect())
     }
 
     /// The model with id `id`, or an error listing the models there are.

@@ -8,8 +8,9 @@ use rhai::{AST, EvalAltResult};
 use super::contract::{self, ContractError};
 use super::diagnostic::Diagnostic;
 use super::error::LoadError;
-use super::metric::MetricSpec;
+use super::metric::{MetricKind, MetricSpec};
 use super::outline::{Outline, Place};
+use super::predicate::Predicate;
 use super::reads;
 use super::sandbox::{Budget, DeadlineGuard, Limits};
 use super::sources::{ScriptSource, Sources};
@@ -22,7 +23,8 @@ pub struct Model {
     ast: AST,
     sha256: String,
     sources: Sources,
-    metric_index: HashMap<String, usize>,
+    /// Declared metric names, sorted, with their declared positions.
+    by_name: Vec<(String, usize)>,
 }
 
 impl Model {
@@ -41,21 +43,23 @@ impl Model {
             engine.eval_ast::<rhai::Dynamic>(&ast)
         };
         let value = declared.map_err(|err| LoadError::Script(Box::new(sources.diagnose(&err))))?;
-        let spec = contract::read_model(value)
+        let mut spec = contract::read_model(value)
             .and_then(|spec| reads::check_declared_reads(&spec, &ast).map(|()| spec))
             .map_err(|err| contract_error(script, err))?;
-        let metric_index = spec
+        compile_checks(&mut spec, &ast);
+        let mut by_name: Vec<(String, usize)> = spec
             .metrics
             .iter()
             .enumerate()
             .map(|(i, m)| (m.name.clone(), i))
             .collect();
+        by_name.sort();
         Ok(Self {
             spec,
             ast,
             sha256: sources.sha256(),
             sources,
-            metric_index,
+            by_name,
         })
     }
 
@@ -74,6 +78,16 @@ impl Model {
         &self.sha256
     }
 
+    /// Whether every check runs as native code and no level rule is
+    /// scripted: an assessment without explanation then takes microseconds
+    /// and calls no script (except to report a check's own error).
+    pub fn evaluates_natively(&self) -> bool {
+        let spec = &self.spec;
+        spec.level_override.is_none()
+            && spec.criteria.iter().all(|c| c.native.is_some())
+            && spec.signals.iter().all(|s| s.native.is_some())
+    }
+
     /// The model script's file name.
     pub fn file(&self) -> &str {
         &self.sources.model().file
@@ -81,7 +95,18 @@ impl Model {
 
     /// The declaration of metric `name`, if the model reads it.
     pub fn metric(&self, name: &str) -> Option<&MetricSpec> {
-        self.metric_index.get(name).map(|&i| &self.spec.metrics[i])
+        self.position(name).map(|i| &self.spec.metrics[i])
+    }
+
+    /// Where metric `name` stands in the model's declaration.
+    pub(crate) fn position(&self, name: &str) -> Option<usize> {
+        let found = self.by_name.binary_search_by(|(n, _)| n.as_str().cmp(name));
+        found.ok().map(|at| self.by_name[at].1)
+    }
+
+    /// Declared metric names in sorted order, with their positions.
+    pub(crate) fn by_name(&self) -> &[(String, usize)] {
+        &self.by_name
     }
 
     pub(crate) fn ast(&self) -> &AST {
@@ -91,6 +116,28 @@ impl Model {
     /// Pins a run-time error to the script file and line it came from.
     pub(crate) fn diagnose(&self, err: &EvalAltResult) -> Diagnostic {
         self.sources.diagnose(err)
+    }
+}
+
+/// Resolves each criterion's and signal's metrics to declared positions, and
+/// compiles every check that is simple enough to native code.
+fn compile_checks(spec: &mut ModelSpec, ast: &AST) {
+    let declared: HashMap<String, (usize, MetricKind)> = spec
+        .metrics
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.name.clone(), (i, m.kind)))
+        .collect();
+    let metric = |name: &str| declared.get(name).copied();
+    // The contract has checked that every listed metric is declared.
+    let positions = |names: &[String]| names.iter().filter_map(|n| Some(metric(n)?.0)).collect();
+    for c in &mut spec.criteria {
+        c.positions = positions(&c.metrics);
+        c.native = Predicate::compile(ast, &c.check, metric);
+    }
+    for s in &mut spec.signals {
+        s.positions = positions(&s.metrics);
+        s.native = Predicate::compile(ast, &s.check, metric);
     }
 }
 

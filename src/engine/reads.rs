@@ -76,13 +76,8 @@ pub(crate) fn metric_reads(ast: &AST, check: &FnPtr) -> Vec<Read> {
     let Some(param) = def.params.get(check.curry().len()).cloned() else {
         return Vec::new();
     };
-    // `clone_functions_only_filtered` ignores its filter on a fresh module
-    // (rhai 1.27), so clone and retain instead.
-    let mut body = ast.clone();
-    body.clear_statements()
-        .retain_functions(|_, _, fn_name, _| fn_name == name);
     let mut reads = Vec::new();
-    body.walk(&mut |path: &[ASTNode<'_>]| {
+    function_only(ast, name).walk(&mut |path: &[ASTNode<'_>]| {
         if let Some(ASTNode::Expr(expr)) = path.last() {
             reads.extend(read_of(expr, &param));
         }
@@ -90,6 +85,16 @@ pub(crate) fn metric_reads(ast: &AST, check: &FnPtr) -> Vec<Read> {
     });
     reads.sort_by_key(|r| (r.pos.line(), r.pos.position()));
     reads
+}
+
+/// An AST holding only the function `name`, to walk its body.
+pub(crate) fn function_only(ast: &AST, name: &str) -> AST {
+    // `clone_functions_only_filtered` ignores its filter on a fresh module
+    // (rhai 1.27), so clone and retain instead.
+    let mut body = ast.clone();
+    body.clear_statements()
+        .retain_functions(|_, _, fn_name, _| fn_name == name);
+    body
 }
 
 /// `param.name` or `param["name"]`, as a read of `name`.

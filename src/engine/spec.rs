@@ -5,6 +5,7 @@ use rhai::FnPtr;
 use serde::{Deserialize, Serialize};
 
 use super::metric::MetricSpec;
+use super::predicate::Predicate;
 
 /// A level of a model.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,6 +46,10 @@ pub struct CriterionSpec {
     pub metrics: Vec<String>,
     /// The script function deciding it: `|m| -> bool`.
     pub check: FnPtr,
+    /// Where each of `metrics` stands in the model's declaration.
+    pub(crate) positions: Vec<usize>,
+    /// The check compiled to native code, when it is simple enough.
+    pub(crate) native: Option<Predicate>,
     /// What to do when it does not hold.
     pub interventions: Vec<InterventionSpec>,
 }
@@ -61,6 +66,10 @@ pub struct SignalSpec {
     pub metrics: Vec<String>,
     /// The script function detecting it: `|m| -> bool`.
     pub check: FnPtr,
+    /// Where each of `metrics` stands in the model's declaration.
+    pub(crate) positions: Vec<usize>,
+    /// The check compiled to native code, when it is simple enough.
+    pub(crate) native: Option<Predicate>,
     /// What to do when it holds.
     pub interventions: Vec<InterventionSpec>,
 }

@@ -3,10 +3,10 @@
 
 use serde::Serialize;
 
-use super::Engine;
 use super::cases::Case;
 use super::model::Model;
 use super::registry::CaseSource;
+use super::{Budget, Engine};
 
 /// How one test case fared.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -58,7 +58,7 @@ pub fn run_case(engine: &Engine, model: &Model, file: &str, case: &Case) -> Case
     request.model = model.id().to_owned();
     // Thresholds and levers are not compared: skip their search.
     request.explain = false;
-    match engine.assess_on(model, &request) {
+    match engine.assess_on(model, &request, &Budget::default()) {
         Ok(got) => CaseOutcome {
             file: file.to_owned(),
             name: case.name.clone(),

@@ -114,6 +114,8 @@ fn read_criterion(f: &Fields<'_>, _: usize) -> Result<CriterionSpec> {
         description: f.string("description")?,
         metrics: f.strings("metrics")?,
         check: f.function("check")?,
+        positions: Vec::new(),
+        native: None,
         interventions: f.list("interventions", read_intervention)?,
     })
 }
@@ -124,6 +126,8 @@ fn read_signal(f: &Fields<'_>, _: usize) -> Result<SignalSpec> {
         description: f.string("description")?,
         metrics: f.strings("metrics")?,
         check: f.function("check")?,
+        positions: Vec::new(),
+        native: None,
         interventions: f.list("interventions", read_intervention)?,
     })
 }
