@@ -12,8 +12,8 @@ use super::limits::{Admission, CancelOnDrop, deadline_of};
 use super::pb;
 use super::status::{task_failed, to_status};
 use super::stream::{ResponseStream, assess_stream};
-use crate::deploy::Catalog;
-use crate::engine::{Assessment, Budget};
+use crate::deploy::{Catalog, Snapshot};
+use crate::engine::{AssessRequest, Assessment, Budget, Engine, Model};
 use crate::telemetry::{DecisionLog, metrics};
 
 /// The gRPC face of a [`Catalog`]'s live models.
@@ -54,9 +54,9 @@ impl MaturityApi {
         }
     }
 
-    /// Assesses one request off the reactor, stopping at `deadline` or when
-    /// the returned future is dropped (the call was cancelled), and records
-    /// it under `method`.
+    /// Assesses one request within `deadline`, stopping when the returned
+    /// future is dropped (the call was cancelled), and records it under
+    /// `method`.
     pub(crate) async fn evaluate(
         &self,
         method: &'static str,
@@ -65,25 +65,35 @@ impl MaturityApi {
     ) -> Result<pb::Assessment, Status> {
         let started = Instant::now();
         let snapshot = self.catalog.snapshot();
-        // A label from the caller's text only when it names a loaded model.
-        let model = match snapshot.engine().model(&request.model) {
-            Ok(model) => model.id().to_owned(),
-            Err(_) => "unknown".to_owned(),
+        let (model, outcome) = match snapshot.engine().model(&request.model) {
+            Ok(model) => {
+                let model = Arc::clone(model);
+                let snapshot = Arc::clone(&snapshot);
+                let outcome = self.run(request, deadline, snapshot, Arc::clone(&model));
+                (Some(model), outcome.await)
+            }
+            Err(err) => (None, Err(to_status(err))),
         };
-        let outcome = self.run(request, deadline, snapshot).await;
+        // A label from the caller's text only when it names a loaded model.
+        let label = model.as_ref().map_or("unknown", |m| m.id());
         let (level, status) = match &outcome {
             Ok(a) => (a.level.id.as_str(), "OK".to_owned()),
             Err(status) => ("", format!("{:?}", status.code())),
         };
-        metrics().request(method, &model, level, &status, started.elapsed());
+        metrics().request(method, label, level, &status, started.elapsed());
         Ok(outcome?.into())
     }
 
+    /// Assesses `request` on `model`. An assessment that runs natively
+    /// costs microseconds and runs right here; one that runs scripts is CPU
+    /// work of unknown length, so it runs off the reactor where it cannot
+    /// stall other connections.
     async fn run(
         &self,
         request: pb::AssessRequest,
         deadline: Option<Instant>,
-        snapshot: Arc<crate::deploy::Snapshot>,
+        snapshot: Arc<Snapshot>,
+        model: Arc<Model>,
     ) -> Result<Assessment, Status> {
         let request = request_from_pb(request).map_err(to_status)?;
         let cancel = CancelOnDrop::default();
@@ -91,16 +101,21 @@ impl MaturityApi {
             deadline,
             cancelled: Some(cancel.flag()),
         };
-        // Scripts are CPU work: keep them off the reactor so one slow
-        // assessment cannot stall other connections. The snapshot is the
-        // request's own: a reload meanwhile cannot change the model under it.
-        let (request, outcome, took) = tokio::task::spawn_blocking(move || {
+        let assess = move |engine: &Engine, model: &Model, request: AssessRequest| {
             let started = Instant::now();
-            let outcome = snapshot.engine().assess_within(&request, &budget);
+            let outcome = engine.assess_on(model, &request, &budget);
             (request, outcome, started.elapsed())
-        })
-        .await
-        .map_err(task_failed)?;
+        };
+        let (request, outcome, took) = if model.evaluates_natively() && !request.explain {
+            assess(snapshot.engine(), &model, request)
+        } else {
+            // The snapshot is the request's own: a reload meanwhile cannot
+            // change the model under it.
+            let model = Arc::clone(&model);
+            tokio::task::spawn_blocking(move || assess(snapshot.engine(), &model, request))
+                .await
+                .map_err(task_failed)?
+        };
         drop(cancel);
         let assessment = outcome.map_err(to_status)?;
         metrics().evaluation(&assessment.model, took);
