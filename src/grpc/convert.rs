@@ -17,18 +17,21 @@ use crate::engine::{
 /// Reads an `AssessRequest`, rejecting metrics that carry no value.
 pub fn request_from_pb(request: pb::AssessRequest) -> Result<AssessRequest, EngineError> {
     let mut violations = Vec::new();
-    let mut metrics = crate::engine::Metrics::new();
-    for (name, value) in request.metrics {
-        match value.kind {
-            Some(kind) => {
-                metrics.insert(name, metric_from_pb(kind));
+    // Already in name order: collecting builds the map without searching.
+    let metrics: crate::engine::Metrics = request
+        .metrics
+        .into_iter()
+        .filter_map(|(name, value)| match value.kind {
+            Some(kind) => Some((name, metric_from_pb(kind))),
+            None => {
+                violations.push(MetricViolation {
+                    metric: name,
+                    rule: "no value set: give a number, flag or text".into(),
+                });
+                None
             }
-            None => violations.push(MetricViolation {
-                metric: name,
-                rule: "no value set: give a number, flag or text".into(),
-            }),
-        }
-    }
+        })
+        .collect();
     if !violations.is_empty() {
         violations.sort_by(|a, b| a.metric.cmp(&b.metric));
         return Err(EngineError::InvalidMetrics { violations });
