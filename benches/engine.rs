@@ -7,6 +7,10 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+
+/// The allocator the server runs with, so the figures are the served ones.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use maturity_engine::engine::cases::Case;
 use maturity_engine::engine::{AssessRequest, Engine, MetricValue, Metrics};
 use maturity_engine::grpc::convert::{request_from_pb, request_to_pb};

@@ -11,7 +11,8 @@ use tracing_subscriber::EnvFilter;
 /// Serving allocates and frees many small strings per request; mimalloc
 /// does that several times faster than glibc's allocator, which also spends
 /// its time consolidating free lists under this load (see
-/// docs/benchmarks.md).
+/// docs/benchmarks.md). Built without transparent huge pages, which would
+/// otherwise double the idle RSS.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -127,6 +127,10 @@ pub struct BenchArgs {
     /// Seconds to run.
     #[arg(long, default_value_t = 10)]
     pub duration: u64,
+    /// HTTP/2 connections the calls are spread over, as a platform's
+    /// client pool would (each connection is one task on either side).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
+    pub connections: u16,
     /// The server's process id, to report its peak RSS (Linux).
     #[arg(long)]
     pub server_pid: Option<u32>,

@@ -40,18 +40,16 @@ struct Tally {
 /// Runs the load and prints the report.
 pub(crate) async fn run(args: BenchArgs) -> Result<(), CliError> {
     let requests = organisations()?;
-    let channel = Channel::from_shared(args.server.clone())
-        .map_err(|e| CliError::Config(format!("--server: {e}")))?
-        .connect()
-        .await
-        .map_err(|source| CliError::Connect {
-            url: args.server.clone(),
-            source,
-        })?;
+    let mut channels = Vec::new();
+    for _ in 0..args.connections {
+        channels.push(connect(&args.server).await?);
+    }
+    let cpu_before = args.server_pid.and_then(cpu_seconds);
     let until = Instant::now() + Duration::from_secs(args.duration);
     let mut workers = Vec::new();
     for worker in 0..args.concurrency {
-        let (channel, requests, mode) = (channel.clone(), requests.clone(), args.mode.clone());
+        let channel = channels[worker % channels.len()].clone();
+        let (requests, mode) = (requests.clone(), args.mode.clone());
         workers.push(tokio::spawn(async move {
             match mode.as_str() {
                 "stream" => stream(channel, requests, worker, until).await,
@@ -70,8 +68,21 @@ pub(crate) async fn run(args: BenchArgs) -> Result<(), CliError> {
         let _ = total.latency.add(&tally.latency);
         total.errors += tally.errors;
     }
-    report(&args, &total);
+    let cpu = cpu_before.zip(args.server_pid.and_then(cpu_seconds));
+    report(&args, &total, cpu.map(|(before, after)| after - before));
     Ok(())
+}
+
+/// One HTTP/2 connection to `server`.
+async fn connect(server: &str) -> Result<Channel, CliError> {
+    Channel::from_shared(server.to_owned())
+        .map_err(|e| CliError::Config(format!("--server: {e}")))?
+        .connect()
+        .await
+        .map_err(|source| CliError::Connect {
+            url: server.to_owned(),
+            source,
+        })
 }
 
 fn organisations() -> Result<Vec<pb::AssessRequest>, CliError> {
@@ -176,12 +187,14 @@ async fn stream(
     tally
 }
 
-fn report(args: &BenchArgs, total: &Tally) {
+/// Prints the run's figures; `server_cpu` is the CPU time, in seconds, the
+/// server used meanwhile.
+fn report(args: &BenchArgs, total: &Tally, server_cpu: Option<f64>) {
     let count = total.latency.len();
     let ms = |q: f64| total.latency.value_at_quantile(q) as f64 / 1000.0;
     println!(
-        "mode {}  concurrency {}  duration {} s",
-        args.mode, args.concurrency, args.duration
+        "mode {}  concurrency {}  connections {}  duration {} s",
+        args.mode, args.concurrency, args.connections, args.duration
     );
     println!(
         "requests {count} ({:.0}/s)  errors {}",
@@ -201,6 +214,23 @@ fn report(args: &BenchArgs, total: &Tally) {
             None => println!("server peak RSS unknown (no /proc/{pid}/status)"),
         }
     }
+    if let Some(seconds) = server_cpu.filter(|_| count > 0) {
+        println!(
+            "server CPU {:.0} µs per request",
+            seconds * 1e6 / count as f64
+        );
+    }
+}
+
+/// The user and system CPU time process `pid` has used, in seconds
+/// (Linux's /proc/PID/stat, in clock ticks of 1/100 s).
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i)?.parse::<u64>().ok();
+    // utime and stime are fields 14 and 15; the rest starts at field 3.
+    Some((ticks(11)? + ticks(12)?) as f64 / 100.0)
 }
 
 /// The peak resident set of process `pid`, in KiB (Linux's VmHWM).

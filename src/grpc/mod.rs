@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Server, ServerTlsConfig};
 
 use crate::deploy::Catalog;
@@ -153,7 +153,7 @@ pub async fn serve(
                 .max_encoding_message_size(size),
         )
         .add_optional_service(options.echo.then(|| BenchServiceServer::new(echo::EchoApi)))
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
+        .serve_with_incoming_shutdown(incoming(listener), async {
             let _ = stopped.await;
         });
     tokio::pin!(server);
@@ -176,6 +176,13 @@ pub async fn serve(
         }
     }
     Ok(())
+}
+
+/// The connections `listener` accepts, with Nagle's algorithm off: a
+/// small answer must not wait for the client's delayed ACK (about 40 ms).
+/// tonic applies its own `tcp_nodelay` only to listeners it binds itself.
+fn incoming(listener: TcpListener) -> TcpIncoming {
+    TcpIncoming::from(listener).with_nodelay(Some(true))
 }
 
 /// Keeps the health status in step with the catalog: SERVING while at least
