@@ -133,6 +133,27 @@ fn check_accepts_the_shipped_models_with_their_hash() {
 }
 
 #[test]
+fn check_names_the_checks_that_run_as_scripts() {
+    let dir = scratch("check_scripted");
+    copy_scripts(&dir);
+    let model = dir.join("five_stage.rhai");
+    let native = stdout(&maturity(&["check", model.to_str().unwrap()]));
+    assert!(!native.contains("note:"), "{native}");
+    edit(
+        &model,
+        "check: |m| m.stages_defined >= 3,",
+        "check: |m| { let stages = m.stages_defined; stages >= 3 },",
+    );
+    let text = stdout(&maturity(&["check", model.to_str().unwrap()]));
+    assert!(text.starts_with("ok   "), "{text}");
+    assert!(
+        text.contains("note: 1 check runs as script calls, not natively")
+            && text.contains("criterion 'stages_named'"),
+        "{text}"
+    );
+}
+
+#[test]
 fn check_reports_each_mistake_at_its_line_and_column() {
     let dir = scratch("check_mistakes");
     copy_scripts(&dir);

@@ -49,7 +49,7 @@ fn check(path: &Path) -> Result<String, String> {
         .compile(&script, &libs)
         .map_err(|e| render_load_error(&e))?;
     let spec = model.spec();
-    Ok(format!(
+    let mut line = format!(
         "{}: model {} {} ({} levels, {} metrics, {} criteria, {} signals), sha256 {}",
         script.file,
         spec.id,
@@ -59,5 +59,20 @@ fn check(path: &Path) -> Result<String, String> {
         spec.criteria.len(),
         spec.signals.len(),
         model.sha256()
-    ))
+    );
+    let scripted = model.scripted_checks();
+    if !scripted.is_empty() {
+        line.push_str(&format!(
+            "\n     note: {} {} as script calls, not natively (see \"Fast checks\" in \
+             docs/scripting.md): {}",
+            scripted.len(),
+            if scripted.len() == 1 {
+                "check runs"
+            } else {
+                "checks run"
+            },
+            scripted.join(", ")
+        ));
+    }
+    Ok(line)
 }

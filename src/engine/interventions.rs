@@ -1,8 +1,6 @@
 //! Chooses and orders the interventions for an organisation: first what blocks
 //! the next level, then what the symptoms it shows call for.
 
-use std::collections::HashSet;
-
 use super::assessment::{CriterionResult, Intervention};
 use super::spec::{InterventionSpec, ModelSpec};
 
@@ -44,17 +42,17 @@ pub(crate) fn recommend(
     list.items
 }
 
-/// An ordered list of interventions without repeats.
+/// An ordered list of interventions without repeats (a handful, so a scan
+/// beats hashing every id).
 #[derive(Default)]
 struct Interventions {
     items: Vec<Intervention>,
-    seen: HashSet<String>,
 }
 
 impl Interventions {
     fn add(&mut self, specs: &[InterventionSpec], target_rank: i32, reason: &str) {
         for spec in specs {
-            if !self.seen.insert(spec.id.clone()) {
+            if self.items.iter().any(|i| i.id == spec.id) {
                 continue;
             }
             self.items.push(Intervention {

@@ -25,6 +25,8 @@ pub struct Model {
     sources: Sources,
     /// Declared metric names, sorted, with their declared positions.
     by_name: Vec<(String, usize)>,
+    /// Whether no script runs when assessing without explanation.
+    evaluates_natively: bool,
 }
 
 impl Model {
@@ -54,12 +56,16 @@ impl Model {
             .map(|(i, m)| (m.name.clone(), i))
             .collect();
         by_name.sort();
+        let evaluates_natively = spec.level_override.is_none()
+            && spec.criteria.iter().all(|c| c.native.is_some())
+            && spec.signals.iter().all(|s| s.native.is_some());
         Ok(Self {
             spec,
             ast,
             sha256: sources.sha256(),
             sources,
             by_name,
+            evaluates_natively,
         })
     }
 
@@ -82,10 +88,20 @@ impl Model {
     /// scripted: an assessment without explanation then takes microseconds
     /// and calls no script (except to report a check's own error).
     pub fn evaluates_natively(&self) -> bool {
+        self.evaluates_natively
+    }
+
+    /// The criteria and signals whose checks run as script calls because
+    /// they are more than comparisons of metrics with constants, e.g.
+    /// `criterion 'crm_in_use'`.
+    pub fn scripted_checks(&self) -> Vec<String> {
         let spec = &self.spec;
-        spec.level_override.is_none()
-            && spec.criteria.iter().all(|c| c.native.is_some())
-            && spec.signals.iter().all(|s| s.native.is_some())
+        let criteria = spec.criteria.iter().filter(|c| c.native.is_none());
+        let signals = spec.signals.iter().filter(|s| s.native.is_none());
+        criteria
+            .map(|c| format!("criterion '{}'", c.id))
+            .chain(signals.map(|s| format!("signal '{}'", s.id)))
+            .collect()
     }
 
     /// The model script's file name.
