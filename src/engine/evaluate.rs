@@ -12,9 +12,8 @@ use super::levers;
 use super::metric::MetricKind;
 use super::metrics::{self, MetricValue, Metrics};
 use super::model::Model;
-use super::predicate::Predicate;
 use super::sandbox::{self, Budget, DeadlineGuard, Limits, Stop};
-use super::spec::{CriterionSpec, ModelSpec};
+use super::spec::{Check, CriterionSpec, ModelSpec};
 
 /// Assesses one organisation on `model`, within the sandbox's limits and
 /// the caller's `budget`.
@@ -140,15 +139,9 @@ impl Run<'_> {
     }
 
     fn criterion(&self, c: &CriterionSpec) -> Result<CriterionResult, EngineError> {
-        let missing = self.missing(&c.metrics, &c.positions);
-        let passed = missing.is_empty()
-            && self.check(
-                &c.check,
-                c.native.as_ref(),
-                &c.metrics,
-                &c.positions,
-                || format!("criterion '{}'", c.id),
-            )?;
+        let missing = self.missing(c.runnable());
+        let passed =
+            missing.is_empty() && self.check(c.runnable(), || format!("criterion '{}'", c.id))?;
         let (observed, requirements) = if self.explain {
             (self.observed(&c.metrics), explain::requirements(self, c)?)
         } else {
@@ -170,14 +163,8 @@ impl Run<'_> {
     fn fired_signals(&self) -> Result<Vec<usize>, EngineError> {
         let mut fired = Vec::new();
         for (i, s) in self.model.spec().signals.iter().enumerate() {
-            if self.missing(&s.metrics, &s.positions).is_empty()
-                && self.check(
-                    &s.check,
-                    s.native.as_ref(),
-                    &s.metrics,
-                    &s.positions,
-                    || format!("signal '{}'", s.id),
-                )?
+            if self.missing(s.runnable()).is_empty()
+                && self.check(s.runnable(), || format!("signal '{}'", s.id))?
             {
                 fired.push(i);
             }
@@ -218,41 +205,30 @@ impl Run<'_> {
     }
 
     /// Decides a check on the organisation's metrics.
-    fn check(
-        &self,
-        check: &FnPtr,
-        native: Option<&Predicate>,
-        names: &[String],
-        positions: &[usize],
-        context: impl Fn() -> String,
-    ) -> Result<bool, EngineError> {
-        let read = |at: usize| self.values[at];
-        self.check_on(check, native, names, positions, read, context)
+    fn check(&self, check: Check<'_>, context: impl Fn() -> String) -> Result<bool, EngineError> {
+        self.check_on(check, |at| self.values[at], context)
     }
 
     /// Decides a check on the metrics `read` gives by declared position:
     /// natively when it was compiled and can, else by calling the script
-    /// with the check's metrics (`names` at `positions`).
+    /// with the check's metrics.
     pub(crate) fn check_on<'v>(
         &self,
-        check: &FnPtr,
-        native: Option<&Predicate>,
-        names: &[String],
-        positions: &[usize],
+        check: Check<'_>,
         read: impl Fn(usize) -> Option<&'v MetricValue>,
         context: impl Fn() -> String,
     ) -> Result<bool, EngineError> {
-        if let Some(holds) = native.and_then(|p| p.holds(&read)) {
+        if let Some(holds) = check.native.and_then(|p| p.holds(&read)) {
             return Ok(holds);
         }
         let declared = &self.model.spec().metrics;
         let mut map = Map::new();
-        for (name, &at) in names.iter().zip(positions) {
+        for (name, &at) in check.metrics.iter().zip(check.positions) {
             if let Some(value) = read(at) {
                 map.insert(name.as_str().into(), to_dynamic(declared[at].kind, value));
             }
         }
-        self.call_check(check, map, context)
+        self.call_check(check.script, map, context)
     }
 
     /// Runs a check on the metric map `m`, unless the evaluation must stop.
@@ -272,11 +248,12 @@ impl Run<'_> {
             .map_err(|err| self.error(context(), &err))
     }
 
-    /// Those of `names` (at `positions`) that were not supplied.
-    fn missing(&self, names: &[String], positions: &[usize]) -> Vec<String> {
-        names
+    /// The metrics `check` reads that were not supplied.
+    fn missing(&self, check: Check<'_>) -> Vec<String> {
+        check
+            .metrics
             .iter()
-            .zip(positions)
+            .zip(check.positions)
             .filter(|&(_, &at)| self.values[at].is_none())
             .map(|(name, _)| name.clone())
             .collect()

@@ -57,14 +57,7 @@ pub(crate) fn threshold_of(
                     others.iter().find(|(o, _)| *o == at).map(|(_, v)| v)
                 }
             };
-            run.check_on(
-                &c.check,
-                c.native.as_ref(),
-                &c.metrics,
-                &c.positions,
-                read,
-                context,
-            )
+            run.check_on(c.runnable(), read, context)
         })?;
         if found.is_some() {
             return Ok(found);

@@ -74,6 +74,40 @@ pub struct SignalSpec {
     pub interventions: Vec<InterventionSpec>,
 }
 
+/// What running one check needs: the script function, its native form
+/// when it has one, and the metrics it reads with their declared positions.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Check<'a> {
+    pub(crate) script: &'a FnPtr,
+    pub(crate) native: Option<&'a Predicate>,
+    pub(crate) metrics: &'a [String],
+    pub(crate) positions: &'a [usize],
+}
+
+impl CriterionSpec {
+    /// The criterion's check, ready to run.
+    pub(crate) fn runnable(&self) -> Check<'_> {
+        Check {
+            script: &self.check,
+            native: self.native.as_ref(),
+            metrics: &self.metrics,
+            positions: &self.positions,
+        }
+    }
+}
+
+impl SignalSpec {
+    /// The signal's check, ready to run.
+    pub(crate) fn runnable(&self) -> Check<'_> {
+        Check {
+            script: &self.check,
+            native: self.native.as_ref(),
+            metrics: &self.metrics,
+            positions: &self.positions,
+        }
+    }
+}
+
 /// Everything a model script declares.
 #[derive(Debug, Clone)]
 pub struct ModelSpec {
