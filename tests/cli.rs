@@ -320,7 +320,9 @@ fn bench_loads_a_server_in_every_mode_and_reports() {
             &pid,
         ]));
         assert!(
-            text.starts_with(&format!("mode {mode}  concurrency 2  duration 1 s")),
+            text.starts_with(&format!(
+                "mode {mode}  concurrency 2  connections 2  duration 1 s"
+            )),
             "{text}"
         );
         let requests: u64 = text
@@ -340,6 +342,10 @@ fn bench_loads_a_server_in_every_mode_and_reports() {
         );
         assert!(
             text.contains("server peak RSS ") && text.contains(" MiB"),
+            "{text}"
+        );
+        assert!(
+            text.contains("server CPU ") && text.contains(" µs per request"),
             "{text}"
         );
     }

@@ -38,8 +38,11 @@ struct Tally {
 }
 
 /// Runs the load and prints the report.
-pub(crate) async fn run(args: BenchArgs) -> Result<(), CliError> {
+pub(crate) async fn run(mut args: BenchArgs) -> Result<(), CliError> {
     let requests = organisations()?;
+    // No more connections than calls in flight.
+    let most = u16::try_from(args.concurrency.max(1)).unwrap_or(u16::MAX);
+    args.connections = args.connections.min(most);
     let mut channels = Vec::new();
     for _ in 0..args.connections {
         channels.push(connect(&args.server).await?);
