@@ -8,7 +8,6 @@ mod support;
 use std::time::Duration;
 
 use maturity_engine::engine::{Engine, Limits};
-use maturity_engine::grpc::pb;
 use maturity_engine::grpc::pb::metric_value::Kind;
 use support::{custom_model, start_server};
 
@@ -45,17 +44,7 @@ async fn cancelling_a_call_stops_its_script() {
     engine.load(&spin, &[]).unwrap();
     let server = start_server(engine).await;
     let mut client = server.client().await;
-    let request = pb::AssessRequest {
-        model: "spin".into(),
-        metrics: [(
-            "x".to_owned(),
-            pb::MetricValue {
-                kind: Some(Kind::Number(0.5)),
-            },
-        )]
-        .into(),
-        ..Default::default()
-    };
+    let request = support::one_metric("spin", "x", Kind::Number(0.5));
     // The client gives up after 300 ms, without a deadline the server knows of.
     let gave_up = tokio::time::timeout(Duration::from_millis(300), client.assess(request)).await;
     assert!(gave_up.is_err(), "the spinning script answered");

@@ -43,16 +43,8 @@ async fn a_slow_reader_slows_the_writer() {
     let requests = tokio_stream::iter(0..1_000_000).map(move |i: u32| {
         counter.fetch_add(1, Ordering::Relaxed);
         pb::AssessRequest {
-            model: "tiny".into(),
             request_id: i.to_string(),
-            metrics: [(
-                "x".to_owned(),
-                pb::MetricValue {
-                    kind: Some(Kind::Number(0.7)),
-                },
-            )]
-            .into(),
-            ..Default::default()
+            ..support::one_metric("tiny", "x", Kind::Number(0.7))
         }
     });
     let mut answers = client.assess_stream(requests).await.unwrap().into_inner();

@@ -20,16 +20,8 @@ const TOKEN: &str = "assess-token-0123456789abcdef";
 
 fn assess_request() -> pb::AssessRequest {
     pb::AssessRequest {
-        model: "five_stage".into(),
         subject_id: "org-7".into(),
-        metrics: [(
-            "crm_in_place".to_owned(),
-            pb::MetricValue {
-                kind: Some(Kind::Flag(true)),
-            },
-        )]
-        .into(),
-        ..Default::default()
+        ..support::one_metric("five_stage", "crm_in_place", Kind::Flag(true))
     }
 }
 

@@ -27,17 +27,7 @@ use tonic::transport::Channel;
 const DEPLOY: &str = "deploy-token-0123456789abcdef";
 
 fn assess_x(x: f64) -> pb::AssessRequest {
-    pb::AssessRequest {
-        model: "acme".into(),
-        metrics: [(
-            "x".to_owned(),
-            pb::MetricValue {
-                kind: Some(Kind::Number(x)),
-            },
-        )]
-        .into(),
-        ..Default::default()
-    }
+    support::one_metric("acme", "x", Kind::Number(x))
 }
 
 async fn list(client: &mut MaturityServiceClient<Channel>) -> pb::ListModelsResponse {

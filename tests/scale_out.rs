@@ -17,17 +17,7 @@ use tonic::Code;
 use tonic::transport::{Channel, Endpoint};
 
 fn request() -> pb::AssessRequest {
-    pb::AssessRequest {
-        model: "five_stage".into(),
-        metrics: [(
-            "crm_in_place".to_owned(),
-            pb::MetricValue {
-                kind: Some(Kind::Flag(true)),
-            },
-        )]
-        .into(),
-        ..Default::default()
-    }
+    support::one_metric("five_stage", "crm_in_place", Kind::Flag(true))
 }
 
 /// Assess, retrying what a stopped replica causes (at most 10 tries, with

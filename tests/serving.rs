@@ -51,17 +51,7 @@ fn engine(limits: Limits, scripts: &[ScriptSource]) -> Engine {
 }
 
 fn slow_request(x: f64) -> pb::AssessRequest {
-    pb::AssessRequest {
-        model: "slow".into(),
-        metrics: [(
-            "x".to_owned(),
-            pb::MetricValue {
-                kind: Some(Kind::Number(x)),
-            },
-        )]
-        .into(),
-        ..Default::default()
-    }
+    support::one_metric("slow", "x", Kind::Number(x))
 }
 
 struct Running {

@@ -11,7 +11,9 @@ use maturity_engine::deploy::Catalog;
 use maturity_engine::engine::cases::Case;
 use maturity_engine::engine::{Engine, Limits, ScriptSource, read_scripts_dir};
 use maturity_engine::grpc::auth::Tokens;
+use maturity_engine::grpc::pb;
 use maturity_engine::grpc::pb::maturity_service_client::MaturityServiceClient;
+use maturity_engine::grpc::pb::metric_value::Kind;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -138,4 +140,13 @@ pub fn engine_with(scripts: &[ScriptSource]) -> Engine {
             .unwrap_or_else(|e| panic!("{}: {e}", s.file));
     }
     engine
+}
+
+/// A request for `model` carrying one metric.
+pub fn one_metric(model: &str, name: &str, value: Kind) -> pb::AssessRequest {
+    pb::AssessRequest {
+        model: model.into(),
+        metrics: [(name.to_owned(), pb::MetricValue { kind: Some(value) })].into(),
+        ..Default::default()
+    }
 }
