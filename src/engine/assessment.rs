@@ -3,9 +3,49 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::metrics::{MetricValue, Metrics};
-use super::probe::Comparison;
-use super::spec::Level;
+use crate::engine::model::spec::Level;
+use crate::engine::value::{MetricValue, Metrics};
+
+/// How a value must compare with a threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Comparison {
+    /// value >= threshold
+    AtLeast,
+    /// value > threshold
+    MoreThan,
+    /// value <= threshold
+    AtMost,
+    /// value < threshold
+    LessThan,
+    /// value == threshold (flags)
+    Is,
+}
+
+impl Comparison {
+    /// The comparison in plain words, e.g. "at least".
+    pub fn words(self) -> &'static str {
+        match self {
+            Self::AtLeast => "at least",
+            Self::MoreThan => "more than",
+            Self::AtMost => "at most",
+            Self::LessThan => "less than",
+            Self::Is => "",
+        }
+    }
+
+    /// Whether `value` satisfies the comparison with `threshold`.
+    pub fn holds(self, value: &MetricValue, threshold: &MetricValue) -> bool {
+        match (self, value, threshold) {
+            (Self::AtLeast, MetricValue::Number(v), MetricValue::Number(t)) => v >= t,
+            (Self::MoreThan, MetricValue::Number(v), MetricValue::Number(t)) => v > t,
+            (Self::AtMost, MetricValue::Number(v), MetricValue::Number(t)) => v <= t,
+            (Self::LessThan, MetricValue::Number(v), MetricValue::Number(t)) => v < t,
+            (Self::Is, v, t) => v == t,
+            _ => false,
+        }
+    }
+}
 
 /// A request to place one organisation on one model.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

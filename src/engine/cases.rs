@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::assessment::{AssessRequest, Assessment, CriterionResult};
-use super::metrics::Metrics;
+use crate::engine::assessment::{AssessRequest, Assessment, CriterionResult};
+use crate::engine::value::Metrics;
 
 /// One example organisation and what its model must say about it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

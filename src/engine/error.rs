@@ -3,7 +3,7 @@
 
 use thiserror::Error;
 
-use super::diagnostic::Diagnostic;
+use crate::engine::diagnostic::Diagnostic;
 
 /// One metric that failed validation against a model's declaration.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,55 +1,48 @@
 //! The maturity engine: loads model scripts into a sandbox, validates an
 //! organisation's metrics against a model and assesses it. Knows nothing of
-//! gRPC.
+//! gRPC. Its parts, lowest first (each imports only those above it):
 //!
-//! - `sandbox`: the limited Rhai engine every script runs in.
-//! - `model`, `sources`, `contract`, `spec`: compiling a script and reading what it declares.
-//! - `metric`, `metrics`: metric declarations and input validation.
-//! - `evaluate`, `interventions`: running the criteria and deriving the answer.
-//! - `registry`, `builtin`: where scripts come from.
+//! - `value`: metric values and the metrics map; imports nothing.
+//! - `diagnostic`, `error`: script diagnostics and the typed errors.
+//! - `sandbox`: the limited Rhai engine every script runs in, and budgets.
+//! - `model`: a model and its contract: compiling, declarations, fast checks.
+//! - `assessment`: what an assessment answers, as plain types.
+//! - `evaluate`: validating input, running checks, the level and the plan.
+//! - `explain`: thresholds, why not higher, and levers, found by re-running.
+//! - `scripts`: where scripts come from (a directory, or built in).
 //! - [`cases`], [`suite`]: example organisations with the answer they must
 //!   get, and running them as a model's tests.
 
 mod assessment;
-mod builtin;
 pub mod cases;
-mod contract;
 mod diagnostic;
 mod error;
 mod evaluate;
 mod explain;
-mod interventions;
-mod levers;
-mod metric;
-mod metrics;
 mod model;
-mod outline;
-mod predicate;
-mod probe;
-mod reads;
-mod registry;
 mod sandbox;
-mod sources;
-mod spec;
+mod scripts;
 pub mod suite;
+mod value;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+pub use assessment::Comparison;
 pub use assessment::{
     AssessRequest, Assessment, CriterionResult, Intervention, Lever, Requirement,
 };
-pub use builtin::builtin_scripts;
 pub use diagnostic::Diagnostic;
 pub use error::{EngineError, LoadError, MetricViolation};
-pub use metric::{Direction, MetricKind, MetricSpec};
-pub use metrics::{MAX_METRIC_NAME, MAX_METRICS, MAX_SUBJECT_ID, MetricValue, Metrics};
+pub use evaluate::input::{MAX_METRIC_NAME, MAX_METRICS, MAX_SUBJECT_ID};
 pub use model::Model;
-pub use probe::Comparison;
-pub use registry::{CaseSource, ScriptSet, read_scripts_dir};
+pub use model::metric_spec::{Direction, MetricKind, MetricSpec};
+pub use model::sources::ScriptSource;
+pub use model::spec::{Level, ModelSpec};
 pub use sandbox::{Budget, Limits};
-pub use sources::ScriptSource;
-pub use spec::{Level, ModelSpec};
+pub use scripts::builtin::builtin_scripts;
+pub use scripts::dir::{CaseSource, ScriptSet, read_scripts_dir};
+pub use value::{MetricValue, Metrics};
 
 /// The loaded models and the sandbox they run in; shared read-only across
 /// threads.
@@ -169,7 +162,7 @@ impl Engine {
     /// Checks a request against its model's declarations without assessing
     /// it; returns the metrics the model does not read.
     pub fn validate(&self, request: &AssessRequest) -> Result<Vec<String>, EngineError> {
-        let resolved = metrics::validate(self.model(&request.model)?, request)?;
+        let resolved = evaluate::input::validate(self.model(&request.model)?, request)?;
         Ok(resolved.ignored.into_iter().map(str::to_owned).collect())
     }
 
@@ -184,7 +177,7 @@ impl Engine {
         self.models
             .get(id)
             .ok_or_else(|| EngineError::UnknownModel {
-                model: metrics::shorten(id).to_owned(),
+                model: value::shorten(id).to_owned(),
                 available: available(),
             })
     }

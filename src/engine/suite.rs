@@ -3,10 +3,10 @@
 
 use serde::Serialize;
 
-use super::cases::Case;
-use super::model::Model;
-use super::registry::CaseSource;
 use super::{Budget, Engine};
+use crate::engine::cases::Case;
+use crate::engine::model::Model;
+use crate::engine::scripts::dir::CaseSource;
 
 /// How one test case fared.
 #[derive(Debug, Clone, PartialEq, Serialize)]

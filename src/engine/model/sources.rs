@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use rhai::{AST, EvalAltResult};
 use sha2::{Digest, Sha256};
 
-use super::diagnostic::Diagnostic;
+use crate::engine::diagnostic::Diagnostic;
 
 /// A script's file name and text.
 #[derive(Debug, Clone, PartialEq, Eq)]

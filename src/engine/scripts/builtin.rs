@@ -1,23 +1,23 @@
 //! The models the binary ships with, compiled in so `maturity serve` needs no
 //! files.
 
-use super::registry::ScriptSet;
-use super::sources::ScriptSource;
+use crate::engine::model::sources::ScriptSource;
+use crate::engine::scripts::dir::ScriptSet;
 
 const MODELS: [(&str, &str); 2] = [
     (
         "five_stage.rhai",
-        include_str!("../../scripts/five_stage.rhai"),
+        include_str!("../../../scripts/five_stage.rhai"),
     ),
     (
         "chaotic_to_predictive.rhai",
-        include_str!("../../scripts/chaotic_to_predictive.rhai"),
+        include_str!("../../../scripts/chaotic_to_predictive.rhai"),
     ),
 ];
 
 const LIBS: [(&str, &str); 1] = [(
     "lib/vocabulary.rhai",
-    include_str!("../../scripts/lib/vocabulary.rhai"),
+    include_str!("../../../scripts/lib/vocabulary.rhai"),
 )];
 
 /// The built-in model scripts and their helpers.

@@ -1,20 +1,36 @@
-//! A compiled model: its declaration, its compiled script and the hash that
-//! proves which script decided. Compiled once at load, shared read-only.
+//! A model and its contract: compiling a script, reading what it declares
+//! and checking that against the contract. Compiled once at load, shared
+//! read-only.
+//!
+//! - `sources`: the script files a model is compiled from, and their hash.
+//! - `contract`, `fields`: reading the declaration and checking the contract.
+//! - `outline`: where each part of a declaration is written, for diagnostics.
+//! - `spec`, `metric_spec`: the declaration as plain Rust values.
+//! - `reads`: which metrics a check reads, found in its source.
+//! - `predicate`: checks compiled to native expression trees.
+
+pub(crate) mod contract;
+pub(crate) mod fields;
+pub(crate) mod metric_spec;
+pub(crate) mod outline;
+pub(crate) mod predicate;
+pub(crate) mod reads;
+pub(crate) mod sources;
+pub(crate) mod spec;
 
 use std::collections::HashMap;
 
 use rhai::{AST, EvalAltResult};
 
-use super::contract::{self, ContractError};
-use super::diagnostic::Diagnostic;
-use super::error::LoadError;
-use super::metric::{MetricKind, MetricSpec};
-use super::outline::{Outline, Place};
-use super::predicate::Predicate;
-use super::reads;
-use super::sandbox::{Budget, DeadlineGuard, Limits};
-use super::sources::{ScriptSource, Sources};
-use super::spec::ModelSpec;
+use crate::engine::diagnostic::Diagnostic;
+use crate::engine::error::LoadError;
+use crate::engine::model::fields::ContractError;
+use crate::engine::model::metric_spec::{MetricKind, MetricSpec};
+use crate::engine::model::outline::{Outline, Place};
+use crate::engine::model::predicate::Predicate;
+use crate::engine::model::sources::{ScriptSource, Sources};
+use crate::engine::model::spec::ModelSpec;
+use crate::engine::sandbox::{Budget, DeadlineGuard, Limits};
 
 /// A loaded maturity model.
 #[derive(Debug)]
@@ -46,7 +62,7 @@ impl Model {
         };
         let value = declared.map_err(|err| LoadError::Script(Box::new(sources.diagnose(&err))))?;
         let mut spec = contract::read_model(value)
-            .and_then(|spec| reads::check_declared_reads(&spec, &ast).map(|()| spec))
+            .and_then(|spec| contract::check_declared_reads(&spec, &ast).map(|()| spec))
             .map_err(|err| contract_error(script, err))?;
         compile_checks(&mut spec, &ast);
         let mut by_name: Vec<(String, usize)> = spec

@@ -1,8 +1,8 @@
 //! Chooses and orders the interventions for an organisation: first what blocks
 //! the next level, then what the symptoms it shows call for.
 
-use super::assessment::{CriterionResult, Intervention};
-use super::spec::{InterventionSpec, ModelSpec};
+use crate::engine::assessment::{CriterionResult, Intervention};
+use crate::engine::model::spec::{InterventionSpec, ModelSpec};
 
 /// The interventions for an organisation at `rank`, most important first.
 ///

@@ -1,12 +1,15 @@
 //! Explanations: what each criterion holds each metric against (found by
 //! re-running its check), and why the level is not one higher, in plain words.
 
-use super::assessment::{CriterionResult, Requirement};
-use super::error::EngineError;
-use super::evaluate::Run;
-use super::metrics::MetricValue;
-use super::probe::{self, Threshold};
-use super::spec::{CriterionSpec, ModelSpec};
+pub(crate) mod levers;
+pub(crate) mod probe;
+
+use crate::engine::assessment::{CriterionResult, Requirement};
+use crate::engine::error::EngineError;
+use crate::engine::evaluate::Run;
+use crate::engine::model::spec::{CriterionSpec, ModelSpec};
+use crate::engine::value::MetricValue;
+use probe::Threshold;
 
 /// The threshold criterion `c` holds each of its metrics against, where one
 /// can be found along the metric's direction.

@@ -3,30 +3,13 @@
 
 use std::collections::HashSet;
 
-use rhai::{Dynamic, Map};
+use rhai::{AST, Dynamic, Map};
 
-mod fields;
-
-use fields::Fields;
-
-use super::metric::{Direction, MetricKind, MetricSpec};
-use super::outline::Place;
-use super::spec::{CriterionSpec, InterventionSpec, Level, ModelSpec, SignalSpec};
-
-/// A breach of the model contract: where in the declaration, and what.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ContractError {
-    pub(crate) place: Place,
-    pub(crate) message: String,
-}
-
-impl ContractError {
-    pub(crate) fn new(place: Place, message: String) -> Self {
-        Self { place, message }
-    }
-}
-
-type Result<T> = std::result::Result<T, ContractError>;
+use crate::engine::model::fields::{ContractError, Fields, Result};
+use crate::engine::model::metric_spec::{Direction, MetricKind, MetricSpec};
+use crate::engine::model::outline::Place;
+use crate::engine::model::reads::metric_reads;
+use crate::engine::model::spec::{CriterionSpec, InterventionSpec, Level, ModelSpec, SignalSpec};
 
 /// Reads and checks a model declaration.
 pub(crate) fn read_model(value: Dynamic) -> Result<ModelSpec> {
@@ -255,6 +238,54 @@ fn unique<'a>(path: &str, what: &str, ids: impl Iterator<Item = &'a str>) -> Res
         if !seen.insert(id) {
             let message = format!("{what} '{id}' is declared twice");
             return Err(ContractError::new(Place::literal(path, id, 2), message));
+        }
+    }
+    Ok(())
+}
+
+/// Every check reads only the metrics it lists, and the level override only
+/// metrics the model declares.
+pub(crate) fn check_declared_reads(spec: &ModelSpec, ast: &AST) -> Result<()> {
+    let checks = spec
+        .criteria
+        .iter()
+        .map(|c| (format!("criterion '{}'", c.id), &c.check, &c.metrics))
+        .chain(
+            spec.signals
+                .iter()
+                .map(|s| (format!("signal '{}'", s.id), &s.check, &s.metrics)),
+        );
+    for (what, check, listed) in checks {
+        if let Some(read) = metric_reads(ast, check)
+            .into_iter()
+            .find(|r| !listed.contains(&r.metric))
+        {
+            let declared = spec.metrics.iter().any(|m| m.name == read.metric);
+            let message = if declared {
+                format!(
+                    "{what} reads metric '{}', which is not in its `metrics` list",
+                    read.metric
+                )
+            } else {
+                format!(
+                    "{what} reads metric '{}', which the model does not declare",
+                    read.metric
+                )
+            };
+            return Err(ContractError::new(Place::Exact(read.pos), message));
+        }
+    }
+    if let Some(level) = &spec.level_override {
+        let declared = |name: &str| spec.metrics.iter().any(|m| m.name == name);
+        if let Some(read) = metric_reads(ast, level)
+            .into_iter()
+            .find(|r| !declared(&r.metric))
+        {
+            let message = format!(
+                "the level override reads metric '{}', which the model does not declare",
+                read.metric
+            );
+            return Err(ContractError::new(Place::Exact(read.pos), message));
         }
     }
     Ok(())

@@ -6,8 +6,8 @@
 use std::fs;
 use std::path::Path;
 
-use super::error::LoadError;
-use super::sources::ScriptSource;
+use crate::engine::error::LoadError;
+use crate::engine::model::sources::ScriptSource;
 
 /// A set of model scripts and the helpers they share.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -1,49 +1,10 @@
-//! The metrics a caller supplies, and their validation against a model's
-//! declaration before any script runs.
+//! The metrics a caller supplies, checked against a model's declaration
+//! before any script runs and resolved to the model's declared positions.
 
-use std::collections::BTreeMap;
-
-use serde::{Deserialize, Serialize};
-
-use super::assessment::AssessRequest;
-use super::error::{EngineError, MetricViolation};
-use super::model::Model;
-
-/// One supplied metric value.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum MetricValue {
-    /// For ratio, number and count metrics.
-    Number(f64),
-    /// For flag metrics.
-    Flag(bool),
-    /// For text metrics.
-    Text(String),
-}
-
-impl MetricValue {
-    /// Names the value's kind and the value itself, for error messages.
-    pub fn describe(&self) -> String {
-        match self {
-            Self::Number(n) => format!("the number {n}"),
-            Self::Flag(b) => format!("the flag {b}"),
-            Self::Text(t) => format!("the text \"{}\"", shorten(t)),
-        }
-    }
-}
-
-impl std::fmt::Display for MetricValue {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Number(n) => write!(f, "{n}"),
-            Self::Flag(b) => write!(f, "{b}"),
-            Self::Text(t) => write!(f, "\"{t}\""),
-        }
-    }
-}
-
-/// An organisation's metrics by name.
-pub type Metrics = BTreeMap<String, MetricValue>;
+use crate::engine::assessment::AssessRequest;
+use crate::engine::error::{EngineError, MetricViolation};
+use crate::engine::model::Model;
+use crate::engine::value::{MetricValue, Metrics, shorten};
 
 /// The most metrics one request may carry.
 pub const MAX_METRICS: usize = 1024;
@@ -129,13 +90,5 @@ fn check_size(request: &AssessRequest) -> Result<(), EngineError> {
             limit: MAX_METRIC_NAME,
         }),
         None => Ok(()),
-    }
-}
-
-/// The first 32 characters of `text`, so errors never echo huge inputs.
-pub(crate) fn shorten(text: &str) -> &str {
-    match text.char_indices().nth(32) {
-        Some((cut, _)) => &text[..cut],
-        None => text,
     }
 }

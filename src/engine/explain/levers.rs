@@ -3,12 +3,13 @@
 //! Each target comes from re-running the failing criteria's checks along the
 //! metric's direction; the levers are then verified by re-running the model.
 
-use super::assessment::{CriterionResult, Lever};
-use super::error::EngineError;
-use super::evaluate::Run;
-use super::explain::threshold_of;
-use super::metric::Direction;
-use super::metrics::{self, MetricValue, Metrics};
+use crate::engine::assessment::{CriterionResult, Lever};
+use crate::engine::error::EngineError;
+use crate::engine::evaluate::Run;
+use crate::engine::evaluate::input;
+use crate::engine::explain::threshold_of;
+use crate::engine::model::metric_spec::Direction;
+use crate::engine::value::{MetricValue, Metrics};
 
 /// The levers found, and whether together they reach the next level.
 #[derive(Debug, Default)]
@@ -66,7 +67,7 @@ pub(crate) fn find(
             limits: run.limits,
             model: run.model,
             metrics: &metrics,
-            values: metrics::resolve(run.model, &metrics).values,
+            values: input::resolve(run.model, &metrics).values,
             explain: false,
         };
         Ok(probe.rank()? > rank)

@@ -4,8 +4,8 @@
 use rhai::FnPtr;
 use serde::{Deserialize, Serialize};
 
-use super::metric::MetricSpec;
-use super::predicate::Predicate;
+use crate::engine::model::metric_spec::MetricSpec;
+use crate::engine::model::predicate::Predicate;
 
 /// A level of a model.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

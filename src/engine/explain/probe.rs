@@ -3,10 +3,9 @@
 //! metric's direction within its declared bounds, so thresholds are never
 //! written by hand and always agree with the script.
 
-use serde::{Deserialize, Serialize};
-
-use super::metric::{Direction, MetricKind, MetricSpec};
-use super::metrics::MetricValue;
+use crate::engine::assessment::Comparison;
+use crate::engine::model::metric_spec::{Direction, MetricKind, MetricSpec};
+use crate::engine::value::MetricValue;
 
 /// Halvings of the search interval: 2^-36 of a ratio's range is far finer
 /// than any threshold a consultant writes.
@@ -15,47 +14,6 @@ const BISECTIONS: u32 = 36;
 const UNBOUNDED: f64 = 1e12;
 /// The best value assumed for a metric whose better end is open.
 const FAR: f64 = 1e9;
-
-/// How a value must compare with a threshold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Comparison {
-    /// value >= threshold
-    AtLeast,
-    /// value > threshold
-    MoreThan,
-    /// value <= threshold
-    AtMost,
-    /// value < threshold
-    LessThan,
-    /// value == threshold (flags)
-    Is,
-}
-
-impl Comparison {
-    /// The comparison in plain words, e.g. "at least".
-    pub fn words(self) -> &'static str {
-        match self {
-            Self::AtLeast => "at least",
-            Self::MoreThan => "more than",
-            Self::AtMost => "at most",
-            Self::LessThan => "less than",
-            Self::Is => "",
-        }
-    }
-
-    /// Whether `value` satisfies the comparison with `threshold`.
-    pub fn holds(self, value: &MetricValue, threshold: &MetricValue) -> bool {
-        match (self, value, threshold) {
-            (Self::AtLeast, MetricValue::Number(v), MetricValue::Number(t)) => v >= t,
-            (Self::MoreThan, MetricValue::Number(v), MetricValue::Number(t)) => v > t,
-            (Self::AtMost, MetricValue::Number(v), MetricValue::Number(t)) => v <= t,
-            (Self::LessThan, MetricValue::Number(v), MetricValue::Number(t)) => v < t,
-            (Self::Is, v, t) => v == t,
-            _ => false,
-        }
-    }
-}
 
 /// Where a check starts to hold along one metric.
 #[derive(Debug, Clone, PartialEq)]

@@ -5,58 +5,6 @@
 
 use rhai::{AST, ASTNode, Expr, FnPtr, Position};
 
-use super::contract::ContractError;
-use super::outline::Place;
-use super::spec::ModelSpec;
-
-/// Every check reads only the metrics it lists, and the level override only
-/// metrics the model declares.
-pub(crate) fn check_declared_reads(spec: &ModelSpec, ast: &AST) -> Result<(), ContractError> {
-    let checks = spec
-        .criteria
-        .iter()
-        .map(|c| (format!("criterion '{}'", c.id), &c.check, &c.metrics))
-        .chain(
-            spec.signals
-                .iter()
-                .map(|s| (format!("signal '{}'", s.id), &s.check, &s.metrics)),
-        );
-    for (what, check, listed) in checks {
-        if let Some(read) = metric_reads(ast, check)
-            .into_iter()
-            .find(|r| !listed.contains(&r.metric))
-        {
-            let declared = spec.metrics.iter().any(|m| m.name == read.metric);
-            let message = if declared {
-                format!(
-                    "{what} reads metric '{}', which is not in its `metrics` list",
-                    read.metric
-                )
-            } else {
-                format!(
-                    "{what} reads metric '{}', which the model does not declare",
-                    read.metric
-                )
-            };
-            return Err(ContractError::new(Place::Exact(read.pos), message));
-        }
-    }
-    if let Some(level) = &spec.level_override {
-        let declared = |name: &str| spec.metrics.iter().any(|m| m.name == name);
-        if let Some(read) = metric_reads(ast, level)
-            .into_iter()
-            .find(|r| !declared(&r.metric))
-        {
-            let message = format!(
-                "the level override reads metric '{}', which the model does not declare",
-                read.metric
-            );
-            return Err(ContractError::new(Place::Exact(read.pos), message));
-        }
-    }
-    Ok(())
-}
-
 /// A metric a check reads, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Read {

@@ -3,8 +3,23 @@
 
 use rhai::{Array, Dynamic, FnPtr, Map};
 
-use super::{ContractError, Result};
-use crate::engine::outline::Place;
+use crate::engine::model::outline::Place;
+
+/// A breach of the model contract: where in the declaration, and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ContractError {
+    pub(crate) place: Place,
+    pub(crate) message: String,
+}
+
+impl ContractError {
+    pub(crate) fn new(place: Place, message: String) -> Self {
+        Self { place, message }
+    }
+}
+
+/// The result of reading part of a declaration.
+pub(crate) type Result<T> = std::result::Result<T, ContractError>;
 
 /// Typed access to the fields of one map, with errors naming the field path.
 pub(super) struct Fields<'a> {

@@ -10,9 +10,9 @@
 
 use rhai::{AST, ASTNode, Dynamic, Expr, FnPtr, Stmt};
 
-use super::metric::MetricKind;
-use super::metrics::MetricValue;
-use super::reads;
+use crate::engine::model::metric_spec::MetricKind;
+use crate::engine::model::reads;
+use crate::engine::value::MetricValue;
 
 /// A check compiled to a native expression tree.
 #[derive(Debug, Clone)]

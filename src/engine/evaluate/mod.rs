@@ -1,19 +1,22 @@
 //! Runs a model's criteria and signals on one organisation and derives what
 //! is mechanical: the cumulative level, score, confidence and missing metrics.
 
+pub(crate) mod input;
+pub(crate) mod plan;
+
 use rhai::{Dynamic, EvalAltResult, FnPtr, Map};
 
-use super::assessment::{AssessRequest, Assessment, CriterionResult};
-use super::diagnostic::Diagnostic;
-use super::error::EngineError;
-use super::explain;
-use super::interventions::recommend;
-use super::levers;
-use super::metric::MetricKind;
-use super::metrics::{self, MetricValue, Metrics};
-use super::model::Model;
-use super::sandbox::{self, Budget, DeadlineGuard, Limits, Stop};
-use super::spec::{Check, CriterionSpec, ModelSpec};
+use crate::engine::assessment::{AssessRequest, Assessment, CriterionResult};
+use crate::engine::diagnostic::Diagnostic;
+use crate::engine::error::EngineError;
+use crate::engine::evaluate::plan::recommend;
+use crate::engine::explain;
+use crate::engine::explain::levers;
+use crate::engine::model::Model;
+use crate::engine::model::metric_spec::MetricKind;
+use crate::engine::model::spec::{Check, CriterionSpec, ModelSpec};
+use crate::engine::sandbox::{self, Budget, DeadlineGuard, Limits, Stop};
+use crate::engine::value::{MetricValue, Metrics};
 
 /// Assesses one organisation on `model`, within the sandbox's limits and
 /// the caller's `budget`.
@@ -24,7 +27,7 @@ pub(crate) fn evaluate(
     request: &AssessRequest,
     budget: &Budget,
 ) -> Result<Assessment, EngineError> {
-    let resolved = metrics::validate(model, request)?;
+    let resolved = input::validate(model, request)?;
     let time = if request.explain {
         limits.max_explain_time
     } else {
