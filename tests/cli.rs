@@ -16,9 +16,12 @@ fn assess_reports_every_case_in_text_and_json() {
         let path = support::scripts_dir().join(&file);
         let path = path.to_str().unwrap();
         let text = stdout(&maturity(&["assess", "--metrics", path]));
-        let level_line = format!("Level {}: ", case.expect.rank);
+        let got: Assessment =
+            serde_json::from_str(&stdout(&maturity(&["assess", "--metrics", path, "--json"])))
+                .unwrap();
+        let level_line = format!("\nLevel {} {}  (score", case.expect.rank, got.level.name);
         assert!(
-            text.contains(&level_line) && text.contains(&format!("({})", case.expect.level_id)),
+            got.level.id == case.expect.level_id && text.contains(&level_line),
             "{file}:\n{text}"
         );
         let json = stdout(&maturity(&[
@@ -56,7 +59,11 @@ fn assess_reads_a_plain_metrics_object_and_explains() {
         "--explain",
     ]));
     assert!(
-        text.contains("Level 1: Effort-Driven (effort_driven)"),
+        text.contains("Level 1 Effort-Driven, could be 2 Activity-Driven"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Provisional: only 8% of the metrics that matter were supplied. Collect first: founder_share_of_deals, top2_rep_share_of_wins, pipeline_review_cadence_days"),
         "{text}"
     );
     assert!(
@@ -67,20 +74,24 @@ fn assess_reads_a_plain_metrics_object_and_explains() {
     assert!(
         has_row(
             &text,
-            "MISSING 2 beyond_the_founder founder_share_of_deals missing at most 0.5"
+            "UNKNOWN 2 beyond_the_founder founder_share_of_deals missing at most 0.5"
         ),
         "{text}"
     );
+    // Rank 3 is known to fail on CRM adoption: that is work for now.
     assert!(
-        text.contains("founder_share_of_deals: missing -> 0.5  for beyond_the_founder"),
-        "the levers are listed:\n{text}"
+        text.contains("Now (this quarter):\n  1. Run the business from what the CRM shows"),
+        "{text}"
     );
-    assert!(text.contains("To reach level 2 Activity-Driven:"), "{text}");
     assert!(text.contains("Ignored metrics: mood"), "{text}");
-    assert!(text.contains("Missing metrics: crm_freshness"), "{text}");
+    // Those that would decide rank 2 come first.
+    assert!(
+        text.contains("Missing metrics: founder_share_of_deals, top2_rep_share_of_wins"),
+        "{text}"
+    );
     assert!(
         text.lines().any(|l| l.split_whitespace().take(3).eq([
-            "MISSING",
+            "UNKNOWN",
             "5",
             "key_accounts_planned"
         ])),
@@ -111,13 +122,11 @@ fn the_report_lists_criteria_up_to_the_next_level_unless_explaining() {
         "{text}"
     );
     assert!(
-        text.contains("Not Process-Driven yet: 9 of its 11 criteria do not hold."),
+        text.contains("Levers (together they clear every failing criterion):"),
         "{text}"
     );
-    assert!(
-        text.contains("Levers to reach Process-Driven (together they reach it):"),
-        "{text}"
-    );
+    // The table replaces the "Not Process-Driven yet" paragraph it repeats.
+    assert!(!text.contains("Not Process-Driven yet"), "{text}");
     assert!(
         text.contains("crm_adoption: 0.65 -> 0.85 (+0.2)  for crm_system_of_record"),
         "{text}"

@@ -84,14 +84,19 @@ fn a_lever_is_the_least_change_that_makes_its_criterion_hold() {
 }
 
 #[test]
-fn a_missing_metric_is_a_lever_too() {
+fn a_missing_metric_is_something_to_supply_not_a_lever() {
     let engine = engine_with(&[custom_model("m", "|m| m.x >= 0.6", "")]);
     let a = assess(&engine, "m", &Metrics::new(), true);
-    assert_eq!(a.levers[0].current, None);
-    assert_eq!(a.levers[0].target, MetricValue::Number(0.6));
+    assert!(a.levers.is_empty(), "{:?}", a.levers);
+    assert_eq!((a.level.rank, a.ceiling.rank), (1, 2));
+    let r = &a.criteria[0].requirements[0];
+    assert_eq!(
+        r.text(),
+        "x is not supplied: supply it to decide (needs at least 0.6)"
+    );
     assert!(
         a.why_not_higher
-            .contains("x is missing, needs at least 0.6"),
+            .contains("are undecided for want of data. gate: supply x to decide."),
         "{}",
         a.why_not_higher
     );

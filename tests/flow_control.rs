@@ -44,6 +44,7 @@ async fn a_slow_reader_slows_the_writer() {
         counter.fetch_add(1, Ordering::Relaxed);
         pb::AssessRequest {
             request_id: i.to_string(),
+            target_rank: 0,
             ..support::one_metric("tiny", "x", Kind::Number(0.7))
         }
     });

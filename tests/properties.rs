@@ -171,7 +171,7 @@ proptest! {
         present in prop::collection::vec(prop::bool::weighted(0.8), 43),
     ) {
         let metrics = organisation(model, &base, &points, &[true], &present);
-        let request = AssessRequest { model: model.into(), metrics, subject_id: "s".into(), explain: true };
+        let request = AssessRequest { model: model.into(), metrics, subject_id: "s".into(), explain: true, target_rank: 0 };
         let first = serde_json::to_string(&ENGINE.assess(&request).unwrap()).unwrap();
         let second = serde_json::to_string(&ENGINE.assess(&request).unwrap()).unwrap();
         prop_assert_eq!(first, second);
@@ -198,7 +198,7 @@ proptest! {
                 }
             }
         }
-        let request = AssessRequest { model: model.into(), metrics, subject_id: "s".into(), explain: true };
+        let request = AssessRequest { model: model.into(), metrics, subject_id: "s".into(), explain: true, target_rank: 0 };
         let mut native = ENGINE.assess(&request).unwrap();
         let scripted = SCRIPTED.assess(&request).unwrap();
         native.script_sha256.clone_from(&scripted.script_sha256);

@@ -6,8 +6,8 @@
 mod support;
 
 use maturity_engine::engine::{
-    AssessRequest, Diagnostic, Engine, EngineError, Limits, LoadError, MetricValue, Metrics,
-    ScriptSource, builtin_scripts,
+    AssessRequest, Diagnostic, Engine, EngineError, Horizon, Limits, LoadError, MetricValue,
+    Metrics, Outcome, ScriptSource, builtin_scripts,
 };
 use sha2::Digest;
 use support::{custom_model, engine_with};
@@ -113,9 +113,9 @@ fn a_check_that_returns_no_bool_is_an_error() {
 }
 
 #[test]
-fn a_missing_metric_never_runs_the_check_and_never_passes() {
-    // `!(x < 0.5)` is true for a missing x in plain Rhai; the engine must not
-    // let that pass.
+fn a_missing_metric_leaves_the_criterion_unknown_never_passed() {
+    // Reading a missing x must not count as `()`: the check cannot pass,
+    // nor fail, without it.
     let engine = engine_with(&[custom_model("m", "|m| !(m.x < 0.5)", "")]);
     let got = engine
         .assess(&AssessRequest {
@@ -123,12 +123,14 @@ fn a_missing_metric_never_runs_the_check_and_never_passes() {
             ..Default::default()
         })
         .unwrap();
-    assert_eq!(got.level.rank, 1);
+    assert_eq!((got.level.rank, got.ceiling.rank), (1, 2));
     assert!(!got.criteria[0].passed);
+    assert_eq!(got.criteria[0].outcome, Outcome::Unknown);
     assert_eq!(got.criteria[0].missing_metrics, vec!["x"]);
     assert_eq!(got.missing_metrics, vec!["x", "n"]);
     assert_eq!(got.confidence, 0.0);
-    assert_eq!(got.interventions[0].id, "raise_x");
+    // Nothing is known to be wrong, so nothing is advised: x is to supply.
+    assert!(got.interventions.is_empty(), "{:?}", got.interventions);
 }
 
 #[test]
@@ -233,10 +235,8 @@ fn a_script_may_override_the_level() {
     let held_down = assess(&engine, "m", 1.0).unwrap();
     assert_eq!(held_down.level.id, "low");
     assert!(held_down.score < 2.0, "{}", held_down.score);
-    assert!(
-        !held_down.interventions.is_empty(),
-        "below the top always gets an intervention"
-    );
+    // The rule holds the ceiling down too: no unknown could lift it.
+    assert_eq!(held_down.ceiling.rank, 1);
 }
 
 #[test]
@@ -347,17 +347,35 @@ fn ordered(flags: [bool; 3], noise: f64, explain: bool) -> maturity_engine::engi
 #[test]
 fn interventions_come_from_the_next_rank_then_signals_without_repeats() {
     let got = ordered([false, false, false], 0.9, false);
-    let listed: Vec<(i32, &str, i32, &str)> = got
+    let listed: Vec<(i32, &str, i32, &str, Horizon, bool)> = got
         .interventions
         .iter()
-        .map(|i| (i.priority, i.id.as_str(), i.target_rank, i.reason.as_str()))
+        .map(|i| {
+            let reason = i.reason.as_str();
+            (
+                i.priority,
+                i.id.as_str(),
+                i.target_rank,
+                reason,
+                i.horizon,
+                i.blocking,
+            )
+        })
         .collect();
+    let now = Horizon::Now;
     assert_eq!(
         listed,
         [
-            (1, "get_a", 2, "criterion 'has_a'"),
-            (2, "get_b", 2, "criterion 'has_b'"),
-            (3, "quiet", 2, "signal 'noisy'"),
+            (
+                1,
+                "get_a",
+                2,
+                "criterion 'has_a'; criterion 'has_b'",
+                now,
+                true
+            ),
+            (2, "get_b", 2, "criterion 'has_b'", now, true),
+            (3, "quiet", 2, "signal 'noisy'", now, false),
         ]
     );
     // c fails too, but rank 3 is not next: its intervention waits.

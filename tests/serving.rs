@@ -89,6 +89,7 @@ async fn a_stream_answers_every_item_in_order_and_one_bad_item_ends_nothing() {
             let mut bad = pb::AssessRequest {
                 model: "five_stage".into(),
                 request_id: "bad".into(),
+                target_rank: 0,
                 ..Default::default()
             };
             bad.metrics.insert(
@@ -101,6 +102,7 @@ async fn a_stream_answers_every_item_in_order_and_one_bad_item_ends_nothing() {
             requests.push(pb::AssessRequest {
                 model: "nope".into(),
                 request_id: "unknown".into(),
+                target_rank: 0,
                 ..Default::default()
             });
         }

@@ -160,6 +160,10 @@ pub struct AssessArgs {
     /// level); with --json, include observed values, thresholds and levers.
     #[arg(long)]
     pub explain: bool,
+    /// Plan the work up to this rank, not only the next level (a roadmap:
+    /// the levels beyond come as "later").
+    #[arg(long, default_value_t = 0)]
+    pub target_rank: i32,
     /// The subject id to echo back.
     #[arg(long, default_value = "")]
     pub subject: String,

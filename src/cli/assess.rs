@@ -70,6 +70,7 @@ pub(crate) fn request_from_json(
         // The text report always shows thresholds and levers; JSON carries
         // them only when asked, as the API does.
         explain: args.explain || !args.json,
+        target_rank: args.target_rank,
     })
 }
 

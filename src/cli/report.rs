@@ -1,13 +1,21 @@
-//! The readable report of an assessment: the level, why it is not one
-//! higher, a table of criteria with what each metric is held against, the
-//! levers and what to do next.
+//! The readable report of an assessment, to read at a glance: one line for
+//! the proven level and the ceiling, a bar per dimension, what to do now,
+//! then the details (the rest of the plan, the criteria table with what
+//! each metric is held against, the levers, and the metrics to collect).
 
 use std::fmt::Write;
 
-use crate::engine::{Assessment, CriterionResult, Lever, MetricValue};
+use crate::engine::{
+    Assessment, CriterionResult, Horizon, Intervention, Lever, MetricValue, Outcome,
+};
+
+/// Below this share of the metrics that matter, the level is provisional.
+const PROVISIONAL_BELOW: f64 = 0.5;
+/// How many missing metrics the headline names before "and N more".
+const COLLECT_SHOWN: usize = 6;
 
 /// Renders `a` for a terminal; `all_criteria` lists the criteria of every
-/// level, not only those up to the next one.
+/// level, not only those up to the ceiling's next level.
 pub(crate) fn render(a: &Assessment, all_criteria: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(
@@ -18,22 +26,11 @@ pub(crate) fn render(a: &Assessment, all_criteria: bool) -> String {
     if !a.subject_id.is_empty() {
         let _ = writeln!(out, "subject {}", a.subject_id);
     }
-    let _ = writeln!(
-        out,
-        "\nLevel {}: {} ({})  score {:.2}  confidence {:.0}%",
-        a.level.rank,
-        a.level.name,
-        a.level.id,
-        a.score,
-        a.confidence * 100.0
-    );
-    let _ = writeln!(out, "  {}", a.level.summary);
-    if !a.why_not_higher.is_empty() {
-        let _ = writeln!(out, "\n{}", a.why_not_higher);
-    }
+    render_headline(&mut out, a);
+    render_dimensions(&mut out, a);
+    render_plan(&mut out, a);
     render_criteria(&mut out, a, all_criteria);
     render_levers(&mut out, a);
-    render_interventions(&mut out, a);
     if !a.missing_metrics.is_empty() {
         let _ = writeln!(out, "\nMissing metrics: {}", a.missing_metrics.join(", "));
     }
@@ -43,10 +40,128 @@ pub(crate) fn render(a: &Assessment, all_criteria: bool) -> String {
     out
 }
 
-/// One row per metric of each criterion shown: status, rank, criterion,
+/// The proven level and the ceiling on one line; what to collect first when
+/// the level is provisional or undecided.
+fn render_headline(out: &mut String, a: &Assessment) {
+    let ceiling = if a.ceiling.rank > a.level.rank {
+        format!(", could be {} {}", a.ceiling.rank, a.ceiling.name)
+    } else {
+        String::new()
+    };
+    let _ = writeln!(
+        out,
+        "\nLevel {} {}{ceiling}  (score {:.2}, confidence {:.0}%)",
+        a.level.rank,
+        a.level.name,
+        a.score,
+        a.confidence * 100.0
+    );
+    let _ = writeln!(out, "  {}", a.level.summary);
+    if a.confidence < PROVISIONAL_BELOW {
+        let _ = writeln!(
+            out,
+            "  Provisional: only {:.0}% of the metrics that matter were supplied. Collect first: {}",
+            a.confidence * 100.0,
+            first_missing(a)
+        );
+    } else if a.ceiling.rank > a.level.rank {
+        let _ = writeln!(out, "  To decide the level, supply: {}", first_missing(a));
+    }
+}
+
+fn first_missing(a: &Assessment) -> String {
+    let shown: Vec<&str> = a
+        .missing_metrics
+        .iter()
+        .take(COLLECT_SHOWN)
+        .map(String::as_str)
+        .collect();
+    let more = a.missing_metrics.len().saturating_sub(COLLECT_SHOWN);
+    if more > 0 {
+        format!("{} and {more} more", shown.join(", "))
+    } else {
+        shown.join(", ")
+    }
+}
+
+/// One bar per dimension: the share of its criteria that passed, and the
+/// rank up to which they all hold.
+fn render_dimensions(out: &mut String, a: &Assessment) {
+    if a.dimensions.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\nDimensions:");
+    let width = a.dimensions.iter().map(|d| d.name.chars().count()).max();
+    let width = width.unwrap_or(0);
+    for d in &a.dimensions {
+        let filled = (d.score * 10.0).round().clamp(0.0, 10.0) as usize;
+        let bar = format!("{}{}", "█".repeat(filled), "░".repeat(10 - filled));
+        let unknown = if d.unknown > 0 {
+            format!(", {} unknown", d.unknown)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "  {:<width$}  {bar}  {}/{} passed{unknown}, holds to rank {}",
+            d.name, d.passed, d.total, d.rank
+        );
+    }
+}
+
+/// The plan by horizon: now first, then next and later.
+fn render_plan(out: &mut String, a: &Assessment) {
+    let top = a.next_level.is_none();
+    for (horizon, heading) in [
+        (
+            Horizon::Now,
+            if top {
+                "To stay at the top, now:"
+            } else {
+                "Now (this quarter):"
+            },
+        ),
+        (Horizon::Next, "Next:"),
+        (Horizon::Later, "Later (on the way to the target):"),
+    ] {
+        let items: Vec<&Intervention> = a
+            .interventions
+            .iter()
+            .filter(|i| i.horizon == horizon)
+            .collect();
+        if items.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "\n{heading}");
+        for i in items {
+            let _ = writeln!(
+                out,
+                "  {}. {} [{}]  ({})",
+                i.priority,
+                i.title,
+                i.metrics.join(", "),
+                why(i)
+            );
+            let _ = writeln!(out, "     {}", i.description);
+        }
+    }
+}
+
+/// Why an intervention is in the plan, in a few words.
+fn why(i: &Intervention) -> String {
+    if i.blocking {
+        format!("needed for rank {}: {}", i.target_rank, i.reason)
+    } else if i.reason.starts_with("signal") {
+        format!("symptom seen: {}", i.reason)
+    } else {
+        i.reason.clone()
+    }
+}
+
+/// One row per metric of each criterion shown: outcome, rank, criterion,
 /// metric, observed value and what it needs.
 fn render_criteria(out: &mut String, a: &Assessment, all: bool) {
-    let shown_up_to = if all { i32::MAX } else { a.level.rank + 1 };
+    let shown_up_to = if all { i32::MAX } else { a.ceiling.rank + 1 };
     let shown: Vec<&CriterionResult> = a
         .criteria
         .iter()
@@ -77,20 +192,21 @@ fn render_criteria(out: &mut String, a: &Assessment, all: bool) {
     }
 }
 
+fn mark(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Passed => "pass",
+        Outcome::Failed => "FAIL",
+        Outcome::Unknown => "UNKNOWN",
+        Outcome::NotApplicable => "n/a",
+    }
+}
+
 fn criterion_rows(c: &CriterionResult) -> Vec<[String; 6]> {
-    let mark = if c.passed {
-        "pass"
-    } else if c.missing_metrics.is_empty() {
-        "FAIL"
-    } else {
-        "MISSING"
-    };
     c.metrics
         .iter()
         .enumerate()
         .map(|(i, metric)| {
             let requirement = c.requirements.iter().find(|r| &r.metric == metric);
-            let observed = observed(c, metric);
             let needs = requirement.map_or("-".to_owned(), |r| {
                 format!("{} {}", r.comparison.words(), r.threshold)
                     .trim()
@@ -104,19 +220,18 @@ fn criterion_rows(c: &CriterionResult) -> Vec<[String; 6]> {
                 }
             };
             [
-                head(mark),
+                head(mark(c.outcome)),
                 head(&c.rank.to_string()),
                 head(&c.id),
                 metric.clone(),
-                observed,
+                observed(c, metric),
                 needs,
             ]
         })
         .collect()
 }
 
-/// The value a criterion saw for `metric`, from its requirements or its
-/// "name=value" list.
+/// The value a criterion saw for `metric`, from its "name=value" list.
 fn observed(c: &CriterionResult, metric: &str) -> String {
     if c.missing_metrics.iter().any(|m| m == metric) {
         return "missing".to_owned();
@@ -130,15 +245,15 @@ fn observed(c: &CriterionResult, metric: &str) -> String {
 }
 
 fn render_levers(out: &mut String, a: &Assessment) {
-    let (Some(next), false) = (&a.next_level, a.levers.is_empty()) else {
+    if a.next_level.is_none() || a.levers.is_empty() {
         return;
-    };
+    }
     let together = if a.levers_reach_next_level {
-        "together they reach it"
+        "together they clear every failing criterion"
     } else {
         "they are not enough on their own: see the criteria above"
     };
-    let _ = writeln!(out, "\nLevers to reach {} ({together}):", next.name);
+    let _ = writeln!(out, "\nLevers ({together}):");
     for lever in &a.levers {
         let _ = writeln!(out, "  {}", lever_line(lever));
     }
@@ -161,22 +276,4 @@ fn lever_line(l: &Lever) -> String {
         l.target,
         l.criteria.join(", ")
     )
-}
-
-fn render_interventions(out: &mut String, a: &Assessment) {
-    if let Some(next) = &a.next_level {
-        let _ = writeln!(out, "\nTo reach level {} {}:", next.rank, next.name);
-    } else if !a.interventions.is_empty() {
-        let _ = writeln!(out, "\nTo stay at the top:");
-    }
-    for i in &a.interventions {
-        let _ = writeln!(
-            out,
-            "  {}. {} [{}]",
-            i.priority,
-            i.title,
-            i.metrics.join(", ")
-        );
-        let _ = writeln!(out, "     {}", i.description);
-    }
 }

@@ -60,6 +60,73 @@ pub struct AssessRequest {
     /// Report the values each criterion observed.
     #[serde(default)]
     pub explain: bool,
+    /// Plan the work up to this rank (0: up to the next level only).
+    #[serde(default)]
+    pub target_rank: i32,
+}
+
+/// How one criterion comes out for one organisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// It holds.
+    Passed,
+    /// It does not hold.
+    Failed,
+    /// A metric it needs was not supplied, so it could go either way.
+    Unknown,
+    /// The organisation's own metrics say it does not apply (e.g. retention
+    /// where revenue does not recur).
+    NotApplicable,
+}
+
+impl Outcome {
+    /// Whether it stands in no one's way: passed, or does not apply.
+    pub fn holds(self) -> bool {
+        matches!(self, Self::Passed | Self::NotApplicable)
+    }
+
+    /// The outcome's name, as the text report and case files write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Passed => "passed",
+            Self::Failed => "failed",
+            Self::Unknown => "unknown",
+            Self::NotApplicable => "not_applicable",
+        }
+    }
+}
+
+/// When an intervention is due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Horizon {
+    /// This quarter: at most three.
+    Now,
+    /// The rest of the next level's work.
+    Next,
+    /// The levels beyond, when a roadmap was asked for.
+    Later,
+}
+
+/// Where an organisation stands along one of the model's dimensions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DimensionResult {
+    /// The dimension's id.
+    pub id: String,
+    /// Its display name.
+    pub name: String,
+    /// The highest rank up to which every criterion of the dimension holds.
+    pub rank: i32,
+    /// Share (0..1) of its applicable criteria that passed; 1 when none
+    /// applies.
+    pub score: f64,
+    /// Criteria that passed.
+    pub passed: u32,
+    /// Criteria that apply (passed, failed or unknown).
+    pub total: u32,
+    /// Criteria that are unknown for want of a metric.
+    pub unknown: u32,
 }
 
 /// The outcome of one criterion.
@@ -69,8 +136,13 @@ pub struct CriterionResult {
     pub id: String,
     /// The rank it belongs to.
     pub rank: i32,
-    /// Whether the organisation meets it.
+    /// Whether the organisation meets it (only when `outcome` is passed).
     pub passed: bool,
+    /// Passed, failed, unknown or not applicable.
+    pub outcome: Outcome,
+    /// The dimension it belongs to ("" when the model has none).
+    #[serde(default)]
+    pub dimension: String,
     /// What it asks.
     pub description: String,
     /// The metrics it reads.
@@ -103,16 +175,20 @@ pub struct Requirement {
 impl Requirement {
     /// The requirement in plain words, e.g. "crm_adoption is 0.6, needs at least 0.85".
     pub fn text(&self) -> String {
-        let observed = match &self.observed {
-            Some(value) => format!("is {value}"),
-            None => "is missing".to_owned(),
-        };
         let needs = match self.comparison {
             Comparison::Is => format!("{}", self.threshold),
             other => format!("{} {}", other.words(), self.threshold),
         };
-        let verb = if self.met { "meets" } else { "needs" };
-        format!("{} {observed}, {verb} {needs}", self.metric)
+        match &self.observed {
+            Some(value) => {
+                let verb = if self.met { "meets" } else { "needs" };
+                format!("{} is {value}, {verb} {needs}", self.metric)
+            }
+            None => format!(
+                "{} is not supplied: supply it to decide (needs {needs})",
+                self.metric
+            ),
+        }
     }
 }
 
@@ -151,6 +227,11 @@ pub struct Intervention {
     pub metrics: Vec<String>,
     /// The criterion or signal that called for it.
     pub reason: String,
+    /// When it is due.
+    pub horizon: Horizon,
+    /// Whether a criterion of a level ahead calls for it, rather than a
+    /// symptom or the advice for staying at the top.
+    pub blocking: bool,
 }
 
 /// Where an organisation stands on a model, why, and how to move up.
@@ -164,19 +245,25 @@ pub struct Assessment {
     pub script_sha256: String,
     /// The request's subject id.
     pub subject_id: String,
-    /// The level reached.
+    /// The level proven: every criterion up to it passed or does not apply.
     pub level: Level,
     /// The level above, absent at the top.
     pub next_level: Option<Level>,
-    /// Rank plus the share of the next level's criteria already met.
+    /// The highest level reached if every unknown criterion held.
+    pub ceiling: Level,
+    /// Rank plus the share of the next level's applicable criteria passed.
     pub score: f64,
-    /// Share of the model's metrics that were supplied.
+    /// Share of the metrics that matter here that were supplied.
     pub confidence: f64,
     /// Every criterion, in declaration order.
     pub criteria: Vec<CriterionResult>,
+    /// Per dimension of the model, how the organisation stands.
+    #[serde(default)]
+    pub dimensions: Vec<DimensionResult>,
     /// What to do next, most important first.
     pub interventions: Vec<Intervention>,
-    /// Metrics the model reads that were not supplied.
+    /// Metrics that matter here but were not supplied, those that would
+    /// decide the level soonest first.
     pub missing_metrics: Vec<String>,
     /// Metrics supplied that the model does not read.
     pub ignored_metrics: Vec<String>,

@@ -52,6 +52,7 @@ impl Case {
             metrics: self.metrics.clone(),
             subject_id: self.name.clone(),
             explain: true,
+            target_rank: 0,
         }
     }
 

@@ -7,12 +7,15 @@
 //! - `sandbox`: the limited Rhai engine every script runs in, and budgets.
 //! - `model`: a model and its contract: compiling, declarations, fast checks.
 //! - `assessment`: what an assessment answers, as plain types.
-//! - `evaluate`: validating input, running checks, the level and the plan.
+//! - `evaluate`: validating input, outcomes, level and ceiling, dimensions
+//!   and the plan.
 //! - `explain`: thresholds, why not higher, and levers, found by re-running.
+//! - `assess`: the pipeline from request to answer: evaluate, then explain.
 //! - `scripts`: where scripts come from (a directory, or built in).
 //! - [`cases`], [`suite`]: example organisations with the answer they must
 //!   get, and running them as a model's tests.
 
+mod assess;
 mod assessment;
 pub mod cases;
 mod diagnostic;
@@ -30,15 +33,17 @@ use std::sync::Arc;
 
 pub use assessment::Comparison;
 pub use assessment::{
-    AssessRequest, Assessment, CriterionResult, Intervention, Lever, Requirement,
+    AssessRequest, Assessment, CriterionResult, DimensionResult, Horizon, Intervention, Lever,
+    Outcome, Requirement,
 };
 pub use diagnostic::Diagnostic;
 pub use error::{EngineError, LoadError, MetricViolation};
 pub use evaluate::input::{MAX_METRIC_NAME, MAX_METRICS, MAX_SUBJECT_ID};
+pub use evaluate::plan::MAX_NOW;
 pub use model::Model;
 pub use model::metric_spec::{Direction, MetricKind, MetricSpec};
 pub use model::sources::ScriptSource;
-pub use model::spec::{Level, ModelSpec};
+pub use model::spec::{DimensionSpec, Level, ModelSpec};
 pub use sandbox::{Budget, Limits};
 pub use scripts::builtin::builtin_scripts;
 pub use scripts::dir::{CaseSource, ScriptSet, read_scripts_dir};
@@ -144,7 +149,7 @@ impl Engine {
         budget: &Budget,
     ) -> Result<Assessment, EngineError> {
         let model = self.model(&request.model)?;
-        evaluate::evaluate(&self.rhai, &self.limits, model, request, budget)
+        assess::assess(&self.rhai, &self.limits, model, request, budget)
     }
 
     /// Places one organisation on `model`, which need not be loaded (e.g. a
@@ -156,7 +161,7 @@ impl Engine {
         request: &AssessRequest,
         budget: &Budget,
     ) -> Result<Assessment, EngineError> {
-        evaluate::evaluate(&self.rhai, &self.limits, model, request, budget)
+        assess::assess(&self.rhai, &self.limits, model, request, budget)
     }
 
     /// Checks a request against its model's declarations without assessing

@@ -57,6 +57,17 @@ impl Default for Limits {
     }
 }
 
+impl Limits {
+    /// The wall-clock time one assessment may take, explained or not.
+    pub fn time_for(&self, explain: bool) -> Duration {
+        if explain {
+            self.max_explain_time
+        } else {
+            self.max_time
+        }
+    }
+}
+
 /// How often (in operations) the wall clock is read.
 const CLOCK_EVERY: u64 = 1024;
 
@@ -83,7 +94,7 @@ pub(crate) enum Stop {
 
 impl Stop {
     /// The token a script is terminated with, read back by [`Stop::from_token`].
-    fn token(self) -> &'static str {
+    pub(crate) fn token(self) -> &'static str {
         match self {
             Self::TimeLimit => "time limit reached",
             Self::Deadline => "the caller's deadline passed",

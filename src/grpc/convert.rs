@@ -10,8 +10,9 @@ use crate::engine::Diagnostic;
 use crate::engine::cases::{Case, Expectation};
 use crate::engine::suite::CaseOutcome;
 use crate::engine::{
-    AssessRequest, Assessment, Comparison, CriterionResult, Direction, EngineError, Intervention,
-    Level, Lever, MetricKind, MetricSpec, MetricValue, MetricViolation, Model, Requirement,
+    AssessRequest, Assessment, Comparison, CriterionResult, DimensionResult, Direction,
+    EngineError, Horizon, Intervention, Level, Lever, MetricKind, MetricSpec, MetricValue,
+    MetricViolation, Model, Outcome, Requirement,
 };
 
 /// Reads an `AssessRequest`, rejecting metrics that carry no value.
@@ -41,6 +42,7 @@ pub fn request_from_pb(request: pb::AssessRequest) -> Result<AssessRequest, Engi
         metrics,
         subject_id: request.subject_id,
         explain: request.explain,
+        target_rank: request.target_rank,
     })
 }
 
@@ -80,6 +82,7 @@ pub fn request_to_pb(request: AssessRequest) -> pb::AssessRequest {
         subject_id: request.subject_id,
         explain: request.explain,
         request_id: String::new(),
+        target_rank: request.target_rank,
     }
 }
 
@@ -114,6 +117,8 @@ impl From<Assessment> for pb::Assessment {
             subject_id: a.subject_id,
             level: Some(a.level.into()),
             next_level: a.next_level.map(Into::into),
+            ceiling: Some(a.ceiling.into()),
+            dimensions: a.dimensions.into_iter().map(Into::into).collect(),
             score: a.score,
             confidence: a.confidence,
             criteria: a.criteria.into_iter().map(Into::into).collect(),
@@ -134,13 +139,10 @@ impl From<pb::Assessment> for Assessment {
             model_version: a.model_version,
             script_sha256: a.script_sha256,
             subject_id: a.subject_id,
-            level: a.level.map(Into::into).unwrap_or_else(|| Level {
-                rank: 0,
-                id: String::new(),
-                name: String::new(),
-                summary: String::new(),
-            }),
+            level: a.level.map(Into::into).unwrap_or_else(unset_level),
             next_level: a.next_level.map(Into::into),
+            ceiling: a.ceiling.map(Into::into).unwrap_or_else(unset_level),
+            dimensions: a.dimensions.into_iter().map(Into::into).collect(),
             score: a.score,
             confidence: a.confidence,
             criteria: a.criteria.into_iter().map(Into::into).collect(),
@@ -154,12 +156,90 @@ impl From<pb::Assessment> for Assessment {
     }
 }
 
+fn unset_level() -> Level {
+    Level {
+        rank: 0,
+        id: String::new(),
+        name: String::new(),
+        summary: String::new(),
+    }
+}
+
+impl From<DimensionResult> for pb::Dimension {
+    fn from(d: DimensionResult) -> Self {
+        Self {
+            id: d.id,
+            name: d.name,
+            rank: d.rank,
+            score: d.score,
+            passed: d.passed as i32,
+            total: d.total as i32,
+            unknown: d.unknown as i32,
+        }
+    }
+}
+
+impl From<pb::Dimension> for DimensionResult {
+    fn from(d: pb::Dimension) -> Self {
+        let count = |n: i32| u32::try_from(n).unwrap_or(0);
+        Self {
+            id: d.id,
+            name: d.name,
+            rank: d.rank,
+            score: d.score,
+            passed: count(d.passed),
+            total: count(d.total),
+            unknown: count(d.unknown),
+        }
+    }
+}
+
+fn outcome_to_pb(o: Outcome) -> pb::Outcome {
+    match o {
+        Outcome::Passed => pb::Outcome::Passed,
+        Outcome::Failed => pb::Outcome::Failed,
+        Outcome::Unknown => pb::Outcome::Unknown,
+        Outcome::NotApplicable => pb::Outcome::NotApplicable,
+    }
+}
+
+/// An outcome from a server; an unspecified one (an older server) is read
+/// from `passed`.
+fn outcome_from_pb(o: pb::Outcome, passed: bool) -> Outcome {
+    match o {
+        pb::Outcome::Passed => Outcome::Passed,
+        pb::Outcome::Failed => Outcome::Failed,
+        pb::Outcome::Unknown => Outcome::Unknown,
+        pb::Outcome::NotApplicable => Outcome::NotApplicable,
+        pb::Outcome::Unspecified if passed => Outcome::Passed,
+        pb::Outcome::Unspecified => Outcome::Failed,
+    }
+}
+
+fn horizon_to_pb(h: Horizon) -> pb::Horizon {
+    match h {
+        Horizon::Now => pb::Horizon::Now,
+        Horizon::Next => pb::Horizon::Next,
+        Horizon::Later => pb::Horizon::Later,
+    }
+}
+
+fn horizon_from_pb(h: pb::Horizon) -> Horizon {
+    match h {
+        pb::Horizon::Now => Horizon::Now,
+        pb::Horizon::Later => Horizon::Later,
+        pb::Horizon::Next | pb::Horizon::Unspecified => Horizon::Next,
+    }
+}
+
 impl From<CriterionResult> for pb::CriterionResult {
     fn from(c: CriterionResult) -> Self {
         Self {
             id: c.id,
             rank: c.rank,
             passed: c.passed,
+            outcome: outcome_to_pb(c.outcome).into(),
+            dimension: c.dimension,
             description: c.description,
             metrics: c.metrics,
             observed: c.observed,
@@ -172,9 +252,11 @@ impl From<CriterionResult> for pb::CriterionResult {
 impl From<pb::CriterionResult> for CriterionResult {
     fn from(c: pb::CriterionResult) -> Self {
         Self {
+            outcome: outcome_from_pb(c.outcome(), c.passed),
             id: c.id,
             rank: c.rank,
             passed: c.passed,
+            dimension: c.dimension,
             description: c.description,
             metrics: c.metrics,
             observed: c.observed,
@@ -266,6 +348,8 @@ impl From<Intervention> for pb::Intervention {
             target_rank: i.target_rank,
             metrics: i.metrics,
             reason: i.reason,
+            horizon: horizon_to_pb(i.horizon).into(),
+            blocking: i.blocking,
         }
     }
 }
@@ -273,6 +357,8 @@ impl From<Intervention> for pb::Intervention {
 impl From<pb::Intervention> for Intervention {
     fn from(i: pb::Intervention) -> Self {
         Self {
+            horizon: horizon_from_pb(i.horizon()),
+            blocking: i.blocking,
             id: i.id,
             title: i.title,
             description: i.description,
@@ -297,6 +383,15 @@ pub fn model_to_pb(model: &Model) -> pb::Model {
         metrics: spec.metrics.iter().map(metric_to_pb).collect(),
         file: model.file().to_owned(),
         load_error: String::new(),
+        dimensions: spec
+            .dimensions
+            .iter()
+            .map(|d| pb::DimensionSpec {
+                id: d.id.clone(),
+                name: d.name.clone(),
+                description: d.description.clone(),
+            })
+            .collect(),
     }
 }
 
@@ -313,6 +408,7 @@ fn metric_to_pb(m: &MetricSpec) -> pb::MetricSpec {
         Direction::Lower => pb::Direction::Lower,
         Direction::True => pb::Direction::True,
         Direction::None => pb::Direction::None,
+        Direction::False => pb::Direction::False,
     };
     pb::MetricSpec {
         name: m.name.clone(),

@@ -1,12 +1,13 @@
 //! Levers: for an organisation below the top, the smallest change of each
-//! metric that would, alone or with the others, lift it to the next level.
-//! Each target comes from re-running the failing criteria's checks along the
-//! metric's direction; the levers are then verified by re-running the model.
+//! metric that would, alone or with the others, clear every failing
+//! criterion up to the next level it can work on. Each target comes from
+//! re-running the failing checks along the metric's direction; the levers
+//! are then verified by re-running the model. Unknown criteria are not
+//! levers: they need data, not change.
 
-use crate::engine::assessment::{CriterionResult, Lever};
+use crate::engine::assessment::{Lever, Outcome};
 use crate::engine::error::EngineError;
-use crate::engine::evaluate::Run;
-use crate::engine::evaluate::input;
+use crate::engine::evaluate::{self, Evaluation, input, run::Run};
 use crate::engine::explain::threshold_of;
 use crate::engine::model::metric_spec::Direction;
 use crate::engine::value::{MetricValue, Metrics};
@@ -18,59 +19,30 @@ pub(crate) struct Found {
     pub(crate) reach_next_level: bool,
 }
 
-/// The levers that would lift an organisation at `rank` one level.
-pub(crate) fn find(
-    run: &Run<'_>,
-    rank: i32,
-    criteria: &[CriterionResult],
-) -> Result<Found, EngineError> {
+/// A metric's target and the failing criteria it serves.
+type Target = (String, MetricValue, Vec<String>);
+
+/// The levers that would lift an organisation evaluated as `evaluation`.
+pub(crate) fn find(run: &Run<'_>, evaluation: &Evaluation) -> Result<Found, EngineError> {
     let spec = run.model.spec();
-    if rank >= spec.top_rank() {
+    let level = evaluation.level;
+    if level >= spec.top_rank() {
         return Ok(Found::default());
     }
-    // (metric, target, criteria), in the order the failing criteria name them.
-    let mut targets: Vec<(String, MetricValue, Vec<String>)> = Vec::new();
-    let failing = spec
-        .criteria
-        .iter()
-        .zip(criteria)
-        .filter(|(c, result)| c.rank <= rank + 1 && !result.passed);
-    for (c, _) in failing {
-        for name in &c.metrics {
-            let Some(threshold) = threshold_of(run, c, name)? else {
-                continue;
-            };
-            let current = run.metrics.get(name);
-            if current.is_some_and(|v| threshold.comparison.holds(v, &threshold.value)) {
-                continue;
-            }
-            let direction = run
-                .model
-                .metric(name)
-                .map_or(Direction::None, |m| m.direction);
-            match targets.iter_mut().find(|(n, ..)| n == name) {
-                Some((_, target, ids)) => {
-                    *target = stricter(direction, target, &threshold.target);
-                    ids.push(c.id.clone());
-                }
-                None => targets.push((name.clone(), threshold.target, vec![c.id.clone()])),
-            }
-        }
-    }
+    // The next level with failing criteria: the ceiling's next rank.
+    let goal = evaluation.ceiling + 1;
+    let targets = targets(run, evaluation, goal)?;
     let reaches = |changes: &[(&String, &MetricValue)]| -> Result<bool, EngineError> {
         let mut metrics: Metrics = run.metrics.clone();
         for (name, value) in changes {
             metrics.insert((*name).clone(), (*value).clone());
         }
         let probe = Run {
-            engine: run.engine,
-            limits: run.limits,
-            model: run.model,
-            metrics: &metrics,
             values: input::resolve(run.model, &metrics).values,
-            explain: false,
+            metrics: &metrics,
+            ..*run
         };
-        Ok(probe.rank()? > rank)
+        Ok(evaluate::criteria_only(&probe)?.ceiling >= goal)
     };
     let all: Vec<(&String, &MetricValue)> = targets.iter().map(|(n, v, _)| (n, v)).collect();
     let reach_next_level = !all.is_empty() && reaches(&all)?;
@@ -99,6 +71,47 @@ pub(crate) fn find(
         levers,
         reach_next_level,
     })
+}
+
+/// Each metric's target, in the order the failing criteria up to `goal`
+/// name them: the strictest their failing evidence sets.
+fn targets(run: &Run<'_>, evaluation: &Evaluation, goal: i32) -> Result<Vec<Target>, EngineError> {
+    let spec = run.model.spec();
+    let mut targets: Vec<Target> = Vec::new();
+    let failing = spec
+        .criteria
+        .iter()
+        .zip(&evaluation.criteria)
+        .filter(|(c, d)| c.rank <= goal && d.outcome == Outcome::Failed);
+    for (c, decided) in failing {
+        let evidence = c.evidence.iter().zip(&decided.evidence);
+        for (e, _) in evidence.filter(|(_, o)| **o == Outcome::Failed) {
+            for name in &e.check.metrics {
+                let context = || format!("criterion '{}'", c.id);
+                let Some(threshold) = threshold_of(run, &e.check, name, context)? else {
+                    continue;
+                };
+                let current = run.metrics.get(name);
+                if current.is_some_and(|v| threshold.comparison.holds(v, &threshold.value)) {
+                    continue;
+                }
+                let direction = run
+                    .model
+                    .metric(name)
+                    .map_or(Direction::None, |m| m.direction);
+                match targets.iter_mut().find(|(n, ..)| n == name) {
+                    Some((_, target, ids)) => {
+                        *target = stricter(direction, target, &threshold.target);
+                        if !ids.contains(&c.id) {
+                            ids.push(c.id.clone());
+                        }
+                    }
+                    None => targets.push((name.clone(), threshold.target, vec![c.id.clone()])),
+                }
+            }
+        }
+    }
+    Ok(targets)
 }
 
 /// The harder of two targets along `direction`.

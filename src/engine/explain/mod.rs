@@ -1,25 +1,40 @@
 //! Explanations: what each criterion holds each metric against (found by
-//! re-running its check), and why the level is not one higher, in plain words.
+//! re-running its checks), why the level is not one higher, and levers, in
+//! plain words. Unknown criteria are explained as unknown: what to supply to
+//! decide them, never what to change.
+//!
+//! - `probe`: the search for the value at which a check starts to hold.
+//! - `levers`: the smallest changes that would lift the organisation.
 
 pub(crate) mod levers;
 pub(crate) mod probe;
 
-use crate::engine::assessment::{CriterionResult, Requirement};
+use crate::engine::assessment::{CriterionResult, Outcome, Requirement};
 use crate::engine::error::EngineError;
-use crate::engine::evaluate::Run;
-use crate::engine::model::spec::{CriterionSpec, ModelSpec};
+use crate::engine::evaluate::outcome::Decided;
+use crate::engine::evaluate::run::Run;
+use crate::engine::model::spec::{Condition, CriterionSpec, ModelSpec};
 use crate::engine::value::MetricValue;
 use probe::Threshold;
 
-/// The threshold criterion `c` holds each of its metrics against, where one
-/// can be found along the metric's direction.
+/// The threshold criterion `c` holds each of its metrics against, for each
+/// piece of its evidence that may apply, where one can be found along the
+/// metric's direction.
 pub(crate) fn requirements(
     run: &Run<'_>,
     c: &CriterionSpec,
+    decided: &Decided,
 ) -> Result<Vec<Requirement>, EngineError> {
     let mut out = Vec::new();
-    for name in &c.metrics {
-        if let Some(threshold) = threshold_of(run, c, name)? {
+    for (e, outcome) in c.evidence.iter().zip(&decided.evidence) {
+        if *outcome == Outcome::NotApplicable {
+            continue;
+        }
+        let context = || format!("criterion '{}'", c.id);
+        for name in &e.check.metrics {
+            let Some(threshold) = threshold_of(run, &e.check, name, context)? else {
+                continue;
+            };
             let observed = run.metrics.get(name).cloned();
             let met = observed
                 .as_ref()
@@ -36,22 +51,23 @@ pub(crate) fn requirements(
     Ok(out)
 }
 
-/// Where `c` starts to hold along `name`: first with the other metrics as
-/// supplied, then, if no value of `name` alone makes it hold, with the
-/// others at their best (the threshold the criterion sets on its own).
+/// Where `condition` starts to hold along `name`: first with the other
+/// metrics as supplied, then, if no value of `name` alone makes it hold,
+/// with the others at their best (the threshold it sets on its own).
 pub(crate) fn threshold_of(
     run: &Run<'_>,
-    c: &CriterionSpec,
+    condition: &Condition,
     name: &str,
+    context: impl Fn() -> String,
 ) -> Result<Option<Threshold>, EngineError> {
     let (Some(spec), Some(varied)) = (run.model.metric(name), run.model.position(name)) else {
         return Ok(None);
     };
     for others_at_best in [false, true] {
-        let Some(others) = probe_values(run, c, varied, others_at_best) else {
+        let Some(others) = probe_values(run, condition, varied, others_at_best) else {
             continue;
         };
-        let context = || format!("criterion '{}' (explaining {name})", c.id);
+        let context = || format!("{} (explaining {name})", context());
         let found = probe::threshold(spec, |value: &MetricValue| {
             let read = |at: usize| {
                 if at == varied {
@@ -60,7 +76,7 @@ pub(crate) fn threshold_of(
                     others.iter().find(|(o, _)| *o == at).map(|(_, v)| v)
                 }
             };
-            run.check_on(c.runnable(), read, context)
+            Ok(run.decide_on(condition, read, context)? == Some(true))
         })?;
         if found.is_some() {
             return Ok(found);
@@ -69,57 +85,95 @@ pub(crate) fn threshold_of(
     Ok(None)
 }
 
-/// The metrics `c` reads except the one at `varied`, by declared position:
-/// as supplied (or at best when missing), or all at best. `None` when one
-/// has no best value to assume.
+/// The metrics `condition` reads except the one at `varied`, by declared
+/// position: as supplied (or at best when missing), or all at best. `None`
+/// when one has no best value to assume.
 fn probe_values(
     run: &Run<'_>,
-    c: &CriterionSpec,
+    condition: &Condition,
     varied: usize,
     others_at_best: bool,
 ) -> Option<Vec<(usize, MetricValue)>> {
     let declared = &run.model.spec().metrics;
-    let mut values = Vec::with_capacity(c.positions.len());
-    for &at in c.positions.iter().filter(|&&at| at != varied) {
+    let mut values = Vec::with_capacity(condition.positions.len());
+    for &at in condition.positions.iter().filter(|&&at| at != varied) {
         let supplied = run.values[at].filter(|_| !others_at_best).cloned();
         values.push((at, supplied.or_else(|| probe::best_value(&declared[at]))?));
     }
     Some(values)
 }
 
-/// Why the organisation is at `rank` and not one higher.
+/// Why the organisation is proven at `level` and not one higher, and what
+/// would decide the ceiling.
 pub(crate) fn why_not_higher(
     spec: &ModelSpec,
-    rank: i32,
+    level: i32,
     derived: i32,
+    ceiling: i32,
     criteria: &[CriterionResult],
 ) -> String {
-    let level = spec.level(rank).map_or("", |l| l.name.as_str());
-    let Some(next) = spec.level(rank + 1) else {
-        return format!("{level} is the top level of this model.");
-    };
-    if derived > rank {
+    let name = |rank| spec.level(rank).map_or("", |l| l.name.as_str());
+    if spec.level(level + 1).is_none() {
+        return format!("{} is the top level of this model.", name(level));
+    }
+    if derived > level {
         return format!(
-            "The model's level rule holds it at {level}, although its criteria reach rank {derived}."
+            "The model's level rule holds it at {}, although its criteria reach rank {derived}.",
+            name(level)
         );
     }
-    // Every lower rank's criteria hold, or the derived rank would be lower.
-    let of_next = criteria.iter().filter(|c| c.rank == rank + 1).count();
-    let failing: Vec<&CriterionResult> = criteria
+    // Every lower rank's criteria hold, or the proven level would be lower.
+    let next: Vec<&CriterionResult> = criteria.iter().filter(|c| c.rank == level + 1).collect();
+    let failing: Vec<&CriterionResult> = next
         .iter()
-        .filter(|c| c.rank == rank + 1 && !c.passed)
+        .copied()
+        .filter(|c| c.outcome == Outcome::Failed)
         .collect();
-    let reasons: Vec<String> = failing.iter().map(|c| reason(c)).collect();
-    let count = if failing.len() == of_next {
-        format!("none of its {of_next} criteria hold")
-    } else {
-        format!("{} of its {of_next} criteria do not hold", failing.len())
-    };
-    format!("Not {} yet: {count}. {}", next.name, reasons.join(" "))
+    let unknown: Vec<&CriterionResult> = next
+        .iter()
+        .copied()
+        .filter(|c| c.outcome == Outcome::Unknown)
+        .collect();
+    let mut parts = Vec::new();
+    if failing.len() == next.len() {
+        parts.push(format!("none of its {} criteria hold", next.len()));
+    } else if !failing.is_empty() {
+        parts.push(format!(
+            "{} of its {} criteria do not hold",
+            failing.len(),
+            next.len()
+        ));
+    }
+    if !unknown.is_empty() {
+        parts.push(format!("{} are undecided for want of data", unknown.len()));
+    }
+    if parts.is_empty() {
+        parts.push("the model's level rule decides".to_owned());
+    }
+    let mut text = format!("Not {} yet: {}.", name(level + 1), parts.join(" and "));
+    for c in failing.iter().chain(&unknown) {
+        text.push(' ');
+        text.push_str(&reason(c));
+    }
+    if ceiling > level {
+        text.push_str(&format!(
+            " With the missing metrics it could be as high as {} (rank {ceiling}).",
+            name(ceiling)
+        ));
+    }
+    text
 }
 
-/// Why one criterion fails: its unmet requirements, else what it asks.
+/// Why one criterion fails or is undecided: its unmet requirements, the
+/// metrics to supply, else what it asks.
 fn reason(c: &CriterionResult) -> String {
+    if c.outcome == Outcome::Unknown && !c.missing_metrics.is_empty() {
+        return format!(
+            "{}: supply {} to decide.",
+            c.id,
+            c.missing_metrics.join(", ")
+        );
+    }
     let unmet: Vec<String> = c
         .requirements
         .iter()

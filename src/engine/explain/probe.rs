@@ -36,13 +36,14 @@ pub(crate) fn threshold<E>(
 ) -> Result<Option<Threshold>, E> {
     let mut at = |x: f64| holds(&number(spec.kind, x));
     match (spec.direction, spec.kind) {
-        (Direction::True, MetricKind::Flag) => {
-            let yes = holds(&MetricValue::Flag(true))?;
-            let no = holds(&MetricValue::Flag(false))?;
-            Ok((yes && !no).then_some(Threshold {
+        (Direction::True | Direction::False, MetricKind::Flag) => {
+            let good = spec.direction == Direction::True;
+            let better = holds(&MetricValue::Flag(good))?;
+            let worse = holds(&MetricValue::Flag(!good))?;
+            Ok((better && !worse).then_some(Threshold {
                 comparison: Comparison::Is,
-                value: MetricValue::Flag(true),
-                target: MetricValue::Flag(true),
+                value: MetricValue::Flag(good),
+                target: MetricValue::Flag(good),
             }))
         }
         (Direction::Higher | Direction::Lower, _) => {
@@ -72,6 +73,7 @@ pub(crate) fn best_value(spec: &MetricSpec) -> Option<MetricValue> {
     let far = |x: f64, toward: f64| if x.is_finite() { x } else { toward * FAR };
     match spec.direction {
         Direction::True => Some(MetricValue::Flag(true)),
+        Direction::False => Some(MetricValue::Flag(false)),
         Direction::Higher => Some(number(spec.kind, far(high, 1.0))),
         Direction::Lower => Some(number(spec.kind, far(low, -1.0))),
         Direction::None => None,

@@ -56,6 +56,8 @@ pub enum Direction {
     Lower,
     /// `true` is better.
     True,
+    /// `false` is better (e.g. the chief executive acting as head of sales).
+    False,
     /// Neither way is better: the metric gives context only.
     None,
 }
@@ -67,6 +69,7 @@ impl Direction {
             "higher" => Self::Higher,
             "lower" => Self::Lower,
             "true" => Self::True,
+            "false" => Self::False,
             "none" | "-" => Self::None,
             _ => return None,
         })

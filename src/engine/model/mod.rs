@@ -3,7 +3,9 @@
 //! read-only.
 //!
 //! - `sources`: the script files a model is compiled from, and their hash.
-//! - `contract`, `fields`: reading the declaration and checking the contract.
+//! - `contract`, `fields`, `rules`: reading the declaration and checking
+//!   the contract.
+//! - `readers`: which evidence reads each metric, for what is missing.
 //! - `outline`: where each part of a declaration is written, for diagnostics.
 //! - `spec`, `metric_spec`: the declaration as plain Rust values.
 //! - `reads`: which metrics a check reads, found in its source.
@@ -14,7 +16,9 @@ pub(crate) mod fields;
 pub(crate) mod metric_spec;
 pub(crate) mod outline;
 pub(crate) mod predicate;
+pub(crate) mod readers;
 pub(crate) mod reads;
+pub(crate) mod rules;
 pub(crate) mod sources;
 pub(crate) mod spec;
 
@@ -28,8 +32,9 @@ use crate::engine::model::fields::ContractError;
 use crate::engine::model::metric_spec::{MetricKind, MetricSpec};
 use crate::engine::model::outline::{Outline, Place};
 use crate::engine::model::predicate::Predicate;
+use crate::engine::model::readers::Readers;
 use crate::engine::model::sources::{ScriptSource, Sources};
-use crate::engine::model::spec::ModelSpec;
+use crate::engine::model::spec::{Condition, ModelSpec};
 use crate::engine::sandbox::{Budget, DeadlineGuard, Limits};
 
 /// A loaded maturity model.
@@ -43,6 +48,9 @@ pub struct Model {
     by_name: Vec<(String, usize)>,
     /// Whether no script runs when assessing without explanation.
     evaluates_natively: bool,
+    /// For each declared metric, the evidence it matters to only, when
+    /// that evidence has an `applies` condition.
+    readers: Readers,
 }
 
 impl Model {
@@ -61,9 +69,8 @@ impl Model {
             engine.eval_ast::<rhai::Dynamic>(&ast)
         };
         let value = declared.map_err(|err| LoadError::Script(Box::new(sources.diagnose(&err))))?;
-        let mut spec = contract::read_model(value)
-            .and_then(|spec| contract::check_declared_reads(&spec, &ast).map(|()| spec))
-            .map_err(|err| contract_error(script, err))?;
+        let mut spec =
+            contract::read_model(value, &ast).map_err(|err| contract_error(script, err))?;
         compile_checks(&mut spec, &ast);
         let mut by_name: Vec<(String, usize)> = spec
             .metrics
@@ -72,10 +79,11 @@ impl Model {
             .map(|(i, m)| (m.name.clone(), i))
             .collect();
         by_name.sort();
-        let evaluates_natively = spec.level_override.is_none()
-            && spec.criteria.iter().all(|c| c.native.is_some())
-            && spec.signals.iter().all(|s| s.native.is_some());
+        let evaluates_natively =
+            spec.level_override.is_none() && conditions(&spec).all(|(_, c)| c.is_native());
+        let readers = Readers::of(&spec);
         Ok(Self {
+            readers,
             spec,
             ast,
             sha256: sources.sha256(),
@@ -111,13 +119,18 @@ impl Model {
     /// they are more than comparisons of metrics with constants, e.g.
     /// `criterion 'crm_in_use'`.
     pub fn scripted_checks(&self) -> Vec<String> {
-        let spec = &self.spec;
-        let criteria = spec.criteria.iter().filter(|c| c.native.is_none());
-        let signals = spec.signals.iter().filter(|s| s.native.is_none());
-        criteria
-            .map(|c| format!("criterion '{}'", c.id))
-            .chain(signals.map(|s| format!("signal '{}'", s.id)))
-            .collect()
+        let mut out: Vec<String> = Vec::new();
+        for (what, _) in conditions(&self.spec).filter(|(_, c)| !c.is_native()) {
+            if !out.contains(&what) {
+                out.push(what);
+            }
+        }
+        out
+    }
+
+    /// Which evidence each declared metric matters to.
+    pub(crate) fn readers(&self) -> &Readers {
+        &self.readers
     }
 
     /// The model script's file name.
@@ -151,8 +164,28 @@ impl Model {
     }
 }
 
-/// Resolves each criterion's and signal's metrics to declared positions, and
-/// compiles every check that is simple enough to native code.
+/// Every condition of the model (criteria's checks and `applies`, then
+/// signals'), with what it belongs to, e.g. `criterion 'crm_in_use'`.
+fn conditions(spec: &ModelSpec) -> impl Iterator<Item = (String, &Condition)> {
+    let criteria = spec.criteria.iter().flat_map(|c| {
+        c.evidence.iter().flat_map(move |e| {
+            let what = format!("criterion '{}'", c.id);
+            let applies = e.applies.iter().map({
+                let what = what.clone();
+                move |a| (format!("{what} (applies)"), a)
+            });
+            std::iter::once((what, &e.check)).chain(applies)
+        })
+    });
+    let signals = spec
+        .signals
+        .iter()
+        .map(|s| (format!("signal '{}'", s.id), &s.check));
+    criteria.chain(signals)
+}
+
+/// Resolves every condition's metrics to declared positions, and compiles
+/// each one that is simple enough to native code.
 fn compile_checks(spec: &mut ModelSpec, ast: &AST) {
     let declared: HashMap<String, (usize, MetricKind)> = spec
         .metrics
@@ -162,14 +195,24 @@ fn compile_checks(spec: &mut ModelSpec, ast: &AST) {
         .collect();
     let metric = |name: &str| declared.get(name).copied();
     // The contract has checked that every listed metric is declared.
-    let positions = |names: &[String]| names.iter().filter_map(|n| Some(metric(n)?.0)).collect();
+    let resolve = |c: &mut Condition| {
+        c.positions = c
+            .metrics
+            .iter()
+            .filter_map(|n| Some(metric(n)?.0))
+            .collect();
+        c.native = Predicate::compile(ast, &c.function, metric);
+    };
     for c in &mut spec.criteria {
-        c.positions = positions(&c.metrics);
-        c.native = Predicate::compile(ast, &c.check, metric);
+        for e in &mut c.evidence {
+            resolve(&mut e.check);
+            if let Some(applies) = &mut e.applies {
+                resolve(applies);
+            }
+        }
     }
     for s in &mut spec.signals {
-        s.positions = positions(&s.metrics);
-        s.native = Predicate::compile(ast, &s.check, metric);
+        resolve(&mut s.check);
     }
 }
 

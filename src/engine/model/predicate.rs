@@ -56,17 +56,34 @@ impl Predicate {
         (node.kind()? == Kind::Bool).then_some(Self(node))
     }
 
-    /// Whether the check holds on the metrics `read` gives by declared
-    /// position, or `None` when only the script can say.
-    pub(crate) fn holds<'v>(
-        &self,
-        read: impl Fn(usize) -> Option<&'v MetricValue>,
-    ) -> Option<bool> {
-        match self.0.eval(&|at| read(at))? {
-            Value::Bool(b) => Some(b),
-            _ => None,
+    /// What the check says on the metrics `read` gives by declared
+    /// position, reading them in the order the script would.
+    pub(crate) fn decide<'v>(&self, read: impl Fn(usize) -> Option<&'v MetricValue>) -> Native {
+        match self.0.eval(&|at| read(at)) {
+            Ok(Value::Bool(b)) => Native::Holds(b),
+            Ok(_) | Err(Stuck::Script) => Native::Script,
+            Err(Stuck::Missing) => Native::Missing,
         }
     }
+}
+
+/// What a compiled check says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Native {
+    /// It holds, or does not.
+    Holds(bool),
+    /// It read a metric that was not supplied, where the script would have
+    /// read it: the answer depends on that metric.
+    Missing,
+    /// Only the script can say (an overflow, an unexpected type).
+    Script,
+}
+
+/// Why evaluation stopped short of a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stuck {
+    Missing,
+    Script,
 }
 
 /// The type a node evaluates to, as Rhai sees it.
@@ -163,34 +180,47 @@ impl Node {
         })
     }
 
-    fn eval<'a>(&'a self, read: &impl Fn(usize) -> Option<&'a MetricValue>) -> Option<Value<'a>> {
-        Some(match self {
-            Self::Metric(at, kind) => metric_value(*kind, read(*at)?)?,
+    /// The node's value; `&&` and `||` stop early as Rhai's do, so a
+    /// metric is read only where the script would read it.
+    fn eval<'a>(
+        &'a self,
+        read: &impl Fn(usize) -> Option<&'a MetricValue>,
+    ) -> Result<Value<'a>, Stuck> {
+        let script = |v: Option<Value<'a>>| v.ok_or(Stuck::Script);
+        let boolean = |v: Value<'a>| v.as_bool().ok_or(Stuck::Script);
+        Ok(match self {
+            Self::Metric(at, kind) => {
+                script(metric_value(*kind, read(*at).ok_or(Stuck::Missing)?))?
+            }
             Self::Int(i) => Value::Int(*i),
             Self::Float(f) => Value::Float(*f),
             Self::Bool(b) => Value::Bool(*b),
             Self::Text(t) => Value::Text(t),
-            Self::Not(x) => Value::Bool(!x.eval(read)?.as_bool()?),
+            Self::Not(x) => Value::Bool(!boolean(x.eval(read)?)?),
             Self::All(xs) => {
                 for x in xs {
-                    if !x.eval(read)?.as_bool()? {
-                        return Some(Value::Bool(false));
+                    if !boolean(x.eval(read)?)? {
+                        return Ok(Value::Bool(false));
                     }
                 }
                 Value::Bool(true)
             }
             Self::Any(xs) => {
                 for x in xs {
-                    if x.eval(read)?.as_bool()? {
-                        return Some(Value::Bool(true));
+                    if boolean(x.eval(read)?)? {
+                        return Ok(Value::Bool(true));
                     }
                 }
                 Value::Bool(false)
             }
             Self::Compare(op, pair) => {
-                Value::Bool(compare(*op, pair[0].eval(read)?, pair[1].eval(read)?)?)
+                let (a, b) = (pair[0].eval(read)?, pair[1].eval(read)?);
+                Value::Bool(compare(*op, a, b).ok_or(Stuck::Script)?)
             }
-            Self::Arith(op, pair) => arithmetic(*op, pair[0].eval(read)?, pair[1].eval(read)?)?,
+            Self::Arith(op, pair) => {
+                let (a, b) = (pair[0].eval(read)?, pair[1].eval(read)?);
+                script(arithmetic(*op, a, b))?
+            }
         })
     }
 }
@@ -418,15 +448,15 @@ mod tests {
             .map(|(n, v)| {
                 (
                     (*n).into(),
-                    crate::engine::evaluate::to_dynamic(kind_of(n).unwrap(), v),
+                    crate::engine::evaluate::run::to_dynamic(kind_of(n).unwrap(), v),
                 )
             })
             .collect();
         check.call(engine, ast, (map,)).unwrap()
     }
 
-    fn natively(predicate: &Predicate, values: &[(&str, MetricValue)]) -> Option<bool> {
-        predicate.holds(|at| {
+    fn natively(predicate: &Predicate, values: &[(&str, MetricValue)]) -> Native {
+        predicate.decide(|at| {
             let name = NAMES[at];
             values.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
         })
@@ -513,7 +543,7 @@ mod tests {
                     ];
                     assert_eq!(
                         natively(&predicate, &values),
-                        Some(by_script(&engine, &ast, &check, &values)),
+                        Native::Holds(by_script(&engine, &ast, &check, &values)),
                         "{source} on r={r:e}, c={c}"
                     );
                 }
@@ -525,15 +555,28 @@ mod tests {
     fn an_integer_overflow_is_left_to_the_script() {
         let (.., predicate) = compiled("|m| m.c * 9223372036854775807 > 1");
         let values = [("c", MetricValue::Number(2.0))];
-        assert_eq!(natively(&predicate.unwrap(), &values), None);
+        assert_eq!(natively(&predicate.unwrap(), &values), Native::Script);
     }
 
     #[test]
-    fn a_missing_metric_is_left_to_the_script() {
+    fn a_missing_metric_is_missing_only_where_the_script_would_read_it() {
+        use MetricValue::Flag;
         let (.., predicate) = compiled("|m| m.f && m.r > 0.5");
+        let predicate = predicate.unwrap();
+        assert_eq!(natively(&predicate, &[("f", Flag(true))]), Native::Missing);
+        // `false && …` never reads the right-hand side, in Rhai or here.
         assert_eq!(
-            natively(&predicate.unwrap(), &[("f", MetricValue::Flag(true))]),
-            None
+            natively(&predicate, &[("f", Flag(false))]),
+            Native::Holds(false)
+        );
+        assert_eq!(
+            natively(&predicate, &[("r", MetricValue::Number(0.9))]),
+            Native::Missing
+        );
+        let (.., either) = compiled("|m| m.f || m.r > 0.5");
+        assert_eq!(
+            natively(&either.unwrap(), &[("f", Flag(true))]),
+            Native::Holds(true)
         );
     }
 
@@ -542,12 +585,8 @@ mod tests {
         let engine = Engine::with_builtin_models().unwrap();
         for model in engine.models() {
             let spec = model.spec();
-            for c in &spec.criteria {
-                assert!(c.native.is_some(), "{}: criterion {}", spec.id, c.id);
-            }
-            for s in &spec.signals {
-                assert!(s.native.is_some(), "{}: signal {}", spec.id, s.id);
-            }
+            assert!(model.evaluates_natively(), "{}", spec.id);
+            assert_eq!(model.scripted_checks(), Vec::<String>::new(), "{}", spec.id);
         }
     }
 }

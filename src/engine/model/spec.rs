@@ -20,8 +20,8 @@ pub struct Level {
     pub summary: String,
 }
 
-/// An action a criterion or signal recommends.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An action a criterion, a signal or the top level recommends.
+#[derive(Debug, Clone, PartialEq)]
 pub struct InterventionSpec {
     /// Stable id within the model.
     pub id: String,
@@ -31,6 +31,51 @@ pub struct InterventionSpec {
     pub description: String,
     /// The metrics it would move.
     pub metrics: Vec<String>,
+    /// How much it comes first when several are due (1 unless the script
+    /// says; e.g. what makes every other change stick weighs more).
+    pub weight: f64,
+}
+
+/// A script function over an organisation's metrics (`|m| -> bool`), the
+/// metrics it reads and, when it only compares them with constants, its
+/// native form.
+#[derive(Debug, Clone)]
+pub struct Condition {
+    /// The metrics it reads; `m` holds those that were supplied.
+    pub metrics: Vec<String>,
+    /// The script function.
+    pub function: FnPtr,
+    /// Where each of `metrics` stands in the model's declaration.
+    pub(crate) positions: Vec<usize>,
+    /// The function compiled to native code, when it is simple enough.
+    pub(crate) native: Option<Predicate>,
+}
+
+impl Condition {
+    /// A condition on `metrics`, not yet resolved against the model.
+    pub(crate) fn new(metrics: Vec<String>, function: FnPtr) -> Self {
+        Self {
+            metrics,
+            function,
+            positions: Vec::new(),
+            native: None,
+        }
+    }
+
+    /// Whether it runs as native code.
+    pub fn is_native(&self) -> bool {
+        self.native.is_some()
+    }
+}
+
+/// One way of meeting a criterion: what must hold, and when this way applies
+/// (e.g. net revenue retention, which applies only to recurring revenue).
+#[derive(Debug, Clone)]
+pub struct Evidence {
+    /// When this evidence applies; always, when absent.
+    pub applies: Option<Condition>,
+    /// What must hold where it applies.
+    pub check: Condition,
 }
 
 /// A capability an organisation needs for a rank and every rank above it.
@@ -42,14 +87,13 @@ pub struct CriterionSpec {
     pub rank: i32,
     /// What it asks, in plain words.
     pub description: String,
-    /// The metrics it reads; it never passes unless all were supplied.
+    /// The dimension it belongs to ("" when the model declares none).
+    pub dimension: String,
+    /// Every metric its evidence reads, checks first, without repeats.
     pub metrics: Vec<String>,
-    /// The script function deciding it: `|m| -> bool`.
-    pub check: FnPtr,
-    /// Where each of `metrics` stands in the model's declaration.
-    pub(crate) positions: Vec<usize>,
-    /// The check compiled to native code, when it is simple enough.
-    pub(crate) native: Option<Predicate>,
+    /// The ways of meeting it: it holds when any that applies holds. One,
+    /// unless the script gives alternatives with `any_of`.
+    pub evidence: Vec<Evidence>,
     /// What to do when it does not hold.
     pub interventions: Vec<InterventionSpec>,
 }
@@ -62,50 +106,22 @@ pub struct SignalSpec {
     pub id: String,
     /// What the symptom is.
     pub description: String,
-    /// The metrics it reads; it never fires unless all were supplied.
-    pub metrics: Vec<String>,
-    /// The script function detecting it: `|m| -> bool`.
-    pub check: FnPtr,
-    /// Where each of `metrics` stands in the model's declaration.
-    pub(crate) positions: Vec<usize>,
-    /// The check compiled to native code, when it is simple enough.
-    pub(crate) native: Option<Predicate>,
+    /// What detects it; it fires only when it is decided and holds.
+    pub check: Condition,
     /// What to do when it holds.
     pub interventions: Vec<InterventionSpec>,
 }
 
-/// What running one check needs: the script function, its native form
-/// when it has one, and the metrics it reads with their declared positions.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Check<'a> {
-    pub(crate) script: &'a FnPtr,
-    pub(crate) native: Option<&'a Predicate>,
-    pub(crate) metrics: &'a [String],
-    pub(crate) positions: &'a [usize],
-}
-
-impl CriterionSpec {
-    /// The criterion's check, ready to run.
-    pub(crate) fn runnable(&self) -> Check<'_> {
-        Check {
-            script: &self.check,
-            native: self.native.as_ref(),
-            metrics: &self.metrics,
-            positions: &self.positions,
-        }
-    }
-}
-
-impl SignalSpec {
-    /// The signal's check, ready to run.
-    pub(crate) fn runnable(&self) -> Check<'_> {
-        Check {
-            script: &self.check,
-            native: self.native.as_ref(),
-            metrics: &self.metrics,
-            positions: &self.positions,
-        }
-    }
+/// An axis along which a model's criteria are grouped (e.g. leadership and
+/// rhythm), so an organisation can be drawn as strong or weak on each.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DimensionSpec {
+    /// Stable id within the model.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// What it covers.
+    pub description: String,
 }
 
 /// Everything a model script declares.
@@ -127,6 +143,10 @@ pub struct ModelSpec {
     pub criteria: Vec<CriterionSpec>,
     /// Signals in declaration order.
     pub signals: Vec<SignalSpec>,
+    /// The dimensions criteria are grouped by (none when not declared).
+    pub dimensions: Vec<DimensionSpec>,
+    /// What an organisation at the top level does to stay there.
+    pub sustain: Vec<InterventionSpec>,
     /// An optional script function `|m, rank| -> rank` that may override the
     /// derived level.
     pub level_override: Option<FnPtr>,

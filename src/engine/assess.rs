@@ -1,0 +1,129 @@
+//! The assessment pipeline: validate the request, evaluate the model on it,
+//! explain when asked, and shape the answer.
+
+use crate::engine::assessment::{AssessRequest, Assessment, CriterionResult};
+use crate::engine::error::EngineError;
+use crate::engine::evaluate::outcome::Decided;
+use crate::engine::evaluate::run::Run;
+use crate::engine::evaluate::{self, Evaluation, dimensions, input, plan, standing};
+use crate::engine::explain::{self, levers};
+use crate::engine::model::Model;
+use crate::engine::model::spec::{CriterionSpec, ModelSpec};
+use crate::engine::sandbox::{Budget, DeadlineGuard, Limits};
+
+/// Assesses one organisation on `model`, within the sandbox's limits and
+/// the caller's `budget`.
+pub(crate) fn assess(
+    engine: &rhai::Engine,
+    limits: &Limits,
+    model: &Model,
+    request: &AssessRequest,
+    budget: &Budget,
+) -> Result<Assessment, EngineError> {
+    let resolved = input::validate(model, request)?;
+    let _deadline = DeadlineGuard::start(limits.time_for(request.explain), budget.clone());
+    let run = Run {
+        engine,
+        limits,
+        model,
+        metrics: &request.metrics,
+        values: resolved.values,
+        explain: request.explain,
+    };
+    let spec = model.spec();
+    let evaluation = evaluate::evaluate(&run)?;
+    let criteria = criteria(&run, &evaluation.criteria)?;
+    let (missing_metrics, confidence) = standing::missing(model, &evaluation.criteria, &run.values);
+    let (why_not_higher, found) = if request.explain {
+        let Evaluation {
+            level,
+            derived,
+            ceiling,
+            ..
+        } = evaluation;
+        let why = explain::why_not_higher(spec, level, derived, ceiling, &criteria);
+        (why, levers::find(&run, &evaluation)?)
+    } else {
+        (String::new(), levers::Found::default())
+    };
+    let level = |rank| {
+        spec.level(rank)
+            .cloned()
+            .unwrap_or_else(|| spec.levels[0].clone())
+    };
+    Ok(Assessment {
+        model: spec.id.clone(),
+        model_version: spec.version.clone(),
+        script_sha256: model.sha256().to_owned(),
+        subject_id: request.subject_id.clone(),
+        level: level(evaluation.level),
+        next_level: spec.level(evaluation.level + 1).cloned(),
+        ceiling: level(evaluation.ceiling),
+        score: standing::score(spec, evaluation.level, &evaluation.criteria),
+        confidence,
+        dimensions: dimensions::dimensions(spec, &evaluation.criteria),
+        interventions: plan::plan(
+            spec,
+            &evaluation.criteria,
+            evaluation.level,
+            &evaluation.fired,
+            request.target_rank,
+        ),
+        criteria,
+        missing_metrics,
+        ignored_metrics: resolved.ignored.into_iter().map(str::to_owned).collect(),
+        why_not_higher,
+        levers: found.levers,
+        levers_reach_next_level: found.reach_next_level,
+    })
+}
+
+/// Every criterion's result, in declaration order, with what it observed
+/// and its requirements when explaining.
+fn criteria(run: &Run<'_>, decided: &[Decided]) -> Result<Vec<CriterionResult>, EngineError> {
+    let spec: &ModelSpec = run.model.spec();
+    spec.criteria
+        .iter()
+        .zip(decided)
+        .map(|(c, d)| criterion(run, c, d))
+        .collect()
+}
+
+fn criterion(
+    run: &Run<'_>,
+    c: &CriterionSpec,
+    decided: &Decided,
+) -> Result<CriterionResult, EngineError> {
+    let (observed, requirements) = if run.explain {
+        (
+            observed(run, &c.metrics),
+            explain::requirements(run, c, decided)?,
+        )
+    } else {
+        (String::new(), Vec::new())
+    };
+    Ok(CriterionResult {
+        id: c.id.clone(),
+        rank: c.rank,
+        passed: decided.outcome == crate::engine::assessment::Outcome::Passed,
+        outcome: decided.outcome,
+        dimension: c.dimension.clone(),
+        description: c.description.clone(),
+        metrics: c.metrics.clone(),
+        observed,
+        missing_metrics: standing::missing_of(c, decided, &run.values),
+        requirements,
+    })
+}
+
+/// "name=value" pairs of the metrics `names`, "missing" where not supplied.
+fn observed(run: &Run<'_>, names: &[String]) -> String {
+    let pairs: Vec<String> = names
+        .iter()
+        .map(|n| match run.metrics.get(n) {
+            Some(value) => format!("{n}={value}"),
+            None => format!("{n}=missing"),
+        })
+        .collect();
+    pairs.join(", ")
+}

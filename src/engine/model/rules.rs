@@ -1,0 +1,265 @@
+//! The model contract's rules that hold across a whole declaration: levels,
+//! unique ids, criteria at every rank, declared metrics and dimensions, and
+//! checks that read only what they list.
+
+use std::collections::HashSet;
+
+use rhai::AST;
+
+use crate::engine::model::fields::{ContractError, Result};
+use crate::engine::model::outline::Place;
+use crate::engine::model::reads::metric_reads;
+use crate::engine::model::spec::{InterventionSpec, ModelSpec};
+
+/// The rules that hold across the whole declaration.
+pub(crate) fn check_model(spec: &ModelSpec) -> Result<()> {
+    if spec.levels.len() < 2 {
+        let message = "a model needs at least two levels".into();
+        return Err(ContractError::new(Place::at("model.levels"), message));
+    }
+    unique(
+        "model.levels",
+        "level",
+        spec.levels.iter().map(|l| l.id.as_str()),
+    )?;
+    unique(
+        "model.metrics",
+        "metric",
+        spec.metrics.iter().map(|m| m.name.as_str()),
+    )?;
+    unique(
+        "model.criteria",
+        "criterion",
+        spec.criteria.iter().map(|c| c.id.as_str()),
+    )?;
+    unique(
+        "model.dimensions",
+        "dimension",
+        spec.dimensions.iter().map(|d| d.id.as_str()),
+    )?;
+    if spec.criteria.is_empty() {
+        let message = "the model has no criteria, so every organisation would sit at rank 1".into();
+        return Err(ContractError::new(Place::at("model.criteria"), message));
+    }
+    let declared: HashSet<&str> = spec.metrics.iter().map(|m| m.name.as_str()).collect();
+    for (i, c) in spec.criteria.iter().enumerate() {
+        let path = format!("model.criteria[{i}]");
+        check_rank(spec, &path, &c.id, c.rank)?;
+        check_dimension(spec, &path, &c.id, &c.dimension)?;
+        let what = format!("criterion '{}'", c.id);
+        check_interventions(&path, &what, &c.interventions, &declared)?;
+        for (j, evidence) in c.evidence.iter().enumerate() {
+            let at = if c.evidence.len() == 1 {
+                path.clone()
+            } else {
+                format!("{path}.any_of[{j}]")
+            };
+            check_metrics(&at, &what, &evidence.check.metrics, &declared)?;
+            if let Some(applies) = &evidence.applies {
+                let undeclared = undeclared(&applies.metrics, &declared);
+                if let Some(name) = undeclared {
+                    let message = format!(
+                        "{what}: `applies` reads metric '{name}', which the model does not declare"
+                    );
+                    return Err(ContractError::new(
+                        Place::at(format!("{at}.applies")),
+                        message,
+                    ));
+                }
+            }
+        }
+    }
+    for (i, s) in spec.signals.iter().enumerate() {
+        let what = format!("signal '{}'", s.id);
+        let path = format!("model.signals[{i}]");
+        check_interventions(&path, &what, &s.interventions, &declared)?;
+        check_metrics(&path, &what, &s.check.metrics, &declared)?;
+    }
+    check_interventions("model", "the model's `sustain`", &spec.sustain, &declared)?;
+    for rank in 2..=spec.top_rank() {
+        if !spec.criteria.iter().any(|c| c.rank == rank) {
+            let message = format!("rank {rank} has no criteria, so it could never be told apart");
+            return Err(ContractError::new(Place::at("model.criteria"), message));
+        }
+    }
+    Ok(())
+}
+
+fn check_rank(spec: &ModelSpec, path: &str, id: &str, rank: i32) -> Result<()> {
+    if (2..=spec.top_rank()).contains(&rank) {
+        return Ok(());
+    }
+    let message = format!(
+        "criterion '{id}': rank {rank} is outside 2..={} (rank 1 needs no criteria)",
+        spec.top_rank()
+    );
+    Err(ContractError::new(
+        Place::at(format!("{path}.rank")),
+        message,
+    ))
+}
+
+/// A criterion names one of the declared dimensions, when there are any.
+fn check_dimension(spec: &ModelSpec, path: &str, id: &str, dimension: &str) -> Result<()> {
+    let place = || Place::at(format!("{path}.dimension"));
+    let ids = || {
+        let ids: Vec<&str> = spec.dimensions.iter().map(|d| d.id.as_str()).collect();
+        ids.join(", ")
+    };
+    match (spec.dimensions.is_empty(), dimension.is_empty()) {
+        (true, true) => Ok(()),
+        (true, false) => {
+            let message = format!(
+                "criterion '{id}' names dimension '{dimension}', but the model declares no `dimensions`"
+            );
+            Err(ContractError::new(place(), message))
+        }
+        (false, true) => {
+            let message = format!("criterion '{id}' needs a `dimension`: one of {}", ids());
+            Err(ContractError::new(Place::at(path.to_owned()), message))
+        }
+        (false, false) if spec.dimensions.iter().any(|d| d.id == dimension) => Ok(()),
+        (false, false) => {
+            let message = format!(
+                "criterion '{id}' names dimension '{dimension}', which the model does not declare; declared: {}",
+                ids()
+            );
+            Err(ContractError::new(
+                Place::literal(format!("{path}.dimension"), dimension, 1),
+                message,
+            ))
+        }
+    }
+}
+
+/// A check reads at least one metric, and only declared ones.
+fn check_metrics(
+    path: &str,
+    what: &str,
+    metrics: &[String],
+    declared: &HashSet<&str>,
+) -> Result<()> {
+    if metrics.is_empty() {
+        let message = format!("{what} reads no metrics: list the metrics it reads in `metrics`");
+        return Err(ContractError::new(
+            Place::at(format!("{path}.metrics")),
+            message,
+        ));
+    }
+    if let Some(name) = undeclared(metrics, declared) {
+        let message = format!("{what} lists metric '{name}', which the model does not declare");
+        return Err(ContractError::new(
+            Place::literal(format!("{path}.metrics"), name, 1),
+            message,
+        ));
+    }
+    Ok(())
+}
+
+/// A criterion or signal says what to do, and each action names the
+/// declared metrics it would move.
+fn check_interventions(
+    path: &str,
+    what: &str,
+    interventions: &[InterventionSpec],
+    declared: &HashSet<&str>,
+) -> Result<()> {
+    let fail =
+        |place: Place, message: String| Err(ContractError::new(place, format!("{what} {message}")));
+    if interventions.is_empty() && path != "model" {
+        let message = "has no interventions: say what to do when it does not hold".into();
+        return fail(Place::at(format!("{path}.interventions")), message);
+    }
+    let key = if path == "model" {
+        "sustain"
+    } else {
+        "interventions"
+    };
+    for (j, intervention) in interventions.iter().enumerate() {
+        let at = format!("{path}.{key}[{j}].metrics");
+        if intervention.metrics.is_empty() {
+            let message = format!(
+                "has intervention '{}' naming no metrics it would move",
+                intervention.id
+            );
+            return fail(Place::at(at), message);
+        }
+        if let Some(name) = undeclared(&intervention.metrics, declared) {
+            let message = format!(
+                "has intervention '{}' naming metric '{name}', which the model does not declare",
+                intervention.id
+            );
+            return fail(Place::literal(at, name, 1), message);
+        }
+    }
+    Ok(())
+}
+
+fn undeclared<'a>(names: &'a [String], declared: &HashSet<&str>) -> Option<&'a str> {
+    names
+        .iter()
+        .map(String::as_str)
+        .find(|name| !declared.contains(name))
+}
+
+/// Every id in `ids` is different; a repeat is reported where it is written
+/// the second time.
+fn unique<'a>(path: &str, what: &str, ids: impl Iterator<Item = &'a str>) -> Result<()> {
+    let mut seen = HashSet::new();
+    for id in ids {
+        if !seen.insert(id) {
+            let message = format!("{what} '{id}' is declared twice");
+            return Err(ContractError::new(Place::literal(path, id, 2), message));
+        }
+    }
+    Ok(())
+}
+
+/// Every check reads only the metrics it lists, and the level override only
+/// metrics the model declares.
+pub(crate) fn check_declared_reads(spec: &ModelSpec, ast: &AST) -> Result<()> {
+    let criteria = spec.criteria.iter().flat_map(|c| {
+        c.evidence
+            .iter()
+            .map(move |e| (format!("criterion '{}'", c.id), &e.check))
+    });
+    let signals = spec
+        .signals
+        .iter()
+        .map(|s| (format!("signal '{}'", s.id), &s.check));
+    for (what, check) in criteria.chain(signals) {
+        let (check, listed) = (&check.function, &check.metrics);
+        if let Some(read) = metric_reads(ast, check)
+            .into_iter()
+            .find(|r| !listed.contains(&r.metric))
+        {
+            let declared = spec.metrics.iter().any(|m| m.name == read.metric);
+            let message = if declared {
+                format!(
+                    "{what} reads metric '{}', which is not in its `metrics` list",
+                    read.metric
+                )
+            } else {
+                format!(
+                    "{what} reads metric '{}', which the model does not declare",
+                    read.metric
+                )
+            };
+            return Err(ContractError::new(Place::Exact(read.pos), message));
+        }
+    }
+    if let Some(level) = &spec.level_override {
+        let declared = |name: &str| spec.metrics.iter().any(|m| m.name == name);
+        if let Some(read) = metric_reads(ast, level)
+            .into_iter()
+            .find(|r| !declared(&r.metric))
+        {
+            let message = format!(
+                "the level override reads metric '{}', which the model does not declare",
+                read.metric
+            );
+            return Err(ContractError::new(Place::Exact(read.pos), message));
+        }
+    }
+    Ok(())
+}
