@@ -38,6 +38,16 @@ pub enum EngineError {
         /// Every violation found, in metric-name order.
         violations: Vec<MetricViolation>,
     },
+    /// A field of the request has a value the model cannot take.
+    #[error("{field}: {value} {rule}")]
+    InvalidField {
+        /// The field (e.g. "target_rank").
+        field: &'static str,
+        /// The value given.
+        value: String,
+        /// What it must be, in plain words.
+        rule: String,
+    },
     /// The request itself is larger than the engine accepts.
     #[error("{field}: {actual} exceeds the limit of {limit}")]
     RequestTooLarge {

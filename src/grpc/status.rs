@@ -23,6 +23,10 @@ pub fn to_status(err: EngineError) -> Status {
                 ErrorDetails::with_bad_request_violation("model", "a model id is required");
             Status::with_error_details(Code::InvalidArgument, message, details)
         }
+        EngineError::InvalidField { field, rule, .. } => {
+            let details = ErrorDetails::with_bad_request_violation(*field, rule);
+            Status::with_error_details(Code::InvalidArgument, message, details)
+        }
         EngineError::RequestTooLarge { field, .. } => {
             let details = ErrorDetails::with_bad_request_violation(field.clone(), &message);
             Status::with_error_details(Code::InvalidArgument, message, details)

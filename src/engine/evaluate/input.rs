@@ -45,6 +45,7 @@ pub(crate) fn validate<'a>(
     request: &'a AssessRequest,
 ) -> Result<Resolved<'a>, EngineError> {
     check_size(request)?;
+    check_target(model, request.target_rank)?;
     let resolved = resolve(model, &request.metrics);
     // In name order, as the request lists them.
     let declared = &model.spec().metrics;
@@ -65,6 +66,22 @@ pub(crate) fn validate<'a>(
     } else {
         Err(EngineError::InvalidMetrics { violations })
     }
+}
+
+/// A target rank is 0 (the next level only) or one of the model's ranks.
+fn check_target(model: &Model, target_rank: i32) -> Result<(), EngineError> {
+    let top = model.spec().top_rank();
+    if target_rank == 0 || (1..=top).contains(&target_rank) {
+        return Ok(());
+    }
+    Err(EngineError::InvalidField {
+        field: "target_rank",
+        value: target_rank.to_string(),
+        rule: format!(
+            "is outside 1..={top}, the ranks of model '{}' (0 plans the next level only)",
+            model.id()
+        ),
+    })
 }
 
 fn check_size(request: &AssessRequest) -> Result<(), EngineError> {
