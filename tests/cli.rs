@@ -63,14 +63,14 @@ fn assess_reads_a_plain_metrics_object_and_explains() {
         "{text}"
     );
     assert!(
-        text.contains("Provisional: only 8% of the metrics that matter were supplied. Collect first: founder_share_of_deals, top2_rep_share_of_wins, pipeline_review_cadence_days"),
+        text.contains("Provisional: only 7% of the metrics that matter were supplied. Collect first: founder_share_of_deals, top2_rep_share_of_wins, sales_reps, pipeline_review_cadence_days"),
         "{text}"
     );
     assert!(
         has_row(&text, "pass 2 crm_in_use crm_in_place true true"),
         "{text}"
     );
-    assert!(has_row(&text, "crm_adoption 0.6 at least 0.5"), "{text}");
+    assert!(has_row(&text, "crm_adoption 0.6 at least 0.3"), "{text}");
     assert!(
         has_row(
             &text,
@@ -86,7 +86,9 @@ fn assess_reads_a_plain_metrics_object_and_explains() {
     assert!(text.contains("Ignored metrics: mood"), "{text}");
     // Those that would decide rank 2 come first.
     assert!(
-        text.contains("Missing metrics: founder_share_of_deals, top2_rep_share_of_wins"),
+        text.contains(
+            "Missing metrics: founder_share_of_deals, top2_rep_share_of_wins, sales_reps"
+        ),
         "{text}"
     );
     assert!(
@@ -118,7 +120,7 @@ fn the_report_lists_criteria_up_to_the_next_level_unless_explaining() {
     );
     assert!(!text.contains("key_accounts_planned"), "{text}");
     assert!(
-        text.contains("(12 criteria of higher levels not shown: --explain shows them)"),
+        text.contains("(13 criteria of higher levels not shown: --explain shows them)"),
         "{text}"
     );
     assert!(
@@ -172,7 +174,7 @@ fn assess_errors_name_what_is_wrong_and_exit_non_zero() {
 fn models_lists_the_built_in_models() {
     let text = stdout(&maturity(&["models"]));
     assert!(
-        text.contains("five_stage 1.0.0: Five-stage sales behaviour"),
+        text.contains("five_stage 2.0.0: Five-stage sales behaviour"),
         "{text}"
     );
     assert!(
@@ -202,7 +204,7 @@ fn serve_then_assess_and_list_through_the_server() {
         );
     }
     let text = stdout(&maturity(&["models", "--server", &served.url]));
-    assert!(text.contains("chaotic_to_predictive 1.0.0"), "{text}");
+    assert!(text.contains("chaotic_to_predictive 2.0.0"), "{text}");
     let output = maturity(&[
         "assess",
         "--server",

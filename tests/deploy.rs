@@ -348,7 +348,7 @@ async fn put_refuses_broken_scripts_failing_tests_and_unsafe_ids_and_keeps_servi
     );
 
     // Loads, but the shipped rank 2 example no longer gets rank 2.
-    let stricter = original.replace("m.crm_adoption >= 0.5", "m.crm_adoption >= 0.7");
+    let stricter = original.replace("m.crm_adoption >= R2.crm_adoption", "m.crm_adoption >= 0.7");
     let status = d
         .admin
         .put_model(authed(put(&stricter, &live), DEPLOY))

@@ -248,9 +248,15 @@ fn sighup_reloads_a_running_server_and_the_logs_say_what_was_refused() {
     let line = served.wait_for_log("chaotic_to_predictive.rhai:");
     assert!(line.contains("Undefined variable: oops"), "{line}");
     let after = stdout(&maturity(&["models", "--server", &served.url]));
-    let refused =
-        "  newest edit refused, this version keeps serving: chaotic_to_predictive.rhai:15:";
-    assert!(after.contains(refused), "{after}");
+    let line_of_levels = original
+        .lines()
+        .position(|l| l.contains("levels: ["))
+        .unwrap()
+        + 1;
+    let refused = format!(
+        "  newest edit refused, this version keeps serving: chaotic_to_predictive.rhai:{line_of_levels}:"
+    );
+    assert!(after.contains(&refused), "{after}");
     // Otherwise unchanged: the same versions and hashes serve.
     let unchanged: Vec<&str> = after
         .lines()
@@ -261,11 +267,11 @@ fn sighup_reloads_a_running_server_and_the_logs_say_what_was_refused() {
     edit_and_hangup(
         &served,
         &file,
-        &original.replace("version: \"1.0.0\"", "version: \"1.0.1\""),
+        &original.replace("version: \"2.0.0\"", "version: \"2.0.1\""),
     );
     let start = Instant::now();
     while !stdout(&maturity(&["models", "--server", &served.url]))
-        .contains("chaotic_to_predictive 1.0.1")
+        .contains("chaotic_to_predictive 2.0.1")
     {
         assert!(
             start.elapsed() < Duration::from_secs(20),

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::assessment::{AssessRequest, Assessment, CriterionResult};
+use crate::engine::assessment::{
+    AssessRequest, Assessment, CriterionResult, Horizon, Intervention,
+};
 use crate::engine::value::Metrics;
 
 /// One example organisation and what its model must say about it.
@@ -37,6 +39,9 @@ pub struct Expectation {
     /// Criteria pinned to hold (`true`) or fail (`false`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub criteria: BTreeMap<String, bool>,
+    /// Interventions (by id) that must be due now.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub now: Vec<String>,
 }
 
 impl Case {
@@ -78,6 +83,26 @@ impl Case {
                     if c.passed { "holds" } else { "fails" },
                 )),
                 Some(_) => {}
+            }
+        }
+        for id in &expect.now {
+            let due_now = |i: &&Intervention| i.horizon == Horizon::Now;
+            if !got
+                .interventions
+                .iter()
+                .filter(due_now)
+                .any(|i| &i.id == id)
+            {
+                let now: Vec<&str> = got
+                    .interventions
+                    .iter()
+                    .filter(due_now)
+                    .map(|i| i.id.as_str())
+                    .collect();
+                out.push(format!(
+                    "interventions: '{id}' is not due now (now: [{}])",
+                    now.join(", ")
+                ));
             }
         }
         let named = |m: &String| got.interventions.iter().any(|i| i.metrics.contains(m));

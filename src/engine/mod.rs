@@ -58,10 +58,11 @@ pub use value::{MetricValue, Metrics};
 /// let engine = Engine::with_builtin_models()?;
 /// let mut request = AssessRequest { model: "five_stage".into(), ..Default::default() };
 /// request.metrics.insert("crm_in_place".into(), MetricValue::Flag(true));
-/// request.metrics.insert("crm_adoption".into(), MetricValue::Number(0.4));
+/// request.metrics.insert("crm_adoption".into(), MetricValue::Number(0.2));
 ///
 /// let assessment = engine.assess(&request)?;
-/// assert_eq!(assessment.level.id, "effort_driven");
+/// // Proven at the first level; the CRM criterion fails, so no higher.
+/// assert_eq!((assessment.level.rank, assessment.ceiling.rank), (1, 1));
 /// assert_eq!(assessment.interventions[0].id, "put_crm_to_work");
 /// assert!(assessment.missing_metrics.contains(&"stages_defined".to_owned()));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -69,8 +70,15 @@ pub use value::{MetricValue, Metrics};
 #[derive(Debug)]
 pub struct Engine {
     rhai: rhai::Engine,
+    /// The same sandbox with room for a whole model's declaration: the data
+    /// a script declares is bounded by its source size, not by the limits
+    /// on what one assessment may build.
+    loader: rhai::Engine,
     limits: Limits,
     models: BTreeMap<String, Arc<Model>>,
+    /// Whether checks that only compare metrics with constants run as
+    /// native code (always, but to verify the native path against Rhai).
+    native_checks: bool,
 }
 
 impl Engine {
@@ -78,9 +86,19 @@ impl Engine {
     pub fn new(limits: Limits) -> Self {
         Self {
             rhai: sandbox::new_engine(&limits),
+            loader: sandbox::new_engine(&limits.for_declarations()),
             limits,
             models: BTreeMap::new(),
+            native_checks: true,
         }
+    }
+
+    /// The same engine, compiling models loaded from now on with every
+    /// check as a script call when `native` is false: the way to prove the
+    /// native path answers exactly as the scripts do.
+    pub fn with_native_checks(mut self, native: bool) -> Self {
+        self.native_checks = native;
+        self
     }
 
     /// An engine serving the built-in models.
@@ -120,7 +138,7 @@ impl Engine {
         script: &ScriptSource,
         libs: &[ScriptSource],
     ) -> Result<Model, LoadError> {
-        Model::compile(&self.rhai, &self.limits, script, libs)
+        Model::compile(&self.loader, &self.limits, script, libs, self.native_checks)
     }
 
     /// Adds a compiled model, unless another file already declares its id.

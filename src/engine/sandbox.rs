@@ -58,6 +58,15 @@ impl Default for Limits {
 }
 
 impl Limits {
+    /// The limits for running a model script once to read its declaration:
+    /// its texts may add up to as much as its source.
+    pub(crate) fn for_declarations(&self) -> Self {
+        Self {
+            max_string_size: self.max_string_size.max(self.max_source_size),
+            ..self.clone()
+        }
+    }
+
     /// The wall-clock time one assessment may take, explained or not.
     pub fn time_for(&self, explain: bool) -> Duration {
         if explain {

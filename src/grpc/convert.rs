@@ -480,6 +480,7 @@ pub fn case_from_pb(case: pb::TestCase) -> Result<Case, Status> {
             level_id: case.expect_level_id,
             interventions_name_any_of: case.expect_interventions_name_any_of,
             criteria: case.expect_criteria.into_iter().collect(),
+            now: case.expect_now,
         },
     })
 }

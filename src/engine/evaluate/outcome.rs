@@ -5,7 +5,9 @@
 use crate::engine::assessment::Outcome;
 use crate::engine::error::EngineError;
 use crate::engine::evaluate::run::Run;
+use crate::engine::model::metric_spec::MetricKind;
 use crate::engine::model::spec::{CriterionSpec, Evidence};
+use crate::engine::value::MetricValue;
 
 /// How one criterion came out, and each of its ways of being met.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,35 +28,98 @@ pub(crate) fn criteria(run: &Run<'_>) -> Result<Vec<Decided>, EngineError> {
 /// A criterion holds when any evidence that applies holds; it fails when
 /// every piece is decided and none that applies holds.
 pub(crate) fn criterion(run: &Run<'_>, c: &CriterionSpec) -> Result<Decided, EngineError> {
-    let context = || format!("criterion '{}'", c.id);
-    let evidence = c
-        .evidence
-        .iter()
-        .map(|e| evidence(run, e, context))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Decided {
-        outcome: combine(&evidence),
-        evidence,
-    })
+    let evidence = evidence_on(run, c, |at| run.values[at])?;
+    let mut outcome = combine(&evidence);
+    if outcome == Outcome::Unknown {
+        outcome = settle_applicability(run, c)?.unwrap_or(outcome);
+    }
+    Ok(Decided { outcome, evidence })
 }
 
-fn evidence(
+/// Each piece of `c`'s evidence decided on the metrics `read` gives.
+fn evidence_on<'v>(
+    run: &Run<'_>,
+    c: &CriterionSpec,
+    read: impl Fn(usize) -> Option<&'v MetricValue> + Copy,
+) -> Result<Vec<Outcome>, EngineError> {
+    let context = || format!("criterion '{}'", c.id);
+    c.evidence
+        .iter()
+        .map(|e| evidence(run, e, read, context))
+        .collect()
+}
+
+fn evidence<'v>(
     run: &Run<'_>,
     e: &Evidence,
+    read: impl Fn(usize) -> Option<&'v MetricValue> + Copy,
     context: impl Fn() -> String + Copy,
 ) -> Result<Outcome, EngineError> {
     let applies = match &e.applies {
         None => Some(true),
-        Some(applies) => run.decide(applies, || format!("{} (applies)", context()))?,
+        Some(applies) => run.decide_on(applies, read, || format!("{} (applies)", context()))?,
     };
     if applies == Some(false) {
         return Ok(Outcome::NotApplicable);
     }
-    Ok(match (applies, run.decide(&e.check, context)?) {
+    Ok(match (applies, run.decide_on(&e.check, read, context)?) {
         (_, Some(true)) => Outcome::Passed,
         (Some(true), Some(false)) => Outcome::Failed,
         // Unknown data, or evidence that fails where it may not apply.
         _ => Outcome::Unknown,
+    })
+}
+
+/// The most flags an unknown applicability is settled over (2^3 tries).
+const SETTLE_FLAGS: usize = 3;
+
+/// An unknown that hangs only on the flags `applies` conditions read (say,
+/// whether revenue recurs) is no unknown when every answer they could have
+/// gives the same verdict: failed under all, or holding under all.
+fn settle_applicability(run: &Run<'_>, c: &CriterionSpec) -> Result<Option<Outcome>, EngineError> {
+    let declared = &run.model.spec().metrics;
+    let mut flags: Vec<usize> = Vec::new();
+    for &at in c
+        .evidence
+        .iter()
+        .filter_map(|e| e.applies.as_ref())
+        .flat_map(|a| &a.positions)
+    {
+        if run.values[at].is_some() || flags.contains(&at) {
+            continue;
+        }
+        if declared[at].kind != MetricKind::Flag || flags.len() == SETTLE_FLAGS {
+            return Ok(None);
+        }
+        flags.push(at);
+    }
+    if flags.is_empty() {
+        return Ok(None);
+    }
+    let mut verdicts = Vec::new();
+    for bits in 0..1u32 << flags.len() {
+        let assumed: Vec<(usize, MetricValue)> = flags
+            .iter()
+            .enumerate()
+            .map(|(i, &at)| (at, MetricValue::Flag(bits >> i & 1 == 1)))
+            .collect();
+        let read = |at: usize| {
+            let assumed = assumed.iter().find(|(a, _)| *a == at).map(|(_, v)| v);
+            assumed.or(run.values[at])
+        };
+        verdicts.push(combine(&evidence_on(run, c, read)?));
+    }
+    Ok(if verdicts.iter().all(|&o| o == Outcome::Failed) {
+        Some(Outcome::Failed)
+    } else if verdicts.iter().all(|o| o.holds()) {
+        let passed = verdicts.contains(&Outcome::Passed);
+        Some(if passed {
+            Outcome::Passed
+        } else {
+            Outcome::NotApplicable
+        })
+    } else {
+        None
     })
 }
 

@@ -55,12 +55,14 @@ pub struct Model {
 
 impl Model {
     /// Compiles `script` together with the helper scripts in `libs`, runs it
-    /// once to read its declaration, and checks the model contract.
+    /// once to read its declaration, and checks the model contract; with
+    /// `native`, compiles the checks that are simple enough to native code.
     pub(crate) fn compile(
         engine: &rhai::Engine,
         limits: &Limits,
         script: &ScriptSource,
         libs: &[ScriptSource],
+        native: bool,
     ) -> Result<Self, LoadError> {
         let mut sources = Sources::new(script, libs);
         let ast = sources.compile(|source| compile_one(engine, limits, source))?;
@@ -71,7 +73,7 @@ impl Model {
         let value = declared.map_err(|err| LoadError::Script(Box::new(sources.diagnose(&err))))?;
         let mut spec =
             contract::read_model(value, &ast).map_err(|err| contract_error(script, err))?;
-        compile_checks(&mut spec, &ast);
+        compile_checks(&mut spec, &ast, native);
         let mut by_name: Vec<(String, usize)> = spec
             .metrics
             .iter()
@@ -186,7 +188,7 @@ fn conditions(spec: &ModelSpec) -> impl Iterator<Item = (String, &Condition)> {
 
 /// Resolves every condition's metrics to declared positions, and compiles
 /// each one that is simple enough to native code.
-fn compile_checks(spec: &mut ModelSpec, ast: &AST) {
+fn compile_checks(spec: &mut ModelSpec, ast: &AST, native: bool) {
     let declared: HashMap<String, (usize, MetricKind)> = spec
         .metrics
         .iter()
@@ -201,7 +203,9 @@ fn compile_checks(spec: &mut ModelSpec, ast: &AST) {
             .iter()
             .filter_map(|n| Some(metric(n)?.0))
             .collect();
-        c.native = Predicate::compile(ast, &c.function, metric);
+        c.native = native
+            .then(|| Predicate::compile(ast, &c.function, metric))
+            .flatten();
     };
     for c in &mut spec.criteria {
         for e in &mut c.evidence {

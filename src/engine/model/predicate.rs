@@ -27,13 +27,18 @@ impl Predicate {
         check: &FnPtr,
         metric: impl Fn(&str) -> Option<(usize, MetricKind)>,
     ) -> Option<Self> {
-        if !check.curry().is_empty() {
-            return None;
-        }
         let def = ast.iter_fn_def().find(|f| f.name == check.fn_name())?;
-        let [param] = def.params.as_slice() else {
+        // Variables a closure captures come first, as curried parameters:
+        // their values are fixed at load, so they are constants here.
+        let curry = check.curry();
+        let (captured, [param]) = def.params.split_at(curry.len().min(def.params.len())) else {
             return None;
         };
+        let captured: Vec<(&str, Dynamic)> = captured
+            .iter()
+            .map(|name| name.as_str())
+            .zip(curry.iter().map(Dynamic::flatten_clone))
+            .collect();
         let mut statements = Vec::new();
         reads::function_only(ast, def.name.as_str()).walk(&mut |path: &[ASTNode<'_>]| {
             if let [ASTNode::Stmt(statement)] = path {
@@ -46,6 +51,7 @@ impl Predicate {
         };
         let compiler = Compiler {
             param: param.as_str(),
+            captured: &captured,
             metric: &metric,
         };
         let node = match statement {
@@ -57,7 +63,7 @@ impl Predicate {
     }
 
     /// What the check says on the metrics `read` gives by declared
-    /// position, reading them in the order the script would.
+    /// position: decided wherever the missing metrics cannot change it.
     pub(crate) fn decide<'v>(&self, read: impl Fn(usize) -> Option<&'v MetricValue>) -> Native {
         match self.0.eval(&|at| read(at)) {
             Ok(Value::Bool(b)) => Native::Holds(b),
@@ -72,8 +78,7 @@ impl Predicate {
 pub(crate) enum Native {
     /// It holds, or does not.
     Holds(bool),
-    /// It read a metric that was not supplied, where the script would have
-    /// read it: the answer depends on that metric.
+    /// The answer depends on a metric that was not supplied.
     Missing,
     /// Only the script can say (an overflow, an unexpected type).
     Script,
@@ -180,8 +185,10 @@ impl Node {
         })
     }
 
-    /// The node's value; `&&` and `||` stop early as Rhai's do, so a
-    /// metric is read only where the script would read it.
+    /// The node's value. A metric that was not supplied makes its node
+    /// `Missing`, and `&&` and `||` then follow three-valued logic: `false`
+    /// and anything is `false`, `true` or anything is `true`, whatever the
+    /// missing value would have been.
     fn eval<'a>(
         &'a self,
         read: &impl Fn(usize) -> Option<&'a MetricValue>,
@@ -197,22 +204,8 @@ impl Node {
             Self::Bool(b) => Value::Bool(*b),
             Self::Text(t) => Value::Text(t),
             Self::Not(x) => Value::Bool(!boolean(x.eval(read)?)?),
-            Self::All(xs) => {
-                for x in xs {
-                    if !boolean(x.eval(read)?)? {
-                        return Ok(Value::Bool(false));
-                    }
-                }
-                Value::Bool(true)
-            }
-            Self::Any(xs) => {
-                for x in xs {
-                    if boolean(x.eval(read)?)? {
-                        return Ok(Value::Bool(true));
-                    }
-                }
-                Value::Bool(false)
-            }
+            Self::All(xs) => Value::Bool(decided(xs, read, false)?),
+            Self::Any(xs) => Value::Bool(decided(xs, read, true)?),
             Self::Compare(op, pair) => {
                 let (a, b) = (pair[0].eval(read)?, pair[1].eval(read)?);
                 Value::Bool(compare(*op, a, b).ok_or(Stuck::Script)?)
@@ -222,6 +215,30 @@ impl Node {
                 script(arithmetic(*op, a, b))?
             }
         })
+    }
+}
+
+/// `&&` (`decisive` false) or `||` (`decisive` true) over `xs`: the
+/// decisive value as soon as one operand has it, even past a missing one;
+/// missing when none has it and one is missing.
+fn decided<'a>(
+    xs: &'a [Node],
+    read: &impl Fn(usize) -> Option<&'a MetricValue>,
+    decisive: bool,
+) -> Result<bool, Stuck> {
+    let mut missing = false;
+    for x in xs {
+        match x.eval(read) {
+            Ok(v) if v.as_bool() == Some(decisive) => return Ok(decisive),
+            Ok(v) if v.as_bool().is_some() => {}
+            Err(Stuck::Missing) => missing = true,
+            Ok(_) | Err(Stuck::Script) => return Err(Stuck::Script),
+        }
+    }
+    if missing {
+        Err(Stuck::Missing)
+    } else {
+        Ok(!decisive)
     }
 }
 
@@ -312,6 +329,8 @@ fn arithmetic<'a>(op: Arithmetic, a: Value<'a>, b: Value<'a>) -> Option<Value<'a
 /// Turns a check's body into a [`Node`], refusing what it does not cover.
 struct Compiler<'a, K> {
     param: &'a str,
+    /// Captured variables and their values.
+    captured: &'a [(&'a str, Dynamic)],
     metric: &'a K,
 }
 
@@ -326,9 +345,31 @@ impl<K: Fn(&str) -> Option<(usize, MetricKind)>> Compiler<'_, K> {
             Expr::And(xs, _) => Node::All(self.all(xs)?),
             Expr::Or(xs, _) => Node::Any(self.all(xs)?),
             Expr::FnCall(call, _) => self.operator(call)?,
-            Expr::Dot(..) | Expr::Index(..) => self.metric(expr)?,
+            Expr::Dot(..) | Expr::Index(..) => match self.metric(expr) {
+                Some(node) => node,
+                None => constant(&self.captured_value(expr)?)?,
+            },
+            Expr::Variable(..) => constant(&self.captured_value(expr)?)?,
             _ => return None,
         })
+    }
+
+    /// The value of a captured variable, or of a field path into one
+    /// (`t.crm_adoption`, `t["x"].y`), as it was when the closure was made.
+    fn captured_value(&self, expr: &Expr) -> Option<Dynamic> {
+        match expr {
+            Expr::Variable(var, ..) if var.2.is_empty() => self
+                .captured
+                .iter()
+                .find(|(name, _)| *name == var.1.as_str())
+                .map(|(_, value)| value.clone()),
+            Expr::Dot(x, flags, _) | Expr::Index(x, flags, _)
+                if !flags.contains(rhai::ASTFlags::NEGATED) =>
+            {
+                field(self.captured_value(&x.lhs)?, &x.rhs)
+            }
+            _ => None,
+        }
     }
 
     fn all(&self, exprs: &[Expr]) -> Option<Vec<Node>> {
@@ -384,6 +425,22 @@ impl<K: Fn(&str) -> Option<(usize, MetricKind)>> Compiler<'_, K> {
         };
         let (at, kind) = (self.metric)(name)?;
         Some(Node::Metric(at, kind))
+    }
+}
+
+/// The field `key` (a property, a string index, or a path of them) of the
+/// map `value`.
+fn field(value: Dynamic, key: &Expr) -> Option<Dynamic> {
+    let get = |value: Dynamic, name: &str| value.try_cast::<rhai::Map>()?.get(name).cloned();
+    match key {
+        Expr::Property(p, _) => get(value, p.2.as_str()),
+        Expr::StringConstant(s, _) => get(value, s.as_str()),
+        Expr::Dot(x, flags, _) | Expr::Index(x, flags, _)
+            if !flags.contains(rhai::ASTFlags::NEGATED) =>
+        {
+            field(field(value, &x.lhs)?, &x.rhs)
+        }
+        _ => None,
     }
 }
 
@@ -473,6 +530,8 @@ mod tests {
             "|m| m.f == true",
             "|m| true",
             "|m| m.r != m.n",
+            "let t = 0.5; |m| m.r > t",
+            "let t = #{ r: #{ at: 0.5 } }; |m| m.r > t.r.at && m.c >= t[\"r\"].at",
         ] {
             assert!(compiled(source).3.is_some(), "{source} should compile");
         }
@@ -492,7 +551,8 @@ mod tests {
             "|m| !m.r",
             "|m| m.unknown > 1",
             "|m| if m.f { true } else { false }",
-            "let t = 0.5; |m| m.r > t",
+            "let t = [0.5]; |m| m.r > t",
+            "let t = #{}; |m| m.r > t.missing",
             "|m, x| m.r > 0.5",
         ] {
             assert!(compiled(source).3.is_none(), "{source} should not compile");
@@ -528,6 +588,7 @@ mod tests {
             "|m| 0.85 <= m.n + m.r",
             "|m| m.c >= 3 && m.f",
             "|m| m.c > 2.5 || m.t != \"x\"",
+            "let t = #{ at: 0.85, n: 3 }; |m| m.r >= t.at && m.c < t.n",
         ];
         for source in sources {
             let (engine, ast, check, predicate) = compiled(source);
@@ -559,23 +620,27 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_metric_is_missing_only_where_the_script_would_read_it() {
-        use MetricValue::Flag;
-        let (.., predicate) = compiled("|m| m.f && m.r > 0.5");
-        let predicate = predicate.unwrap();
-        assert_eq!(natively(&predicate, &[("f", Flag(true))]), Native::Missing);
-        // `false && …` never reads the right-hand side, in Rhai or here.
-        assert_eq!(
-            natively(&predicate, &[("f", Flag(false))]),
-            Native::Holds(false)
-        );
-        assert_eq!(
-            natively(&predicate, &[("r", MetricValue::Number(0.9))]),
-            Native::Missing
-        );
+    fn a_missing_metric_leaves_undecided_only_what_it_could_change() {
+        use MetricValue::{Flag, Number};
+        let (.., both) = compiled("|m| m.f && m.r > 0.5");
+        let both = both.unwrap();
+        assert_eq!(natively(&both, &[("f", Flag(true))]), Native::Missing);
+        assert_eq!(natively(&both, &[("r", Number(0.9))]), Native::Missing);
+        // `false` and anything is false, on either side of the missing one.
+        assert_eq!(natively(&both, &[("f", Flag(false))]), Native::Holds(false));
+        assert_eq!(natively(&both, &[("r", Number(0.1))]), Native::Holds(false));
         let (.., either) = compiled("|m| m.f || m.r > 0.5");
+        let either = either.unwrap();
+        assert_eq!(natively(&either, &[("f", Flag(true))]), Native::Holds(true));
         assert_eq!(
-            natively(&either.unwrap(), &[("f", Flag(true))]),
+            natively(&either, &[("r", Number(0.9))]),
+            Native::Holds(true)
+        );
+        assert_eq!(natively(&either, &[("r", Number(0.1))]), Native::Missing);
+        let (.., negated) = compiled("|m| !(m.f && m.r > 0.5)");
+        let negated = negated.unwrap();
+        assert_eq!(
+            natively(&negated, &[("r", Number(0.1))]),
             Native::Holds(true)
         );
     }

@@ -1,7 +1,8 @@
 //! Which evidence each declared metric matters to. A metric read only by
 //! evidence with an `applies` condition (net revenue retention, say, which
 //! applies to recurring revenue) stops mattering where that evidence does
-//! not apply: it is then neither missing nor counted against confidence.
+//! not apply, and one no check reads never matters: neither is then missing
+//! nor counted in confidence.
 
 use crate::engine::model::spec::ModelSpec;
 
@@ -9,10 +10,20 @@ use crate::engine::model::spec::ModelSpec;
 /// within it.
 pub(crate) type EvidenceAt = (usize, usize);
 
-/// For each declared metric, by declared position: `None` when it always
-/// matters, else the conditional evidence that alone reads it.
+/// Who reads one declared metric.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Read {
+    /// A check that always applies, a signal or the level rule reads it.
+    Always,
+    /// Only these pieces of conditional evidence read it.
+    Only(Vec<EvidenceAt>),
+    /// No check reads it (it is declared for interventions to name).
+    Never,
+}
+
+/// For each declared metric, by declared position, who reads it.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Readers(Vec<Option<Vec<EvidenceAt>>>);
+pub(crate) struct Readers(Vec<Read>);
 
 impl Readers {
     /// Works out who reads each metric of `spec` (positions resolved).
@@ -38,7 +49,11 @@ impl Readers {
         let readers = conditional
             .into_iter()
             .zip(always)
-            .map(|(only, always)| (!always && !only.is_empty()).then_some(only))
+            .map(|(only, always)| match (always, only.is_empty()) {
+                (true, _) => Read::Always,
+                (false, false) => Read::Only(only),
+                (false, true) => Read::Never,
+            })
             .collect();
         Self(readers)
     }
@@ -47,7 +62,8 @@ impl Readers {
     /// conditional evidence applies (`applies(criterion, evidence)`).
     pub(crate) fn matters(&self, at: usize, applies: impl Fn(EvidenceAt) -> bool) -> bool {
         match self.0.get(at) {
-            Some(Some(only)) => only.iter().any(|&e| applies(e)),
+            Some(Read::Only(only)) => only.iter().any(|&e| applies(e)),
+            Some(Read::Never) => false,
             _ => true,
         }
     }

@@ -15,10 +15,25 @@ const MODELS: [(&str, &str); 2] = [
     ),
 ];
 
-const LIBS: [(&str, &str); 1] = [(
-    "lib/vocabulary.rhai",
-    include_str!("../../../scripts/lib/vocabulary.rhai"),
-)];
+/// In file-name order, as a scripts directory loads them.
+const LIBS: [(&str, &str); 4] = [
+    (
+        "lib/dimensions.rhai",
+        include_str!("../../../scripts/lib/dimensions.rhai"),
+    ),
+    (
+        "lib/gates.rhai",
+        include_str!("../../../scripts/lib/gates.rhai"),
+    ),
+    (
+        "lib/thresholds.rhai",
+        include_str!("../../../scripts/lib/thresholds.rhai"),
+    ),
+    (
+        "lib/vocabulary.rhai",
+        include_str!("../../../scripts/lib/vocabulary.rhai"),
+    ),
+];
 
 /// The built-in model scripts and their helpers.
 pub fn builtin_scripts() -> ScriptSet {
