@@ -207,6 +207,42 @@ fn contract_violations_are_refused_at_their_line_and_column() {
             "at least two levels",
             "levels",
         ),
+        (
+            "check: |m| true,",
+            "check: |m| true, any_of: [],",
+            "give either `check` (with `metrics`) or `any_of`, not both",
+            "any_of",
+        ),
+        (
+            "check: |m| true,",
+            "check: |m| true, applies: |m| true,",
+            "reads no metric: read the metrics it depends on directly",
+            "applies",
+        ),
+        (
+            "check: |m| true,",
+            "check: |m| true, applies: |m| m.w > 0,",
+            "`applies` reads metric 'w', which the model does not declare",
+            "applies",
+        ),
+        (
+            r#"description: "x is high","#,
+            r#"description: "x is high", dimension: "speed","#,
+            "names dimension 'speed', but the model declares no `dimensions`",
+            "dimension",
+        ),
+        (
+            r#"levels: ["#,
+            r#"dimensions: [#{ id: "speed", name: "Speed" }], levels: ["#,
+            "criterion 'gate' needs a `dimension`: one of speed",
+            "#{",
+        ),
+        (
+            r#"title: "Raise x","#,
+            r#"title: "Raise x", weight: 0,"#,
+            "must be above 0, got 0",
+            "weight",
+        ),
     ];
     for (from, to, expected, at) in edits {
         assert!(base.contains(from), "the base script has no {from:?}");

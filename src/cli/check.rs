@@ -50,7 +50,7 @@ fn check(path: &Path) -> Result<String, String> {
         .map_err(|e| render_load_error(&e))?;
     let spec = model.spec();
     let mut line = format!(
-        "{}: model {} {} ({} levels, {} metrics, {} criteria, {} signals), sha256 {}",
+        "{}: model {} {} ({} levels, {} metrics, {} criteria, {} signals, {} dimensions), sha256 {}",
         script.file,
         spec.id,
         spec.version,
@@ -58,6 +58,7 @@ fn check(path: &Path) -> Result<String, String> {
         spec.metrics.len(),
         spec.criteria.len(),
         spec.signals.len(),
+        spec.dimensions.len(),
         model.sha256()
     );
     let scripted = model.scripted_checks();
