@@ -491,3 +491,26 @@ fn helpers_in_lib_are_compiled_into_every_model_and_hashed() {
         Some("    x.no_such_method()")
     );
 }
+
+#[test]
+fn counts_divide_as_real_numbers_not_integers() {
+    // 7 closing of 10 sellers is 0.7, not the 0 integer division would give.
+    let script = custom_model("m", "|m| m.n / 10 >= 0.7", "").text.replace(
+        r#"metrics: ["x"],
+        check"#,
+        r#"metrics: ["n"],
+        check"#,
+    );
+    let engine = engine_with(&[ScriptSource::new("m.rhai", script)]);
+    let mut metrics = Metrics::new();
+    metrics.insert("n".into(), MetricValue::Number(7.0));
+    let got = engine
+        .assess(&AssessRequest {
+            model: "m".into(),
+            metrics,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(got.criteria[0].outcome, Outcome::Passed);
+    assert_eq!(got.level.rank, 2);
+}

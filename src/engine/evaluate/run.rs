@@ -8,7 +8,6 @@ use rhai::{Dynamic, EvalAltResult, FnPtr, Map};
 use crate::engine::diagnostic::{self, Diagnostic};
 use crate::engine::error::EngineError;
 use crate::engine::model::Model;
-use crate::engine::model::metric_spec::MetricKind;
 use crate::engine::model::predicate::Native;
 use crate::engine::model::spec::Condition;
 use crate::engine::sandbox::{self, Limits, Stop};
@@ -51,13 +50,12 @@ impl Run<'_> {
             Some(Native::Missing) => return Ok(None),
             Some(Native::Script) | None => {}
         }
-        let declared = &self.model.spec().metrics;
         let mut map = Map::new();
         let mut missing = Vec::new();
         for (name, &at) in condition.metrics.iter().zip(&condition.positions) {
             match read(at) {
                 Some(value) => {
-                    map.insert(name.as_str().into(), to_dynamic(declared[at].kind, value));
+                    map.insert(name.as_str().into(), to_dynamic(value));
                 }
                 None => missing.push(name.as_str()),
             }
@@ -93,7 +91,7 @@ impl Run<'_> {
             .metrics
             .iter()
             .zip(&self.values)
-            .filter_map(|(m, value)| Some((m.name.as_str().into(), to_dynamic(m.kind, (*value)?))))
+            .filter_map(|(m, value)| Some((m.name.as_str().into(), to_dynamic((*value)?))))
             .collect();
         let args = (map, Dynamic::from_int(derived.into()));
         let context = || "the level override".to_owned();
@@ -184,12 +182,14 @@ fn reads_missing(err: &EvalAltResult, missing: &[&str]) -> bool {
     )
 }
 
-/// A validated value in the type a script compares it as.
-pub(crate) fn to_dynamic(kind: MetricKind, value: &MetricValue) -> Dynamic {
-    match (kind, value) {
-        (MetricKind::Count, MetricValue::Number(n)) => Dynamic::from_int(*n as rhai::INT),
-        (_, MetricValue::Number(n)) => Dynamic::from_float(*n),
-        (_, MetricValue::Flag(b)) => Dynamic::from_bool(*b),
-        (_, MetricValue::Text(t)) => Dynamic::from(t.clone()),
+/// A validated value in the type a script compares it as. Every number,
+/// counts included, arrives as a float, so `m.closing_reps / m.sales_reps`
+/// is real division (7 / 10 = 0.7, never a truncated 0) and no count can
+/// overflow integer arithmetic.
+pub(crate) fn to_dynamic(value: &MetricValue) -> Dynamic {
+    match value {
+        MetricValue::Number(n) => Dynamic::from_float(*n),
+        MetricValue::Flag(b) => Dynamic::from_bool(*b),
+        MetricValue::Text(t) => Dynamic::from(t.clone()),
     }
 }

@@ -103,8 +103,7 @@ enum Kind {
 impl Kind {
     fn of_metric(kind: MetricKind) -> Self {
         match kind {
-            MetricKind::Count => Self::Int,
-            MetricKind::Ratio | MetricKind::Number => Self::Float,
+            MetricKind::Count | MetricKind::Ratio | MetricKind::Number => Self::Float,
             MetricKind::Flag => Self::Bool,
             MetricKind::Text => Self::Text,
         }
@@ -251,11 +250,12 @@ impl Value<'_> {
     }
 }
 
-/// A supplied value as the script sees it (see `evaluate::to_dynamic`).
+/// A supplied value as the script sees it (see `evaluate::run::to_dynamic`).
 fn metric_value(kind: MetricKind, value: &MetricValue) -> Option<Value<'_>> {
     Some(match (kind, value) {
-        (MetricKind::Count, MetricValue::Number(n)) => Value::Int(*n as rhai::INT),
-        (MetricKind::Ratio | MetricKind::Number, MetricValue::Number(n)) => Value::Float(*n),
+        (MetricKind::Count | MetricKind::Ratio | MetricKind::Number, MetricValue::Number(n)) => {
+            Value::Float(*n)
+        }
         (MetricKind::Flag, MetricValue::Flag(b)) => Value::Bool(*b),
         (MetricKind::Text, MetricValue::Text(t)) => Value::Text(t),
         _ => return None,
@@ -505,7 +505,7 @@ mod tests {
             .map(|(n, v)| {
                 (
                     (*n).into(),
-                    crate::engine::evaluate::run::to_dynamic(kind_of(n).unwrap(), v),
+                    crate::engine::evaluate::run::to_dynamic(v),
                 )
             })
             .collect();
@@ -614,9 +614,16 @@ mod tests {
 
     #[test]
     fn an_integer_overflow_is_left_to_the_script() {
-        let (.., predicate) = compiled("|m| m.c * 9223372036854775807 > 1");
-        let values = [("c", MetricValue::Number(2.0))];
+        let (.., predicate) = compiled("let big = 9223372036854775807; |m| m.f && big + 1 > 0");
+        let values = [("f", MetricValue::Flag(true))];
         assert_eq!(natively(&predicate.unwrap(), &values), Native::Script);
+    }
+
+    #[test]
+    fn counts_arrive_as_numbers_so_division_is_real() {
+        let (engine, ast, check, _) = compiled("|m| m.c / 10 >= 0.7");
+        let values = [("c", MetricValue::Number(7.0))];
+        assert!(by_script(&engine, &ast, &check, &values), "7 / 10 must be 0.7, not 0");
     }
 
     #[test]
