@@ -1,0 +1,1 @@
+//! Realistic synthetic exports whose metrics are known by construction.
