@@ -151,7 +151,7 @@ pub struct AssessArgs {
     /// JSON file: an object of metrics, or a case file with "metrics" (and
     /// "model"). A .jsonl file (one such object per line) is streamed to
     /// --server, printing one JSON line per answer. Required unless --crm.
-    #[arg(long, default_value = "", hide_default_value = true)]
+    #[arg(long, default_value = "", hide_default_value = true, value_parser = any_path)]
     pub metrics: PathBuf,
     /// Ask a running server (e.g. http://127.0.0.1:50051) instead of assessing locally.
     #[arg(long)]
@@ -176,6 +176,11 @@ pub struct AssessArgs {
     /// Derive the metrics from a CRM export first (see `derive`).
     #[command(flatten)]
     pub evidence: EvidenceArgs,
+}
+
+/// A path, empty when not given (clap's own parser refuses empty paths).
+fn any_path(text: &str) -> Result<PathBuf, std::convert::Infallible> {
+    Ok(PathBuf::from(text))
 }
 
 /// Where `assess` takes evidence from.
