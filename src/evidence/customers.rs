@@ -87,7 +87,7 @@ impl Tally {
             .accounts
             .values()
             .map(|a| match w.quarters4.contains(a.first_won_at) {
-                true => a.window_amount - a.first_amount,
+                true => (a.window_amount - a.first_amount).max(0.0),
                 false => a.window_amount,
             })
             .sum();

@@ -57,8 +57,11 @@ impl Evidence {
             self.unknown(name, &why);
             return;
         }
-        p.computed = format!("{} / {} = {}", trim(part), trim(whole), trim(part / whole));
-        self.set(name, MetricValue::Number(part / whole), p);
+        // Sums of decimal amounts taken in different orders can stray past
+        // the bounds by a rounding error; a share cannot.
+        let share = (part / whole).clamp(0.0, 1.0);
+        p.computed = format!("{} / {} = {}", trim(part), trim(whole), trim(share));
+        self.set(name, MetricValue::Number(share), p);
     }
 
     /// Records why a metric could not be derived.
