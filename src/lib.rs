@@ -7,5 +7,6 @@
 pub mod cli;
 pub mod deploy;
 pub mod engine;
+pub mod evidence;
 pub mod grpc;
 pub mod telemetry;

@@ -30,6 +30,12 @@ pub enum Command {
     /// Load a server with realistic organisations and report throughput,
     /// latency percentiles, errors and the server's peak RSS.
     Bench(BenchArgs),
+    /// Derive the metrics from a CRM export (a directory of CSV files, see
+    /// docs/evidence.md) and print them, or with --json a metrics file for
+    /// `assess --metrics`.
+    Derive(DeriveArgs),
+    /// Write a realistic synthetic CRM export whose metrics are known.
+    GenerateCrm(GenerateCrmArgs),
 }
 
 /// Flags of `maturity test`.
@@ -144,8 +150,8 @@ pub struct AssessArgs {
     pub model: Option<String>,
     /// JSON file: an object of metrics, or a case file with "metrics" (and
     /// "model"). A .jsonl file (one such object per line) is streamed to
-    /// --server, printing one JSON line per answer.
-    #[arg(long)]
+    /// --server, printing one JSON line per answer. Required unless --crm.
+    #[arg(long, default_value = "", hide_default_value = true, value_parser = any_path)]
     pub metrics: PathBuf,
     /// Ask a running server (e.g. http://127.0.0.1:50051) instead of assessing locally.
     #[arg(long)]
@@ -167,6 +173,81 @@ pub struct AssessArgs {
     /// The subject id to echo back.
     #[arg(long, default_value = "")]
     pub subject: String,
+    /// Derive the metrics from a CRM export first (see `derive`).
+    #[command(flatten)]
+    pub evidence: EvidenceArgs,
+}
+
+/// A path, empty when not given (clap's own parser refuses empty paths).
+fn any_path(text: &str) -> Result<PathBuf, std::convert::Infallible> {
+    Ok(PathBuf::from(text))
+}
+
+/// Where `assess` takes evidence from.
+#[derive(Debug, Clone, Args)]
+pub struct EvidenceArgs {
+    /// Derive the metrics from this CRM export directory and assess them;
+    /// --metrics may add the metrics the export cannot show (the export
+    /// wins where both give one).
+    #[arg(long, value_name = "CRM_DIR")]
+    pub crm: Option<PathBuf>,
+    /// The day the export's windows end (YYYY-MM-DD) [default: today, UTC].
+    #[arg(long, requires = "crm")]
+    pub as_of: Option<String>,
+    /// The export's mapping: `salesforce`, `hubspot` or a TOML file
+    /// [default: the contract's own names].
+    #[arg(long, requires = "crm")]
+    pub mapping: Option<String>,
+}
+
+/// Flags of `maturity derive`.
+#[derive(Debug, Clone, Args)]
+pub struct DeriveArgs {
+    /// The export directory (opportunities.csv and the optional files).
+    pub dir: PathBuf,
+    /// The day the export's windows end (YYYY-MM-DD) [default: today, UTC].
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// The export's mapping: `salesforce`, `hubspot` or a TOML file
+    /// [default: the contract's own names].
+    #[arg(long)]
+    pub mapping: Option<String>,
+    /// Print a metrics file (JSON) that `assess --metrics` accepts; with
+    /// --explain, the provenance too.
+    #[arg(long)]
+    pub json: bool,
+    /// Print, per metric, the rows used, the window and the formula.
+    #[arg(long)]
+    pub explain: bool,
+}
+
+/// Flags of `maturity generate-crm`.
+#[derive(Debug, Clone, Args)]
+pub struct GenerateCrmArgs {
+    /// The directory to write the export into (created if missing).
+    pub dir: PathBuf,
+    /// The organisation: process-driven, hero-dependent, back-filling or
+    /// founder-led.
+    #[arg(long, default_value = "process-driven")]
+    pub profile: String,
+    /// Opportunities to write.
+    #[arg(long, default_value_t = 2000)]
+    pub opportunities: u64,
+    /// Quota-carrying sellers.
+    #[arg(long, default_value_t = 12)]
+    pub sellers: u32,
+    /// Stage-history rows per opportunity, on average (at least 1).
+    #[arg(long, default_value_t = 5)]
+    pub history_per_opportunity: u32,
+    /// The as-of day the windows end (YYYY-MM-DD).
+    #[arg(long, default_value = "2025-06-30")]
+    pub as_of: String,
+    /// Seed of the random choices: the same seed writes the same export.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Also write truth.json: the metrics the export shows by construction.
+    #[arg(long)]
+    pub truth: bool,
 }
 
 /// Flags of `maturity models`.

@@ -13,6 +13,14 @@ use crate::grpc::convert::request_to_pb;
 /// Runs the assessment and prints it; a `.jsonl` file is streamed to the
 /// server, one organisation per line.
 pub(crate) async fn run(args: AssessArgs) -> Result<(), CliError> {
+    if args.evidence.crm.is_some() {
+        return super::crm::run(args).await;
+    }
+    if args.metrics.as_os_str().is_empty() {
+        return Err(CliError::Config(
+            "pass --metrics FILE or --crm CRM_DIR".into(),
+        ));
+    }
     if args.metrics.extension().is_some_and(|e| e == "jsonl") {
         return super::stream::run(&args).await;
     }

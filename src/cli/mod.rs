@@ -8,13 +8,18 @@
 //! - `test`: runs the models' test cases.
 //! - `check`: checks scripts against the model contract.
 //! - `report`: the readable report of an assessment.
+//! - `derive`, `crm`, `generate`: metrics from a CRM export, `assess
+//!   --crm`, and synthetic exports.
 
 pub mod args;
 mod assess;
 mod bench;
 mod check;
 pub mod config;
+mod crm;
+mod derive;
 mod error;
+mod generate;
 mod models;
 mod report;
 mod serve;
@@ -38,6 +43,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Test(args) => test::run(args),
         Command::Check(args) => check::run(args),
         Command::Bench(args) => bench::run(args).await,
+        Command::Derive(args) => derive::run(args),
+        Command::GenerateCrm(args) => generate::run(args),
     }
 }
 

@@ -11,6 +11,7 @@ pub mod admin;
 pub mod auth;
 pub mod convert;
 pub mod echo;
+pub mod evidence;
 pub mod limits;
 mod oversize;
 pub mod service;
@@ -120,6 +121,7 @@ pub async fn serve(
         .build_v1()?;
     let tokens = Arc::new(options.tokens);
     let required = options.require_token.then(|| Arc::clone(&tokens));
+    let evidence_tokens = required.clone();
     let api = MaturityApi::new(
         Arc::clone(&catalog),
         Admission::new(options.max_in_flight),
@@ -142,6 +144,7 @@ pub async fn serve(
         ))
         .add_service(health_service)
         .add_service(reflection)
+        .add_service(evidence::server(&api, evidence_tokens, size))
         .add_service(
             MaturityServiceServer::new(api)
                 .max_decoding_message_size(size)

@@ -1,0 +1,180 @@
+//! The `EvidenceService` handler: an export's files in, derived off the
+//! reactor, merged with the hand-supplied metrics, assessed through the
+//! maturity service's own path, provenance out. Also the one place
+//! evidence errors become statuses (kept here while status.rs is being
+//! reworked elsewhere).
+
+use std::sync::Arc;
+
+use tonic::{Code, Request, Response, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+use super::auth::{Role, Tokens};
+use super::convert::{metric_to_pb_value, request_from_pb, request_to_pb};
+use super::limits::deadline_of;
+use super::pb;
+use super::pb::evidence_service_server::{EvidenceService, EvidenceServiceServer};
+use super::service::MaturityApi;
+use super::status::{task_failed, to_status};
+use crate::evidence::{self, Evidence, EvidenceError, Export, Mapping, Merged, Options};
+
+/// The gRPC face of the evidence library, assessing through `MaturityApi`.
+#[derive(Debug, Clone)]
+pub struct EvidenceApi {
+    api: MaturityApi,
+    /// Tokens callers must present, when the server requires one.
+    tokens: Option<Arc<Tokens>>,
+}
+
+/// The service, sharing `api`'s models and in-flight limit, with messages
+/// up to `max_bytes`.
+pub fn server(
+    api: &MaturityApi,
+    tokens: Option<Arc<Tokens>>,
+    max_bytes: usize,
+) -> EvidenceServiceServer<EvidenceApi> {
+    let service = EvidenceApi {
+        api: api.clone(),
+        tokens,
+    };
+    EvidenceServiceServer::new(service)
+        .max_decoding_message_size(max_bytes)
+        .max_encoding_message_size(max_bytes)
+}
+
+#[tonic::async_trait]
+impl EvidenceService for EvidenceApi {
+    async fn assess_export(
+        &self,
+        request: Request<pb::AssessExportRequest>,
+    ) -> Result<Response<pb::AssessExportResponse>, Status> {
+        if let Some(tokens) = &self.tokens {
+            tokens.authorize(request.metadata(), Role::Assess)?;
+        }
+        let deadline = deadline_of(request.metadata())?;
+        let _permit = self.api.admission().try_admit()?;
+        let r = request.into_inner();
+        let hand = request_from_pb(pb::AssessRequest {
+            model: r.model,
+            metrics: r.metrics,
+            subject_id: r.subject_id,
+            explain: r.explain,
+            target_rank: r.target_rank,
+            request_id: String::new(),
+        })
+        .map_err(to_status)?;
+        let (files, mapping, as_of) = (r.files, r.mapping, r.as_of);
+        let derived = tokio::task::spawn_blocking(move || derive(files, &mapping, &as_of))
+            .await
+            .map_err(task_failed)?
+            .map_err(evidence_status)?;
+        let merged = evidence::merge(&derived.metrics, &hand.metrics);
+        let mut assess = hand;
+        assess.metrics = merged.metrics.clone();
+        let assessment = self
+            .api
+            .evaluate("AssessExport", request_to_pb(assess), deadline)
+            .await?;
+        Ok(Response::new(response(assessment, derived, merged)))
+    }
+}
+
+/// Derives the metrics of in-memory files.
+fn derive(
+    files: std::collections::BTreeMap<String, Vec<u8>>,
+    mapping: &str,
+    as_of: &str,
+) -> Result<Evidence, EvidenceError> {
+    let mapping = match mapping.trim() {
+        "" => Mapping::default(),
+        text => match Mapping::profile(text) {
+            Some(profile) => profile?,
+            None => Mapping::parse("mapping", text)?,
+        },
+    };
+    let options = Options::new(Some(as_of).filter(|a| !a.is_empty()), mapping)?;
+    evidence::derive(&Export::Files(files), &options)
+}
+
+fn response(assessment: pb::Assessment, ev: Evidence, merged: Merged) -> pb::AssessExportResponse {
+    let evidence = ev
+        .metrics
+        .into_iter()
+        .map(|(name, value)| {
+            let p = ev.provenance.get(&name).cloned();
+            let p = p.unwrap_or_else(|| evidence::Provenance {
+                files: Vec::new(),
+                rows: 0,
+                window: String::new(),
+                formula: String::new(),
+                computed: String::new(),
+            });
+            pb::EvidenceMetric {
+                name,
+                value: Some(metric_to_pb_value(value)),
+                files: p.files,
+                rows: p.rows,
+                window: p.window,
+                formula: p.formula,
+                computed: p.computed,
+            }
+        })
+        .collect();
+    let unknown = ev
+        .unknown
+        .into_iter()
+        .map(|(name, reason)| pb::UnknownMetric { name, reason })
+        .collect();
+    let disagreements = merged
+        .disagreements
+        .into_iter()
+        .map(|d| pb::MetricDisagreement {
+            metric: d.metric,
+            evidence: Some(metric_to_pb_value(d.evidence)),
+            supplied: Some(metric_to_pb_value(d.supplied)),
+        })
+        .collect();
+    pb::AssessExportResponse {
+        assessment: Some(assessment),
+        as_of: ev.as_of,
+        evidence,
+        unknown,
+        supplied_by_hand: merged.by_hand,
+        disagreements,
+        notes: ev.notes,
+    }
+}
+
+/// Turns an evidence error into the status a caller receives: a bad
+/// export or request is INVALID_ARGUMENT with one violation per problem,
+/// each naming the file (as `files[NAME]`), line, column and value.
+pub fn evidence_status(err: EvidenceError) -> Status {
+    let message = err.to_string();
+    let mut details = ErrorDetails::new();
+    match &err {
+        EvidenceError::Rows { problems, .. } => {
+            for p in problems {
+                let place = format!("line {}, column {}", p.line, p.column);
+                let what = format!("{place}: {:?} {}", p.value, p.rule);
+                details.add_bad_request_violation(format!("files[{}]", p.file), what);
+            }
+        }
+        EvidenceError::MissingColumn { file, .. } | EvidenceError::UnknownFile { file, .. } => {
+            details.add_bad_request_violation(format!("files[{file}]"), &message);
+        }
+        EvidenceError::MissingFile(file) => {
+            details.add_bad_request_violation(format!("files[{file}]"), &message);
+        }
+        EvidenceError::Mapping { .. } => {
+            details.add_bad_request_violation("mapping", &message);
+        }
+        EvidenceError::AsOf(_) => {
+            details.add_bad_request_violation("as_of", &message);
+        }
+        EvidenceError::Io { .. } => {
+            tracing::error!(error = %message, "reading an export failed");
+            return Status::internal(message);
+        }
+    }
+    Status::with_error_details(Code::InvalidArgument, message, details)
+}

@@ -1,0 +1,208 @@
+//! EvidenceService.AssessExport on the real server (127.0.0.1:0) through
+//! the real client: an export in, an assessment with its provenance out;
+//! bad exports and oversized ones refused with a status a platform can act
+//! on.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use maturity_engine::grpc::pb::evidence_service_client::EvidenceServiceClient;
+use maturity_engine::grpc::pb::{self, metric_value::Kind};
+use support::start_builtin_server;
+use tonic::Code;
+use tonic_types::StatusExt;
+
+fn export(names: &[&str]) -> BTreeMap<String, Vec<u8>> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/crm/full");
+    names
+        .iter()
+        .map(|n| (n.to_string(), std::fs::read(dir.join(n)).unwrap()))
+        .collect()
+}
+
+fn request(files: BTreeMap<String, Vec<u8>>) -> pb::AssessExportRequest {
+    pb::AssessExportRequest {
+        model: "five_stage".into(),
+        files,
+        as_of: "2025-06-30".into(),
+        subject_id: "acme".into(),
+        ..Default::default()
+    }
+}
+
+fn number(n: f64) -> pb::MetricValue {
+    pb::MetricValue {
+        kind: Some(Kind::Number(n)),
+    }
+}
+
+#[tokio::test]
+async fn an_export_is_derived_merged_and_assessed() {
+    let server = start_builtin_server().await;
+    let mut client = EvidenceServiceClient::new(server.channel().await);
+    let all = [
+        "opportunities.csv",
+        "stage_history.csv",
+        "stages.csv",
+        "team.csv",
+        "forecasts.csv",
+        "revenue.csv",
+    ];
+    let mut req = request(export(&all));
+    req.metrics.insert("win_rate".into(), number(0.9));
+    req.metrics.insert(
+        "playbook_exists".into(),
+        pb::MetricValue {
+            kind: Some(Kind::Flag(true)),
+        },
+    );
+    let reply = client.assess_export(req).await.unwrap().into_inner();
+    let assessment = reply.assessment.unwrap();
+    assert_eq!(
+        (assessment.model.as_str(), assessment.subject_id.as_str()),
+        ("five_stage", "acme")
+    );
+    assert!(
+        !assessment
+            .missing_metrics
+            .contains(&"crm_adoption".to_owned())
+    );
+    let win_rate = reply
+        .evidence
+        .iter()
+        .find(|m| m.name == "win_rate")
+        .unwrap();
+    // Won o1..o4, lost o5 o6 in 2024-07-01..2025-06-30 (tests/evidence.rs).
+    assert_eq!(win_rate.value, Some(number(4.0 / 6.0)));
+    assert_eq!(
+        (win_rate.rows, win_rate.window.as_str()),
+        (6, "closed 2024-07-01..2025-06-30")
+    );
+    assert_eq!(reply.evidence.len(), 22);
+    assert_eq!(reply.supplied_by_hand, ["playbook_exists"]);
+    assert_eq!(reply.disagreements.len(), 1);
+    assert_eq!(reply.disagreements[0].supplied, Some(number(0.9)));
+    assert_eq!(reply.as_of, "2025-06-30");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn what_the_export_lacks_is_unknown_with_a_reason() {
+    let server = start_builtin_server().await;
+    let mut client = EvidenceServiceClient::new(server.channel().await);
+    let reply = client
+        .assess_export(request(export(&["opportunities.csv"])))
+        .await
+        .unwrap()
+        .into_inner();
+    let reasons: BTreeMap<_, _> = reply
+        .unknown
+        .iter()
+        .map(|u| (u.name.as_str(), u.reason.as_str()))
+        .collect();
+    assert_eq!(
+        reasons["forecast_accuracy"],
+        "the export has no forecasts.csv"
+    );
+    assert!(reasons.contains_key("crm_adoption"));
+    assert!(
+        reply
+            .assessment
+            .unwrap()
+            .missing_metrics
+            .contains(&"crm_adoption".to_owned())
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_bad_row_is_invalid_argument_naming_file_line_column_and_value() {
+    let server = start_builtin_server().await;
+    let mut client = EvidenceServiceClient::new(server.channel().await);
+    let mut files = export(&["opportunities.csv"]);
+    let text = String::from_utf8(files["opportunities.csv"].clone()).unwrap();
+    let broken = text.replacen(",1000,", ",1,000,", 1);
+    files.insert("opportunities.csv".into(), broken.into_bytes());
+    let status = client.assess_export(request(files)).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    // "1,000" splits the row into one field too many.
+    assert!(
+        status.message().contains("opportunities.csv:2:"),
+        "{}",
+        status.message()
+    );
+    let violations = status.get_details_bad_request().unwrap().field_violations;
+    assert_eq!(violations[0].field, "files[opportunities.csv]");
+
+    let mut files = export(&["opportunities.csv"]);
+    files.insert(
+        "opportunities.csv".into(),
+        text.replacen(",won,", ",pending,", 1).into_bytes(),
+    );
+    let status = client.assess_export(request(files)).await.unwrap_err();
+    let violations = status.get_details_bad_request().unwrap().field_violations;
+    assert!(
+        violations[0]
+            .description
+            .starts_with("line 2, column status: \"pending\" is not a status"),
+        "{violations:?}"
+    );
+
+    let mut files = export(&["opportunities.csv"]);
+    files.insert("oportunities.csv".into(), Vec::new());
+    let status = client.assess_export(request(files)).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert!(
+        status
+            .message()
+            .contains("oportunities.csv: not a file of the export"),
+        "{}",
+        status.message()
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_export_over_the_message_limit_is_resource_exhausted() {
+    let server = start_builtin_server().await;
+    let mut client = EvidenceServiceClient::new(server.channel().await);
+    let mut files = export(&["opportunities.csv"]);
+    // The server's default limit is 4 MiB.
+    files.insert("revenue.csv".into(), vec![b'x'; 5 * 1024 * 1024]);
+    let status = client.assess_export(request(files)).await.unwrap_err();
+    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_salesforce_export_is_read_through_its_profile() {
+    let server = start_builtin_server().await;
+    let mut client = EvidenceServiceClient::new(server.channel().await);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/crm/salesforce");
+    let files = ["opportunities.csv", "team.csv"]
+        .iter()
+        .map(|n| (n.to_string(), std::fs::read(dir.join(n)).unwrap()))
+        .collect();
+    let mut req = request(files);
+    req.mapping = "salesforce".into();
+    let reply = client.assess_export(req).await.unwrap().into_inner();
+    let win_rate = reply
+        .evidence
+        .iter()
+        .find(|m| m.name == "win_rate")
+        .unwrap();
+    assert_eq!(win_rate.value, Some(number(2.0 / 3.0)));
+    // A mapping that is not TOML is the caller's mistake, named as such.
+    let mut req = request(export(&["opportunities.csv"]));
+    req.mapping = "[opportunities.columns\nid = 3".into();
+    let status = client.assess_export(req).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(
+        status.get_details_bad_request().unwrap().field_violations[0].field,
+        "mapping"
+    );
+    server.stop().await;
+}
