@@ -36,14 +36,20 @@ fn load_error(script: &ScriptSource) -> LoadError {
         .unwrap_err()
 }
 
-fn contract_diagnostic(script: &ScriptSource) -> Diagnostic {
+/// Every problem the loader finds in `script`, which must break the
+/// contract.
+fn contract_diagnostics(script: &ScriptSource) -> Vec<Diagnostic> {
     match load_error(script) {
-        LoadError::Contract(diagnostic) => {
-            assert_eq!(diagnostic.file, script.file);
-            *diagnostic
+        LoadError::Contract(all) => {
+            assert!(all.iter().all(|d| d.file == script.file));
+            all
         }
         other => panic!("expected a contract error, got {other}"),
     }
+}
+
+fn contract_diagnostic(script: &ScriptSource) -> Diagnostic {
+    contract_diagnostics(script).into_iter().next().unwrap()
 }
 
 #[test]
@@ -106,9 +112,27 @@ fn reading_an_unlisted_metric_out_of_sight_of_the_load_check_fails_when_run() {
 }
 
 #[test]
-fn a_check_that_returns_no_bool_is_an_error() {
-    let engine = engine_with(&[custom_model("m", "|m| m.x", "")]);
-    let err = assess(&engine, "m", 0.5).unwrap_err();
+fn a_check_that_returns_no_bool_is_refused_at_load_at_its_line() {
+    let d = contract_diagnostic(&custom_model("m", "|m| m.x", ""));
+    assert!(
+        d.message
+            .contains("criterion 'gate': the check returns f64 (1.0), not true or false"),
+        "{d}"
+    );
+    assert!(d.source_line.unwrap().contains("check: |m| m.x"));
+}
+
+#[test]
+fn a_check_that_returns_no_bool_only_sometimes_is_an_error_when_it_runs() {
+    let check = "|m| if m.x > 0.9 { 1 } else { m.x > 0.5 }";
+    // The probe at load sees x at its best (1.0) and refuses it.
+    assert!(matches!(
+        load_error(&custom_model("m", check, "")),
+        LoadError::Contract(_)
+    ));
+    let sometimes = "|m| if m.x == 0.7 { 1 } else { m.x > 0.5 }";
+    let engine = engine_with(&[custom_model("m", sometimes, "")]);
+    let err = assess(&engine, "m", 0.7).unwrap_err();
     assert!(err.to_string().contains("bool"), "{err}");
 }
 
@@ -246,8 +270,11 @@ fn contract_violations_are_refused_at_their_line_and_column() {
     ];
     for (from, to, expected, at) in edits {
         assert!(base.contains(from), "the base script has no {from:?}");
-        let d = contract_diagnostic(&ScriptSource::new("m.rhai", base.replace(from, to)));
-        assert!(d.message.contains(expected), "{d} (wanted {expected})");
+        let all = contract_diagnostics(&ScriptSource::new("m.rhai", base.replace(from, to)));
+        let d = all
+            .iter()
+            .find(|d| d.message.contains(expected))
+            .unwrap_or_else(|| panic!("wanted {expected} in {all:?}"));
         let line = d
             .source_line
             .as_deref()
@@ -336,7 +363,7 @@ fn the_script_hash_is_the_sha256_of_a_model_without_helpers() {
         .map(|b| format!("{b:02x}"))
         .collect();
     assert_eq!(model.sha256(), digest);
-    let other = engine_with(&[custom_model("m", "|m| false", "")]);
+    let other = engine_with(&[custom_model("m", "|m| m.x > 0.1", "")]);
     assert_ne!(model.sha256(), other.model("m").unwrap().sha256());
 }
 

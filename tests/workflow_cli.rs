@@ -203,15 +203,19 @@ fn check_reports_each_mistake_at_its_line_and_column() {
         let output = maturity(&["check", model.to_str().unwrap()]);
         assert_eq!(output.status.code(), Some(1), "{message}");
         let text = output_text(&output);
-        let first = text.lines().next().unwrap();
         assert!(
-            first.starts_with(&format!("FAIL {}:", model.display())),
+            text.starts_with(&format!("FAIL {}:", model.display())),
             "{text}"
         );
-        assert!(first.contains(message), "wanted {message:?} in:\n{text}");
+        // Every problem starts a line with the file's place; find this one.
+        let first = text
+            .lines()
+            .map(|l| l.trim_start_matches("FAIL "))
+            .find(|l| l.starts_with(&format!("{}:", model.display())) && l.contains(message))
+            .unwrap_or_else(|| panic!("wanted {message:?} in:\n{text}"));
         // file:line:column: ...
         let place: Vec<usize> = first
-            .trim_start_matches(&format!("FAIL {}:", model.display()))
+            .trim_start_matches(&format!("{}:", model.display()))
             .splitn(3, ':')
             .take(2)
             .map(|n| n.parse().unwrap())
@@ -231,4 +235,74 @@ fn check_reports_each_mistake_at_its_line_and_column() {
 
 fn original_line(text: &str, line: usize) -> String {
     text.lines().nth(line - 1).unwrap().to_owned()
+}
+
+#[test]
+fn check_reports_every_problem_of_a_script_at_once_with_likely_names() {
+    let dir = scratch("check_all_at_once");
+    copy_scripts(&dir);
+    let model = dir.join("five_stage.rhai");
+    let custom = r#"    metrics: standard_metrics(["#;
+    // Four mistakes in one file: an unknown key that would silently not
+    // apply, a standard metric given another meaning, a threshold no ratio
+    // can meet, and a check that returns a number.
+    edit(
+        &model,
+        custom,
+        r#"    metrics: [
+        #{ name: "segment", kind: "text", allowed_values: ["smb"], better: "none" },
+        metric("win_rate", "count", "higher", "Deals won."),
+    ] + standard_metrics(["#,
+    );
+    edit(
+        &model,
+        r#""crm_in_place", "crm_adoption", "crm_freshness", "crm_backfill_rate",
+        "win_rate", "#,
+        r#""crm_in_place", "crm_adoption", "crm_freshness", "crm_backfill_rate",
+        "#,
+    );
+    edit(
+        &model,
+        "check: |m| m.qualification_coverage >= R3.qualification_coverage,",
+        "check: |m| m.qualification_coverage >= 50,",
+    );
+    edit(
+        &model,
+        "check: |m| m.loss_reason_coverage >= R3.loss_reason_coverage,",
+        "check: |m| m.loss_reason_coverage,",
+    );
+    let output = maturity(&["check", model.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = output_text(&output);
+    for wanted in [
+        "unknown key 'allowed_values' (did you mean 'allowed'?)",
+        "metric 'win_rate' is a ratio in [0, 1], better higher in the standard vocabulary (docs/metrics.md) but declared here as a count",
+        "criterion 'standard_qualification' can never hold: not even with every metric it reads at its best (qualification_coverage at 1)",
+        "criterion 'loss_reasons_recorded': the check returns f64",
+    ] {
+        assert!(text.contains(wanted), "wanted {wanted:?} in:\n{text}");
+    }
+    // Each problem with its place: file:line:column and the source line.
+    let places = text
+        .lines()
+        .filter(|l| l.contains(&format!("{}:", model.display())))
+        .count();
+    assert!(places >= 4, "{text}");
+}
+
+#[test]
+fn check_suggests_the_declared_metric_a_misspelling_meant() {
+    let dir = scratch("check_did_you_mean");
+    copy_scripts(&dir);
+    let model = dir.join("five_stage.rhai");
+    edit(
+        &model,
+        "metrics: [\"qualification_coverage\"],\n            check",
+        "metrics: [\"qualification_coverag\"],\n            check",
+    );
+    let text = output_text(&maturity(&["check", model.to_str().unwrap()]));
+    assert!(
+        text.contains("lists metric 'qualification_coverag', which the model does not declare (did you mean 'qualification_coverage'?)"),
+        "{text}"
+    );
 }

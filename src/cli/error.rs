@@ -67,8 +67,5 @@ pub enum CliError {
 
 /// A load error, with the offending script line when there is one.
 pub(crate) fn render_load_error(err: &LoadError) -> String {
-    match err {
-        LoadError::Script(diagnostic) | LoadError::Contract(diagnostic) => diagnostic.render(),
-        other => other.to_string(),
-    }
+    err.render()
 }

@@ -25,7 +25,7 @@ impl Refusal {
     /// The diagnostics pinned to a place in a script, when there are any.
     pub fn diagnostics(&self) -> Vec<Diagnostic> {
         match self {
-            Self::Load(LoadError::Script(d) | LoadError::Contract(d)) => vec![(**d).clone()],
+            Self::Load(err) => err.diagnostics(),
             _ => Vec::new(),
         }
     }
@@ -33,7 +33,7 @@ impl Refusal {
     /// The refusal over several lines, with the offending source line.
     pub fn render(&self) -> String {
         match self {
-            Self::Load(LoadError::Script(d) | LoadError::Contract(d)) => d.render(),
+            Self::Load(err) => err.render(),
             other => other.to_string(),
         }
     }

@@ -98,6 +98,37 @@ pub enum EngineError {
     },
 }
 
+fn describe_breaches(breaches: &[Diagnostic]) -> String {
+    match breaches {
+        [] => "the model breaks its contract".to_owned(),
+        [only] => only.to_string(),
+        [first, rest @ ..] => format!("{first} (and {} more problems)", rest.len()),
+    }
+}
+
+impl LoadError {
+    /// Every diagnostic the error carries, each pinned to a place.
+    pub fn diagnostics(&self) -> Vec<Diagnostic> {
+        match self {
+            Self::Script(d) => vec![(**d).clone()],
+            Self::Contract(all) => all.clone(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The error over several lines, each problem with its source line.
+    pub fn render(&self) -> String {
+        match self {
+            Self::Script(d) => d.render(),
+            Self::Contract(all) => {
+                let rendered: Vec<String> = all.iter().map(Diagnostic::render).collect();
+                rendered.join("\n")
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
 fn describe_violations(violations: &[MetricViolation]) -> String {
     let parts: Vec<String> = violations
         .iter()
@@ -113,9 +144,10 @@ pub enum LoadError {
     /// The script does not compile, or failed while declaring the model.
     #[error("{0}")]
     Script(Box<Diagnostic>),
-    /// The script compiled but its declaration breaks the model contract.
-    #[error("{0}")]
-    Contract(Box<Diagnostic>),
+    /// The script compiled but its declaration breaks the model contract:
+    /// every breach found, in the order found (never empty).
+    #[error("{}", describe_breaches(.0))]
+    Contract(Vec<Diagnostic>),
     /// The script is larger than the engine compiles.
     #[error("{file}: the script is {actual} bytes, over the limit of {limit}")]
     TooLarge {

@@ -12,8 +12,6 @@ use crate::engine::value::MetricValue;
 const BISECTIONS: u32 = 36;
 /// How far an unbounded metric is searched.
 const UNBOUNDED: f64 = 1e12;
-/// The best value assumed for a metric whose better end is open.
-const FAR: f64 = 1e9;
 
 /// Where a check starts to hold along one metric.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,15 +67,7 @@ pub(crate) fn threshold<E>(
 /// The value at the better end of the metric's range (far out when that end
 /// is open): what a probe assumes for a metric it does not vary.
 pub(crate) fn best_value(spec: &MetricSpec) -> Option<MetricValue> {
-    let (low, high) = bounds(spec);
-    let far = |x: f64, toward: f64| if x.is_finite() { x } else { toward * FAR };
-    match spec.direction {
-        Direction::True => Some(MetricValue::Flag(true)),
-        Direction::False => Some(MetricValue::Flag(false)),
-        Direction::Higher => Some(number(spec.kind, far(high, 1.0))),
-        Direction::Lower => Some(number(spec.kind, far(low, -1.0))),
-        Direction::None => None,
-    }
+    spec.best_value()
 }
 
 /// The declared range, open ends left infinite.

@@ -3,7 +3,7 @@
 
 use rhai::{AST, Dynamic, FnPtr, Map};
 
-use crate::engine::model::fields::{ContractError, Fields, Result};
+use crate::engine::model::fields::{ContractError, Fields, Problems, Result};
 use crate::engine::model::metric_spec::{Direction, MetricKind, MetricSpec};
 use crate::engine::model::outline::Place;
 use crate::engine::model::reads::metric_reads;
@@ -13,33 +13,104 @@ use crate::engine::model::spec::{
     SignalSpec,
 };
 
-/// Reads and checks a model declaration; `ast` is the compiled script, in
-/// which the metrics an `applies` function reads are found.
-pub(crate) fn read_model(value: Dynamic, ast: &AST) -> Result<ModelSpec> {
-    let map = value.try_cast::<Map>().ok_or_else(|| {
+/// The keys each part of a declaration may have.
+const MODEL_KEYS: &[&str] = &[
+    "id",
+    "name",
+    "version",
+    "description",
+    "levels",
+    "dimensions",
+    "metrics",
+    "criteria",
+    "signals",
+    "sustain",
+    "level",
+];
+const LEVEL_KEYS: &[&str] = &["id", "name", "summary", "rank"];
+const METRIC_KEYS: &[&str] = &[
+    "name",
+    "kind",
+    "better",
+    "min",
+    "max",
+    "description",
+    "allowed",
+];
+const CRITERION_KEYS: &[&str] = &[
+    "id",
+    "rank",
+    "dimension",
+    "description",
+    "metrics",
+    "check",
+    "applies",
+    "any_of",
+    "interventions",
+];
+const EVIDENCE_KEYS: &[&str] = &["metrics", "check", "applies"];
+const SIGNAL_KEYS: &[&str] = &["id", "description", "metrics", "check", "interventions"];
+const INTERVENTION_KEYS: &[&str] = &["id", "title", "description", "metrics", "weight"];
+const DIMENSION_KEYS: &[&str] = &["id", "name", "description"];
+
+/// Reads and checks a model declaration into `problems`; `ast` is the
+/// compiled script, in which the metrics an `applies` function reads are
+/// found. The declaration comes back when it could be read whole (though it
+/// may still have problems, such as unknown keys).
+pub(crate) fn read_model(value: Dynamic, ast: &AST, problems: &Problems) -> Option<ModelSpec> {
+    let Some(map) = value.try_cast::<Map>() else {
         let message = "the script must evaluate to a map (#{ id: …, levels: …, … })";
-        ContractError::new(Place::at("model"), message.into())
-    })?;
-    let model = Fields::new(&map, "model".into());
-    let spec = ModelSpec {
-        id: model.string("id")?,
-        name: model.string("name")?,
-        version: model.string("version")?,
-        description: model.optional_string("description")?,
-        levels: model.list("levels", read_level)?,
-        metrics: model.list("metrics", read_metric)?,
-        criteria: model.list("criteria", |f, _| read_criterion(f, ast))?,
-        signals: model.optional_list("signals", read_signal)?,
-        level_override: model.optional_fn("level")?,
-        dimensions: model.optional_list("dimensions", read_dimension)?,
-        sustain: model.optional_list("sustain", read_intervention)?,
+        problems.push(ContractError::new(Place::at("model"), message.into()));
+        return None;
     };
-    rules::check_model(&spec)?;
-    rules::check_declared_reads(&spec, ast)?;
-    Ok(spec)
+    let model = Fields::new(&map, "model".into(), problems);
+    model.only(MODEL_KEYS);
+    let read = |r| problems.record(r);
+    let spec = ModelSpec {
+        id: read(model.string("id")).unwrap_or_default(),
+        name: read(model.string("name")).unwrap_or_default(),
+        version: read(model.string("version")).unwrap_or_default(),
+        description: read(model.optional_string("description")).unwrap_or_default(),
+        levels: problems
+            .record(model.list("levels", read_level))
+            .unwrap_or_default(),
+        metrics: problems
+            .record(model.list("metrics", read_metric))
+            .unwrap_or_default(),
+        criteria: problems
+            .record(model.list("criteria", |f, _| read_criterion(f, ast)))
+            .unwrap_or_default(),
+        signals: problems
+            .record(model.optional_list("signals", read_signal))
+            .unwrap_or_default(),
+        level_override: problems.record(model.optional_fn("level")).flatten(),
+        dimensions: problems
+            .record(model.optional_list("dimensions", read_dimension))
+            .unwrap_or_default(),
+        sustain: problems
+            .record(model.optional_list("sustain", read_intervention))
+            .unwrap_or_default(),
+    };
+    if problems.incomplete() {
+        return None;
+    }
+    rules::check_model(&spec, problems);
+    rules::check_declared_reads(&spec, ast, problems);
+    (!problems.incomplete()).then_some(spec)
+}
+
+/// The metric declarations in `items` that read cleanly (a helper's list,
+/// such as the standard vocabulary).
+pub(crate) fn read_metrics(items: rhai::Array) -> Vec<MetricSpec> {
+    let problems = Problems::default();
+    let mut map = Map::new();
+    map.insert("metrics".into(), Dynamic::from_array(items));
+    let list = Fields::new(&map, "vocabulary".into(), &problems);
+    list.list("metrics", read_metric).unwrap_or_default()
 }
 
 fn read_level(f: &Fields<'_>, index: usize) -> Result<Level> {
+    f.only(LEVEL_KEYS);
     let rank = index as i32 + 1;
     if let Some(stated) = f.optional_int("rank")? {
         if stated != rank {
@@ -58,6 +129,7 @@ fn read_level(f: &Fields<'_>, index: usize) -> Result<Level> {
 }
 
 fn read_metric(f: &Fields<'_>, _: usize) -> Result<MetricSpec> {
+    f.only(METRIC_KEYS);
     let kind_name = f.string("kind")?;
     let kind = MetricKind::parse(&kind_name).ok_or_else(|| {
         f.error(
@@ -97,8 +169,12 @@ fn read_metric(f: &Fields<'_>, _: usize) -> Result<MetricSpec> {
 }
 
 fn read_criterion(f: &Fields<'_>, ast: &AST) -> Result<CriterionSpec> {
+    f.only(CRITERION_KEYS);
     let evidence = match (f.get("any_of"), f.get("check")) {
-        (Some(_), None) => f.list("any_of", |way, _| read_evidence(way, ast))?,
+        (Some(_), None) => f.list("any_of", |way, _| {
+            way.only(EVIDENCE_KEYS);
+            read_evidence(way, ast)
+        })?,
         (None, Some(_)) => vec![read_evidence(f, ast)?],
         (Some(_), Some(_)) => {
             let message = "give either `check` (with `metrics`) or `any_of`, not both".into();
@@ -155,6 +231,7 @@ fn applies_reads(f: &Fields<'_>, ast: &AST, function: &FnPtr) -> Result<Vec<Stri
 }
 
 fn read_signal(f: &Fields<'_>, _: usize) -> Result<SignalSpec> {
+    f.only(SIGNAL_KEYS);
     Ok(SignalSpec {
         id: f.string("id")?,
         description: f.string("description")?,
@@ -164,6 +241,7 @@ fn read_signal(f: &Fields<'_>, _: usize) -> Result<SignalSpec> {
 }
 
 fn read_intervention(f: &Fields<'_>, _: usize) -> Result<InterventionSpec> {
+    f.only(INTERVENTION_KEYS);
     let weight = f.optional_number("weight")?.unwrap_or(1.0);
     if weight <= 0.0 {
         return Err(f.error("weight", format!("must be above 0, got {weight}")));
@@ -178,6 +256,7 @@ fn read_intervention(f: &Fields<'_>, _: usize) -> Result<InterventionSpec> {
 }
 
 fn read_dimension(f: &Fields<'_>, _: usize) -> Result<DimensionSpec> {
+    f.only(DIMENSION_KEYS);
     Ok(DimensionSpec {
         id: f.string("id")?,
         name: f.string("name")?,

@@ -63,6 +63,17 @@ pub enum Direction {
 }
 
 impl Direction {
+    /// The name a script uses for the direction.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Higher => "higher",
+            Self::Lower => "lower",
+            Self::True => "true",
+            Self::False => "false",
+            Self::None => "none",
+        }
+    }
+
     /// Parses the name a script uses for the direction ("-" means none).
     pub fn parse(name: &str) -> Option<Self> {
         Some(match name {
@@ -75,6 +86,9 @@ impl Direction {
         })
     }
 }
+
+/// The best value assumed for a metric whose better end is open.
+const FAR: f64 = 1e9;
 
 /// A metric a model reads.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -144,6 +158,48 @@ impl MetricSpec {
         let low = self.min.map_or("(-inf".to_owned(), |v| format!("[{v}"));
         let high = self.max.map_or("+inf)".to_owned(), |v| format!("{v}]"));
         format!("{low}, {high}")
+    }
+
+    /// The value at the better end of the metric's range, far out when that
+    /// end is open; `None` when neither way is better.
+    pub fn best_value(&self) -> Option<MetricValue> {
+        let number = |x: f64| match self.kind {
+            MetricKind::Count => MetricValue::Number(x.round()),
+            _ => MetricValue::Number(x),
+        };
+        match self.direction {
+            Direction::True => Some(MetricValue::Flag(true)),
+            Direction::False => Some(MetricValue::Flag(false)),
+            Direction::Higher => Some(number(self.max.unwrap_or(FAR))),
+            Direction::Lower => Some(number(self.min.unwrap_or(-FAR))),
+            Direction::None => None,
+        }
+    }
+
+    /// Values a load-time probe tries for the metric: its best one, or for a
+    /// metric with no better direction, a spread across its range.
+    pub(crate) fn sample_values(&self) -> Vec<MetricValue> {
+        if let Some(best) = self.best_value() {
+            return vec![best];
+        }
+        match self.kind {
+            MetricKind::Flag => vec![MetricValue::Flag(true), MetricValue::Flag(false)],
+            MetricKind::Text if self.allowed.is_empty() => vec![MetricValue::Text(String::new())],
+            MetricKind::Text => self
+                .allowed
+                .iter()
+                .map(|a| MetricValue::Text(a.clone()))
+                .take(4)
+                .collect(),
+            _ => {
+                let (low, high) = (self.min.unwrap_or(0.0), self.max.unwrap_or(100.0));
+                [low, high, 1.0, 10.0]
+                    .into_iter()
+                    .filter(|x| (low..=high).contains(x))
+                    .map(MetricValue::Number)
+                    .collect()
+            }
+        }
     }
 
     fn kind_hint(&self) -> &'static str {

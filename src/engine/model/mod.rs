@@ -9,6 +9,8 @@
 //! - `outline`: where each part of a declaration is written, for diagnostics.
 //! - `spec`, `metric_spec`: the declaration as plain Rust values.
 //! - `reads`: which metrics a check reads, found in its source.
+//! - `sanity`: what running the declaration reveals (non-bool checks,
+//!   criteria that can never hold, a standard metric redeclared).
 //! - `predicate`: checks compiled to native expression trees.
 
 pub(crate) mod contract;
@@ -19,6 +21,7 @@ pub(crate) mod predicate;
 pub(crate) mod readers;
 pub(crate) mod reads;
 pub(crate) mod rules;
+pub(crate) mod sanity;
 pub(crate) mod sources;
 pub(crate) mod spec;
 
@@ -28,7 +31,7 @@ use rhai::{AST, EvalAltResult};
 
 use crate::engine::diagnostic::Diagnostic;
 use crate::engine::error::LoadError;
-use crate::engine::model::fields::ContractError;
+use crate::engine::model::fields::{ContractError, Problems};
 use crate::engine::model::metric_spec::{MetricKind, MetricSpec};
 use crate::engine::model::outline::{Outline, Place};
 use crate::engine::model::predicate::Predicate;
@@ -71,9 +74,16 @@ impl Model {
             engine.eval_ast::<rhai::Dynamic>(&ast)
         };
         let value = declared.map_err(|err| LoadError::Script(Box::new(sources.diagnose(&err))))?;
-        let mut spec =
-            contract::read_model(value, &ast).map_err(|err| contract_error(script, err))?;
-        compile_checks(&mut spec, &ast, native);
+        let problems = Problems::default();
+        let spec = contract::read_model(value, &ast, &problems).map(|mut spec| {
+            compile_checks(&mut spec, &ast, native);
+            sanity::check(engine, limits, &ast, &spec, &problems);
+            spec
+        });
+        let spec = match spec {
+            Some(spec) if problems.is_empty() => spec,
+            _ => return Err(contract_error(script, problems.into_vec())),
+        };
         let mut by_name: Vec<(String, usize)> = spec
             .metrics
             .iter()
@@ -220,20 +230,21 @@ fn compile_checks(spec: &mut ModelSpec, ast: &AST, native: bool) {
     }
 }
 
-/// Places a contract breach at its line and column in the model script.
-fn contract_error(script: &ScriptSource, err: ContractError) -> LoadError {
-    let ContractError { place, message } = err;
-    let message = match &place {
-        Place::Path(path) | Place::Literal { path, .. } => format!("{path}: {message}"),
-        Place::Exact(_) => message,
-    };
-    let pos = Outline::parse(&script.text).locate(&place, &script.text);
-    LoadError::Contract(Box::new(Diagnostic::at(
-        &script.file,
-        &script.text,
-        pos,
-        message,
-    )))
+/// Places each contract breach at its line and column in the model script.
+fn contract_error(script: &ScriptSource, breaches: Vec<ContractError>) -> LoadError {
+    let outline = Outline::parse(&script.text);
+    let diagnostics = breaches
+        .into_iter()
+        .map(|ContractError { place, message }| {
+            let message = match &place {
+                Place::Path(path) | Place::Literal { path, .. } => format!("{path}: {message}"),
+                Place::Exact(_) => message,
+            };
+            let pos = outline.locate(&place, &script.text);
+            Diagnostic::at(&script.file, &script.text, pos, message)
+        })
+        .collect();
+    LoadError::Contract(diagnostics)
 }
 
 fn compile_one(

@@ -502,12 +502,7 @@ mod tests {
     ) -> bool {
         let map: rhai::Map = values
             .iter()
-            .map(|(n, v)| {
-                (
-                    (*n).into(),
-                    crate::engine::evaluate::run::to_dynamic(v),
-                )
-            })
+            .map(|(n, v)| ((*n).into(), crate::engine::evaluate::run::to_dynamic(v)))
             .collect();
         check.call(engine, ast, (map,)).unwrap()
     }
@@ -623,7 +618,10 @@ mod tests {
     fn counts_arrive_as_numbers_so_division_is_real() {
         let (engine, ast, check, _) = compiled("|m| m.c / 10 >= 0.7");
         let values = [("c", MetricValue::Number(7.0))];
-        assert!(by_script(&engine, &ast, &check, &values), "7 / 10 must be 0.7, not 0");
+        assert!(
+            by_script(&engine, &ast, &check, &values),
+            "7 / 10 must be 0.7, not 0"
+        );
     }
 
     #[test]

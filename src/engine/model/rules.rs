@@ -6,83 +6,107 @@ use std::collections::HashSet;
 
 use rhai::AST;
 
-use crate::engine::model::fields::{ContractError, Result};
+use crate::engine::model::fields::{ContractError, Problems, Result, did_you_mean};
 use crate::engine::model::outline::Place;
 use crate::engine::model::reads::metric_reads;
 use crate::engine::model::spec::{InterventionSpec, ModelSpec};
 
-/// The rules that hold across the whole declaration.
-pub(crate) fn check_model(spec: &ModelSpec) -> Result<()> {
+/// The rules that hold across the whole declaration; every breach is noted.
+pub(crate) fn check_model(spec: &ModelSpec, problems: &Problems) {
+    let note = |r: Result<()>| {
+        problems.record(r);
+    };
     if spec.levels.len() < 2 {
         let message = "a model needs at least two levels".into();
-        return Err(ContractError::new(Place::at("model.levels"), message));
+        problems.push(ContractError::new(Place::at("model.levels"), message));
     }
-    unique(
-        "model.levels",
+    let ids = |list: &'static str, what, ids: Vec<&str>| {
+        note(unique(&format!("model.{list}"), what, ids.into_iter()));
+    };
+    ids(
+        "levels",
         "level",
-        spec.levels.iter().map(|l| l.id.as_str()),
-    )?;
-    unique(
-        "model.metrics",
+        spec.levels.iter().map(|l| l.id.as_str()).collect(),
+    );
+    ids(
+        "metrics",
         "metric",
-        spec.metrics.iter().map(|m| m.name.as_str()),
-    )?;
-    unique(
-        "model.criteria",
+        spec.metrics.iter().map(|m| m.name.as_str()).collect(),
+    );
+    ids(
+        "criteria",
         "criterion",
-        spec.criteria.iter().map(|c| c.id.as_str()),
-    )?;
-    unique(
-        "model.dimensions",
+        spec.criteria.iter().map(|c| c.id.as_str()).collect(),
+    );
+    ids(
+        "dimensions",
         "dimension",
-        spec.dimensions.iter().map(|d| d.id.as_str()),
-    )?;
+        spec.dimensions.iter().map(|d| d.id.as_str()).collect(),
+    );
     if spec.criteria.is_empty() {
         let message = "the model has no criteria, so every organisation would sit at rank 1".into();
-        return Err(ContractError::new(Place::at("model.criteria"), message));
+        problems.push(ContractError::new(Place::at("model.criteria"), message));
     }
     let declared: HashSet<&str> = spec.metrics.iter().map(|m| m.name.as_str()).collect();
     for (i, c) in spec.criteria.iter().enumerate() {
         let path = format!("model.criteria[{i}]");
-        check_rank(spec, &path, &c.id, c.rank)?;
-        check_dimension(spec, &path, &c.id, &c.dimension)?;
+        note(check_rank(spec, &path, &c.id, c.rank));
+        note(check_dimension(spec, &path, &c.id, &c.dimension));
         let what = format!("criterion '{}'", c.id);
-        check_interventions(&path, &what, &c.interventions, &declared)?;
+        note(check_interventions(
+            &path,
+            &what,
+            &c.interventions,
+            &declared,
+        ));
         for (j, evidence) in c.evidence.iter().enumerate() {
             let at = if c.evidence.len() == 1 {
                 path.clone()
             } else {
                 format!("{path}.any_of[{j}]")
             };
-            check_metrics(&at, &what, &evidence.check.metrics, &declared)?;
-            if let Some(applies) = &evidence.applies {
-                let undeclared = undeclared(&applies.metrics, &declared);
-                if let Some(name) = undeclared {
-                    let message = format!(
-                        "{what}: `applies` reads metric '{name}', which the model does not declare"
-                    );
-                    return Err(ContractError::new(
-                        Place::at(format!("{at}.applies")),
-                        message,
-                    ));
-                }
+            note(check_metrics(
+                &at,
+                &what,
+                &evidence.check.metrics,
+                &declared,
+            ));
+            let applies = evidence.applies.iter().flat_map(|a| &a.metrics);
+            for name in applies.filter(|n| !declared.contains(n.as_str())) {
+                let hint = did_you_mean(name, declared.iter().copied());
+                let message = format!(
+                    "{what}: `applies` reads metric '{name}', which the model does not declare{hint}"
+                );
+                problems.push(ContractError::new(
+                    Place::at(format!("{at}.applies")),
+                    message,
+                ));
             }
         }
     }
     for (i, s) in spec.signals.iter().enumerate() {
         let what = format!("signal '{}'", s.id);
         let path = format!("model.signals[{i}]");
-        check_interventions(&path, &what, &s.interventions, &declared)?;
-        check_metrics(&path, &what, &s.check.metrics, &declared)?;
+        note(check_interventions(
+            &path,
+            &what,
+            &s.interventions,
+            &declared,
+        ));
+        note(check_metrics(&path, &what, &s.check.metrics, &declared));
     }
-    check_interventions("model", "the model's `sustain`", &spec.sustain, &declared)?;
+    note(check_interventions(
+        "model",
+        "the model's `sustain`",
+        &spec.sustain,
+        &declared,
+    ));
     for rank in 2..=spec.top_rank() {
         if !spec.criteria.iter().any(|c| c.rank == rank) {
             let message = format!("rank {rank} has no criteria, so it could never be told apart");
-            return Err(ContractError::new(Place::at("model.criteria"), message));
+            problems.push(ContractError::new(Place::at("model.criteria"), message));
         }
     }
-    Ok(())
 }
 
 fn check_rank(spec: &ModelSpec, path: &str, id: &str, rank: i32) -> Result<()> {
@@ -121,7 +145,8 @@ fn check_dimension(spec: &ModelSpec, path: &str, id: &str, dimension: &str) -> R
         (false, false) if spec.dimensions.iter().any(|d| d.id == dimension) => Ok(()),
         (false, false) => {
             let message = format!(
-                "criterion '{id}' names dimension '{dimension}', which the model does not declare; declared: {}",
+                "criterion '{id}' names dimension '{dimension}', which the model does not declare{}; declared: {}",
+                did_you_mean(dimension, spec.dimensions.iter().map(|d| d.id.as_str())),
                 ids()
             );
             Err(ContractError::new(
@@ -147,7 +172,9 @@ fn check_metrics(
         ));
     }
     if let Some(name) = undeclared(metrics, declared) {
-        let message = format!("{what} lists metric '{name}', which the model does not declare");
+        let hint = did_you_mean(name, declared.iter().copied());
+        let message =
+            format!("{what} lists metric '{name}', which the model does not declare{hint}");
         return Err(ContractError::new(
             Place::literal(format!("{path}.metrics"), name, 1),
             message,
@@ -185,8 +212,9 @@ fn check_interventions(
             return fail(Place::at(at), message);
         }
         if let Some(name) = undeclared(&intervention.metrics, declared) {
+            let hint = did_you_mean(name, declared.iter().copied());
             let message = format!(
-                "has intervention '{}' naming metric '{name}', which the model does not declare",
+                "has intervention '{}' naming metric '{name}', which the model does not declare{hint}",
                 intervention.id
             );
             return fail(Place::literal(at, name, 1), message);
@@ -217,7 +245,8 @@ fn unique<'a>(path: &str, what: &str, ids: impl Iterator<Item = &'a str>) -> Res
 
 /// Every check reads only the metrics it lists, and the level override only
 /// metrics the model declares.
-pub(crate) fn check_declared_reads(spec: &ModelSpec, ast: &AST) -> Result<()> {
+pub(crate) fn check_declared_reads(spec: &ModelSpec, ast: &AST, problems: &Problems) {
+    let declared: HashSet<&str> = spec.metrics.iter().map(|m| m.name.as_str()).collect();
     let criteria = spec.criteria.iter().flat_map(|c| {
         c.evidence
             .iter()
@@ -229,37 +258,35 @@ pub(crate) fn check_declared_reads(spec: &ModelSpec, ast: &AST) -> Result<()> {
         .map(|s| (format!("signal '{}'", s.id), &s.check));
     for (what, check) in criteria.chain(signals) {
         let (check, listed) = (&check.function, &check.metrics);
-        if let Some(read) = metric_reads(ast, check)
+        for read in metric_reads(ast, check)
             .into_iter()
-            .find(|r| !listed.contains(&r.metric))
+            .filter(|r| !listed.contains(&r.metric))
         {
-            let declared = spec.metrics.iter().any(|m| m.name == read.metric);
-            let message = if declared {
+            let message = if declared.contains(read.metric.as_str()) {
                 format!(
                     "{what} reads metric '{}', which is not in its `metrics` list",
                     read.metric
                 )
             } else {
+                let hint = did_you_mean(&read.metric, declared.iter().copied());
                 format!(
-                    "{what} reads metric '{}', which the model does not declare",
+                    "{what} reads metric '{}', which the model does not declare{hint}",
                     read.metric
                 )
             };
-            return Err(ContractError::new(Place::Exact(read.pos), message));
+            problems.push(ContractError::new(Place::Exact(read.pos), message));
         }
     }
     if let Some(level) = &spec.level_override {
-        let declared = |name: &str| spec.metrics.iter().any(|m| m.name == name);
-        if let Some(read) = metric_reads(ast, level)
+        for read in metric_reads(ast, level)
             .into_iter()
-            .find(|r| !declared(&r.metric))
+            .filter(|r| !declared.contains(r.metric.as_str()))
         {
             let message = format!(
                 "the level override reads metric '{}', which the model does not declare",
                 read.metric
             );
-            return Err(ContractError::new(Place::Exact(read.pos), message));
+            problems.push(ContractError::new(Place::Exact(read.pos), message));
         }
     }
-    Ok(())
 }

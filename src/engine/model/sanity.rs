@@ -1,0 +1,224 @@
+//! What the contract's shape cannot see, found by running the declaration:
+//! a check that answers something other than true or false, a criterion no
+//! organisation could ever meet (`>= 50` on a 0..1 ratio), and a standard
+//! metric redeclared with another meaning. Each is a problem of the script,
+//! reported with the others at load, so `maturity check` and a deploy refuse
+//! it before any organisation is assessed.
+
+use rhai::{AST, Dynamic, Map, Scope};
+
+use crate::engine::model::contract;
+use crate::engine::model::fields::{ContractError, Problems};
+use crate::engine::model::metric_spec::{MetricKind, MetricSpec};
+use crate::engine::model::outline::Place;
+use crate::engine::model::spec::{Condition, Evidence, ModelSpec};
+use crate::engine::sandbox::{Budget, DeadlineGuard, Limits};
+use crate::engine::value::MetricValue;
+
+/// The most value combinations tried for one condition.
+const MOST_TRIES: usize = 64;
+
+/// Notes every problem of `spec` that running it reveals, within the load
+/// time limit `limits` sets (a check too slow to probe is not judged).
+pub(crate) fn check(
+    engine: &rhai::Engine,
+    limits: &Limits,
+    ast: &AST,
+    spec: &ModelSpec,
+    problems: &Problems,
+) {
+    let _deadline = DeadlineGuard::start(limits.max_load_time, Budget::default());
+    let probe = Probe { engine, ast, spec };
+    for (i, c) in spec.criteria.iter().enumerate() {
+        let path = format!("model.criteria[{i}]");
+        let (mut can_hold, mut broken) = (false, false);
+        for (j, e) in c.evidence.iter().enumerate() {
+            let at = if c.evidence.len() == 1 {
+                path.clone()
+            } else {
+                format!("{path}.any_of[{j}]")
+            };
+            match probe.evidence_can_hold(e) {
+                Ok(holds) => can_hold |= holds,
+                Err(message) => {
+                    broken = true;
+                    problems.push(problem(&at, &format!("criterion '{}'", c.id), message));
+                }
+            }
+        }
+        if !can_hold && !broken {
+            let message = format!(
+                "criterion '{}' can never hold: not even with every metric it reads at its best ({})",
+                c.id,
+                probe.best_described(c.evidence.iter().map(|e| &e.check))
+            );
+            problems.push(ContractError::new(Place::at(path), message));
+        }
+    }
+    for (i, s) in spec.signals.iter().enumerate() {
+        let what = format!("signal '{}'", s.id);
+        if let Err(message) = probe.answers(&s.check) {
+            problems.push(problem(&format!("model.signals[{i}]"), &what, message));
+        }
+    }
+    redeclared_vocabulary(engine, ast, spec, problems);
+}
+
+fn problem(path: &str, what: &str, message: String) -> ContractError {
+    ContractError::new(
+        Place::at(format!("{path}.check")),
+        format!("{what}: {message}"),
+    )
+}
+
+/// Runs conditions on sample values of their metrics.
+struct Probe<'a> {
+    engine: &'a rhai::Engine,
+    ast: &'a AST,
+    spec: &'a ModelSpec,
+}
+
+impl Probe<'_> {
+    /// Whether some sample values make the evidence apply and hold; an
+    /// error when a condition answers something other than a bool.
+    fn evidence_can_hold(&self, e: &Evidence) -> Result<bool, String> {
+        let applies = match &e.applies {
+            Some(applies) => {
+                self.answers(applies)?.contains(&true) || self.reads_open_text(applies)
+            }
+            None => true,
+        };
+        let holds = self.answers(&e.check)?.contains(&true) || self.reads_open_text(&e.check);
+        Ok(applies && holds)
+    }
+
+    /// Whether the condition reads a text metric with no list of allowed
+    /// values, whose samples say nothing about what could hold.
+    fn reads_open_text(&self, condition: &Condition) -> bool {
+        condition.positions.iter().any(|&at| {
+            let m = &self.spec.metrics[at];
+            m.kind == MetricKind::Text && m.allowed.is_empty()
+        })
+    }
+
+    /// What `condition` answers on each combination of its metrics' sample
+    /// values (at most `MOST_TRIES`); an error when one answer is not a bool.
+    /// A check that fails or is stopped by a limit is not judged here (both
+    /// answers): running it reports that with its line.
+    fn answers(&self, condition: &Condition) -> Result<Vec<bool>, String> {
+        let mut answers = Vec::new();
+        for values in self.combinations(condition) {
+            let m: Map = values
+                .into_iter()
+                .map(|(name, value)| (name.into(), dynamic(&value)))
+                .collect();
+            let answer = match condition
+                .function
+                .call::<Dynamic>(self.engine, self.ast, (m,))
+            {
+                Ok(answer) => answer,
+                Err(_) => return Ok(vec![true, false]),
+            };
+            match answer.as_bool() {
+                Ok(b) => answers.push(b),
+                Err(type_name) => {
+                    return Err(format!(
+                        "the check returns {type_name} ({answer}), not true or false"
+                    ));
+                }
+            }
+        }
+        Ok(answers)
+    }
+
+    /// Every combination of the condition's metrics' sample values.
+    fn combinations(&self, condition: &Condition) -> Vec<Vec<(String, MetricValue)>> {
+        let mut out: Vec<Vec<(String, MetricValue)>> = vec![Vec::new()];
+        for (name, &at) in condition.metrics.iter().zip(&condition.positions) {
+            let samples = self.spec.metrics[at].sample_values();
+            out = out
+                .into_iter()
+                .flat_map(|values| {
+                    samples.iter().map(move |sample| {
+                        let mut values = values.clone();
+                        values.push((name.clone(), sample.clone()));
+                        values
+                    })
+                })
+                .take(MOST_TRIES)
+                .collect();
+        }
+        out
+    }
+
+    /// "win_rate at 1, stages_defined at 1000000000" for the checks given.
+    fn best_described<'c>(&self, checks: impl Iterator<Item = &'c Condition>) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        for check in checks {
+            for &at in &check.positions {
+                let metric: &MetricSpec = &self.spec.metrics[at];
+                let part = match metric.best_value() {
+                    Some(best) => format!("{} at {best}", metric.name),
+                    None => format!("{} across its range", metric.name),
+                };
+                if !parts.contains(&part) {
+                    parts.push(part);
+                }
+            }
+        }
+        parts.join(", ")
+    }
+}
+
+fn dynamic(value: &MetricValue) -> Dynamic {
+    match value {
+        MetricValue::Number(n) => Dynamic::from_float(*n),
+        MetricValue::Flag(b) => Dynamic::from_bool(*b),
+        MetricValue::Text(t) => Dynamic::from(t.clone()),
+    }
+}
+
+/// A metric of the standard vocabulary (the script's `standard_vocabulary()`
+/// helper, when it has one) declared with another kind, range or direction.
+fn redeclared_vocabulary(engine: &rhai::Engine, ast: &AST, spec: &ModelSpec, problems: &Problems) {
+    let defines = ast
+        .iter_functions()
+        .any(|f| f.name == "standard_vocabulary" && f.params.is_empty());
+    if !defines {
+        return;
+    }
+    let Ok(standard) =
+        engine.call_fn::<rhai::Array>(&mut Scope::new(), ast, "standard_vocabulary", ())
+    else {
+        return;
+    };
+    let standard = contract::read_metrics(standard);
+    for (i, declared) in spec.metrics.iter().enumerate() {
+        let Some(meant) = standard.iter().find(|s| s.name == declared.name) else {
+            continue;
+        };
+        let shape = |m: &MetricSpec| (m.kind, m.min, m.max, m.direction);
+        if shape(meant) != shape(declared) {
+            let message = format!(
+                "metric '{}' is {} in the standard vocabulary (docs/metrics.md) but declared here as {}: give your metric another name",
+                declared.name,
+                described(meant),
+                described(declared)
+            );
+            problems.push(ContractError::new(
+                Place::at(format!("model.metrics[{i}]")),
+                message,
+            ));
+        }
+    }
+}
+
+/// "a ratio in [0, 1], higher is better".
+fn described(m: &MetricSpec) -> String {
+    format!(
+        "a {} in {}, better {}",
+        m.kind.as_str(),
+        m.range_text(),
+        m.direction.as_str()
+    )
+}
