@@ -53,7 +53,9 @@ fn a_failing_case_shows_the_level_and_the_criteria_that_flipped() {
         "{text}"
     );
     assert!(
-        text.contains("criteria that now fail: crm_in_use (rank 2)"),
+        text.contains(
+            "criteria that now fail: crm_in_use (rank 2: crm_adoption is 0.65, needs at least 0.7)"
+        ),
         "{text}"
     );
     assert!(text.contains(" passed; 1 failed;"), "{text}");
@@ -177,10 +179,10 @@ fn check_reports_each_mistake_at_its_line_and_column() {
             "rank: 3",
         ),
         (
-            r#""crm_in_place", "crm_adoption", "crm_freshness", "crm_backfill_rate","#,
-            r#""crm_in_place", "crm_adoption", "crm_adoption", "crm_backfill_rate","#,
+            "metrics: standard_vocabulary(),",
+            r#"metrics: standard_vocabulary().filter(|m| m.name != "crm_adoption") + [metric("crm_adoption", "ratio", "higher", "once"), metric("crm_adoption", "ratio", "higher", "twice")],"#,
             "metric 'crm_adoption' is declared twice",
-            r#""crm_adoption", "crm_backfill_rate""#,
+            r#""crm_adoption", "ratio", "higher", "once""#,
         ),
         (
             r#"metrics: ["stages_defined"],
@@ -242,24 +244,16 @@ fn check_reports_every_problem_of_a_script_at_once_with_likely_names() {
     let dir = scratch("check_all_at_once");
     copy_scripts(&dir);
     let model = dir.join("five_stage.rhai");
-    let custom = r#"    metrics: standard_metrics(["#;
     // Four mistakes in one file: an unknown key that would silently not
     // apply, a standard metric given another meaning, a threshold no ratio
     // can meet, and a check that returns a number.
     edit(
         &model,
-        custom,
+        "    metrics: standard_vocabulary(),",
         r#"    metrics: [
         #{ name: "segment", kind: "text", allowed_values: ["smb"], better: "none" },
         metric("win_rate", "count", "higher", "Deals won."),
-    ] + standard_metrics(["#,
-    );
-    edit(
-        &model,
-        r#""crm_in_place", "crm_adoption", "crm_freshness", "crm_backfill_rate",
-        "win_rate", "#,
-        r#""crm_in_place", "crm_adoption", "crm_freshness", "crm_backfill_rate",
-        "#,
+    ] + standard_vocabulary().filter(|m| m.name != "win_rate"),"#,
     );
     edit(
         &model,

@@ -36,6 +36,93 @@ pub enum Command {
     Derive(DeriveArgs),
     /// Write a realistic synthetic CRM export whose metrics are known.
     GenerateCrm(GenerateCrmArgs),
+    /// Compare two versions of a model over a portfolio of organisations
+    /// (or a decision log): exit 0 when nothing changed, 1 when something
+    /// did, 2 on error.
+    Diff(DiffArgs),
+    /// Work with test cases: `case add` saves an organisation with its
+    /// current answer.
+    #[command(subcommand)]
+    Case(CaseCommand),
+    /// Write a self-contained HTML report of one organisation for the client.
+    Report(ReportArgs),
+}
+
+/// Flags of `maturity diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The version before: a model script, or a scripts directory.
+    pub old: PathBuf,
+    /// The version after: a model script, or a scripts directory.
+    pub new: PathBuf,
+    /// The organisations, one JSON object per line: metrics, or an object
+    /// with "metrics" (and "model", "subject_id"); a decision log written
+    /// with --decision-log-requests works as it is.
+    #[arg(long)]
+    pub orgs: PathBuf,
+    /// The model to assess on, where a line names none (defaults to the
+    /// model of OLD when it is a single script).
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Print the comparison as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `maturity case` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CaseCommand {
+    /// Save an organisation's metrics with the answer its model now gives as
+    /// a test case (DIR/tests/MODEL/NAME.json).
+    Add(CaseAddArgs),
+}
+
+/// Flags of `maturity case add`.
+#[derive(Debug, Args)]
+pub struct CaseAddArgs {
+    /// The case's name (its file name, without .json).
+    pub name: String,
+    /// JSON file of the organisation's metrics (as `assess` reads it).
+    #[arg(long)]
+    pub metrics: PathBuf,
+    /// The model; defaults to the file's "model" field.
+    #[arg(long)]
+    pub model: Option<String>,
+    /// The scripts directory the case belongs to.
+    #[arg(long, default_value = "scripts")]
+    pub scripts: PathBuf,
+    /// Why the case exists, in one line.
+    #[arg(long, default_value = "")]
+    pub why: String,
+    /// Also pin the interventions now due (their ids must stay due now).
+    #[arg(long)]
+    pub with_interventions: bool,
+    /// Replace a case of the same name.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Flags of `maturity report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// JSON file of the organisation's metrics (as `assess` reads it).
+    #[arg(long)]
+    pub metrics: PathBuf,
+    /// The model; defaults to the file's "model" field.
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Use the models in this directory.
+    #[arg(long)]
+    pub scripts: Option<PathBuf>,
+    /// Plan the work up to this rank.
+    #[arg(long, default_value_t = 0)]
+    pub target_rank: i32,
+    /// The organisation's name on the report (default: the file's subject).
+    #[arg(long)]
+    pub organisation: Option<String>,
+    /// Where to write the HTML file.
+    #[arg(long, default_value = "report.html")]
+    pub out: PathBuf,
 }
 
 /// Flags of `maturity test`.

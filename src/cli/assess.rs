@@ -60,25 +60,47 @@ pub(crate) fn request_from_json(
     path: &Path,
     json: &Value,
 ) -> Result<AssessRequest, CliError> {
+    let mut request = organisation_from_json(path, json, args.model.as_deref())?;
+    if !args.subject.is_empty() {
+        request.subject_id.clone_from(&args.subject);
+    }
+    // The text report always shows thresholds and levers; JSON carries them
+    // only when asked, as the API does.
+    request.explain = args.explain || !args.json;
+    request.target_rank = args.target_rank;
+    Ok(request)
+}
+
+/// One organisation from JSON: an object of metrics, or an object with
+/// "metrics" and, optionally, "model" and a "subject_id" or "name" (a case
+/// file, or a line of a portfolio). `model` (a flag) wins over the file's.
+pub(crate) fn organisation_from_json(
+    path: &Path,
+    json: &Value,
+    model: Option<&str>,
+) -> Result<AssessRequest, CliError> {
     // A case file carries its metrics (and model) under keys of its own.
     let (metrics, file_model) = match json.get("metrics") {
         Some(Value::Object(_)) => (&json["metrics"], json.get("model").and_then(Value::as_str)),
         _ => (json, None),
     };
-    let model = args.model.as_deref().or(file_model).ok_or_else(|| {
+    let model = model.or(file_model).ok_or_else(|| {
         input_error(
             path,
             "no model given: pass --model or use a case file with a \"model\" field".into(),
         )
     })?;
+    let subject = ["subject_id", "name"]
+        .iter()
+        .find_map(|key| json.get(*key).and_then(Value::as_str))
+        .filter(|_| file_model.is_some() || json.get("metrics").is_some())
+        .unwrap_or_default();
     Ok(AssessRequest {
         model: model.to_owned(),
         metrics: read_metrics(path, metrics)?,
-        subject_id: args.subject.clone(),
-        // The text report always shows thresholds and levers; JSON carries
-        // them only when asked, as the API does.
-        explain: args.explain || !args.json,
-        target_rank: args.target_rank,
+        subject_id: subject.to_owned(),
+        explain: false,
+        target_rank: 0,
     })
 }
 

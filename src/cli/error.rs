@@ -55,6 +55,12 @@ pub enum CliError {
     /// Checks or tests ran and some failed (the details are already printed).
     #[error("{0}")]
     Failed(String),
+    /// A comparison found differences (the details are already printed).
+    #[error("{0}")]
+    Differ(String),
+    /// A comparison could not be made: exit status 2, as diff(1).
+    #[error("{0}")]
+    Trouble(Box<CliError>),
     /// The listen address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -63,6 +69,17 @@ pub enum CliError {
         /// Why.
         source: std::io::Error,
     },
+}
+
+impl CliError {
+    /// The exit status for this error: 2 when a comparison could not be
+    /// made, 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Trouble(_) => 2,
+            _ => 1,
+        }
+    }
 }
 
 /// A load error, with the offending script line when there is one.

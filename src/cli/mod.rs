@@ -10,18 +10,24 @@
 //! - `report`: the readable report of an assessment.
 //! - `derive`, `crm`, `generate`: metrics from a CRM export, `assess
 //!   --crm`, and synthetic exports.
+//! - `diff`: two versions of a model compared over a portfolio.
+//! - `case`: saving an organisation as a test case.
+//! - `report_html`: the self-contained HTML report for a client.
 
 pub mod args;
 mod assess;
 mod bench;
+mod case;
 mod check;
 pub mod config;
 mod crm;
 mod derive;
+mod diff;
 mod error;
 mod generate;
 mod models;
 mod report;
+mod report_html;
 mod serve;
 mod stream;
 mod test;
@@ -45,6 +51,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Bench(args) => bench::run(args).await,
         Command::Derive(args) => derive::run(args),
         Command::GenerateCrm(args) => generate::run(args),
+        Command::Diff(args) => diff::run(args),
+        Command::Case(args::CaseCommand::Add(args)) => case::add(args),
+        Command::Report(args) => report_html::run(args),
     }
 }
 

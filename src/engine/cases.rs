@@ -67,6 +67,12 @@ impl Case {
     pub fn differences(&self, got: &Assessment) -> Vec<String> {
         let expect = &self.expect;
         let mut out = Vec::new();
+        if !got.ignored_metrics.is_empty() {
+            out.push(format!(
+                "metrics: the model does not read {}: a case pins only what the model reads",
+                got.ignored_metrics.join(", ")
+            ));
+        }
         if got.level.rank != expect.rank || got.level.id != expect.level_id {
             out.push(format!(
                 "level: expected rank {} '{}', got rank {} '{}'",
@@ -137,15 +143,24 @@ fn flipped(expected: i32, got: &Assessment) -> Option<String> {
     (!ids.is_empty()).then(|| format!("criteria that {verb}: {}", ids.join(", ")))
 }
 
+/// A criterion that flipped, with each metric it holds against a
+/// threshold the organisation does not meet ("crm_adoption is 0.55, needs
+/// at least 0.6") when the assessment was explained.
 fn describe(c: &CriterionResult) -> String {
-    if c.missing_metrics.is_empty() {
-        format!("{} (rank {})", c.id, c.rank)
-    } else {
-        format!(
+    let unmet: Vec<String> = c
+        .requirements
+        .iter()
+        .filter(|r| !r.met)
+        .map(|r| r.text())
+        .collect();
+    match (unmet.is_empty(), c.missing_metrics.is_empty()) {
+        (false, _) => format!("{} (rank {}: {})", c.id, c.rank, unmet.join("; ")),
+        (true, true) => format!("{} (rank {})", c.id, c.rank),
+        (true, false) => format!(
             "{} (rank {}, missing {})",
             c.id,
             c.rank,
             c.missing_metrics.join(", ")
-        )
+        ),
     }
 }

@@ -56,9 +56,15 @@ pub fn parse_case(source: &CaseSource) -> Result<Case, CaseOutcome> {
 pub fn run_case(engine: &Engine, model: &Model, file: &str, case: &Case) -> CaseOutcome {
     let mut request = case.request();
     request.model = model.id().to_owned();
-    // Thresholds and levers are not compared: skip their search.
+    // Thresholds and levers are not compared: skip their search, unless
+    // the case fails and they say why.
     request.explain = false;
-    match engine.assess_on(model, &request, &Budget::default()) {
+    let mut got = engine.assess_on(model, &request, &Budget::default());
+    if got.as_ref().is_ok_and(|a| !case.differences(a).is_empty()) {
+        request.explain = true;
+        got = engine.assess_on(model, &request, &Budget::default());
+    }
+    match got {
         Ok(got) => CaseOutcome {
             file: file.to_owned(),
             name: case.name.clone(),

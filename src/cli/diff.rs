@@ -1,0 +1,257 @@
+//! `maturity diff OLD NEW --orgs FILE.jsonl`: what a change of model does to
+//! a portfolio of organisations, before it is deployed. Each organisation
+//! is assessed on both versions; those whose level, ceiling, score or
+//! criteria change are listed with what flipped, then a summary. Exits 0
+//! when nothing changed, 1 when something did and 2 on error, as diff(1).
+//! A decision log recorded with full requests is a portfolio too, so last
+//! month's real requests can be replayed through a new version.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::CliError;
+use super::args::DiffArgs;
+use super::assess::{input_error, organisation_from_json};
+use crate::engine::{
+    AssessRequest, Assessment, Engine, Limits, Outcome, ScriptSet, read_scripts_dir,
+};
+
+/// Compares and prints; `Err(Differ)` when something changed.
+pub(crate) fn run(args: DiffArgs) -> Result<(), CliError> {
+    let report = compare(&args).map_err(|err| CliError::Trouble(Box::new(err)))?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        );
+    } else {
+        print!("{}", report.render());
+    }
+    match report.summary.changed {
+        0 => Ok(()),
+        n => Err(CliError::Differ(format!(
+            "{n} of {} organisations changed",
+            report.summary.organisations
+        ))),
+    }
+}
+
+/// Where one organisation stands on one version.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+struct Standing {
+    level: i32,
+    ceiling: i32,
+    score: f64,
+}
+
+/// A criterion whose outcome differs between the versions.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+struct Flip {
+    criterion: String,
+    before: Option<Outcome>,
+    after: Option<Outcome>,
+}
+
+/// One organisation whose answer changed.
+#[derive(Debug, Serialize)]
+struct Change {
+    subject: String,
+    model: String,
+    before: Standing,
+    after: Standing,
+    flipped: Vec<Flip>,
+}
+
+/// How many moved which way.
+#[derive(Debug, Default, Serialize)]
+struct Summary {
+    organisations: usize,
+    changed: usize,
+    moved_up: usize,
+    moved_down: usize,
+    unchanged: usize,
+}
+
+/// Every change, then the summary.
+#[derive(Debug, Serialize)]
+struct Report {
+    changes: Vec<Change>,
+    summary: Summary,
+}
+
+fn compare(args: &DiffArgs) -> Result<Report, CliError> {
+    let (old, old_model) = load_side(&args.old)?;
+    let (new, _) = load_side(&args.new)?;
+    let model = args.model.clone().or(old_model);
+    let mut report = Report {
+        changes: Vec::new(),
+        summary: Summary::default(),
+    };
+    for (line, request) in portfolio(&args.orgs, model.as_deref())? {
+        let before = assess(&old, &request, &args.old)?;
+        let after = assess(&new, &request, &args.new)?;
+        report.summary.organisations += 1;
+        let subject = if request.subject_id.is_empty() {
+            format!("line {line}")
+        } else {
+            request.subject_id.clone()
+        };
+        match change(subject, &before, &after) {
+            Some(change) => {
+                let moved = change.after.level - change.before.level;
+                report.summary.moved_up += usize::from(moved > 0);
+                report.summary.moved_down += usize::from(moved < 0);
+                report.summary.changed += 1;
+                report.changes.push(change);
+            }
+            None => report.summary.unchanged += 1,
+        }
+    }
+    Ok(report)
+}
+
+/// The engine of one side (a model file with its directory's `lib/`, or a
+/// whole scripts directory), and the model id when it is a single file.
+fn load_side(path: &Path) -> Result<(Engine, Option<String>), CliError> {
+    let (scripts, single) = if path.is_dir() {
+        (read_scripts_dir(path)?, false)
+    } else {
+        let text = std::fs::read_to_string(path).map_err(|source| CliError::Read {
+            path: path.into(),
+            source,
+        })?;
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+        let libs = match dir.map(|d| d.join("lib")).filter(|lib| lib.is_dir()) {
+            Some(_) => read_scripts_dir(dir.unwrap_or(Path::new(".")))?.libs,
+            None => Vec::new(),
+        };
+        let model = crate::engine::ScriptSource::new(path.display().to_string(), text);
+        let set = ScriptSet {
+            models: vec![model],
+            libs,
+            cases: Vec::new(),
+        };
+        (set, true)
+    };
+    let mut engine = Engine::new(Limits::default());
+    if let Some(failure) = engine.load_all(&scripts).into_iter().next() {
+        return Err(CliError::Load(failure));
+    }
+    let model = single
+        .then(|| engine.models().next().map(|m| m.id().to_owned()))
+        .flatten();
+    Ok((engine, model))
+}
+
+/// The organisations of a JSON Lines file, with their line numbers: each
+/// line an organisation (as `assess` reads one), or a decision-log record
+/// whose "request" holds one.
+fn portfolio(path: &Path, model: Option<&str>) -> Result<Vec<(usize, AssessRequest)>, CliError> {
+    let file = std::fs::File::open(path).map_err(|source| CliError::Read {
+        path: path.into(),
+        source,
+    })?;
+    let mut out = Vec::new();
+    for (i, line) in BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(|source| CliError::Read {
+            path: path.into(),
+            source,
+        })?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let json: Value = serde_json::from_str(&line)
+            .map_err(|e| input_error(path, format!("line {}: {e}", i + 1)))?;
+        let organisation = json.get("request").unwrap_or(&json);
+        let request = organisation_from_json(path, organisation, model)
+            .map_err(|e| input_error(path, format!("line {}: {e}", i + 1)))?;
+        out.push((i + 1, request));
+    }
+    Ok(out)
+}
+
+fn assess(engine: &Engine, request: &AssessRequest, side: &Path) -> Result<Assessment, CliError> {
+    engine
+        .assess(request)
+        .map_err(|err| input_error(side, format!("model '{}': {err}", request.model)))
+}
+
+fn standing(a: &Assessment) -> Standing {
+    Standing {
+        level: a.level.rank,
+        ceiling: a.ceiling.rank,
+        score: a.score,
+    }
+}
+
+/// What changed for one organisation, if anything did.
+fn change(subject: String, before: &Assessment, after: &Assessment) -> Option<Change> {
+    let outcome =
+        |a: &Assessment, id: &str| a.criteria.iter().find(|c| c.id == id).map(|c| c.outcome);
+    let mut ids: Vec<&str> = before.criteria.iter().map(|c| c.id.as_str()).collect();
+    for c in &after.criteria {
+        if !ids.contains(&c.id.as_str()) {
+            ids.push(&c.id);
+        }
+    }
+    let flipped: Vec<Flip> = ids
+        .into_iter()
+        .map(|id| Flip {
+            criterion: id.to_owned(),
+            before: outcome(before, id),
+            after: outcome(after, id),
+        })
+        .filter(|f| f.before != f.after)
+        .collect();
+    let (was, is) = (standing(before), standing(after));
+    let same =
+        was.level == is.level && was.ceiling == is.ceiling && (was.score - is.score).abs() < 1e-9;
+    (!same || !flipped.is_empty()).then(|| Change {
+        subject,
+        model: before.model.clone(),
+        before: was,
+        after: is,
+        flipped,
+    })
+}
+
+impl Report {
+    fn render(&self) -> String {
+        let mut out = String::new();
+        for c in &self.changes {
+            out.push_str(&format!(
+                "{} ({}): level {} -> {}, ceiling {} -> {}, score {:.2} -> {:.2}\n",
+                c.subject,
+                c.model,
+                c.before.level,
+                c.after.level,
+                c.before.ceiling,
+                c.after.ceiling,
+                c.before.score,
+                c.after.score
+            ));
+            for f in &c.flipped {
+                let name = |o: Option<Outcome>| o.map_or("absent", Outcome::as_str);
+                out.push_str(&format!(
+                    "    {}: {} -> {}\n",
+                    f.criterion,
+                    name(f.before),
+                    name(f.after)
+                ));
+            }
+        }
+        let s = &self.summary;
+        out.push_str(&format!(
+            "{} organisations: {} moved up, {} moved down, {} changed otherwise, {} unchanged\n",
+            s.organisations,
+            s.moved_up,
+            s.moved_down,
+            s.changed - s.moved_up - s.moved_down,
+            s.unchanged
+        ));
+        out
+    }
+}
