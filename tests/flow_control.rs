@@ -45,6 +45,7 @@ async fn a_slow_reader_slows_the_writer() {
         pb::AssessRequest {
             request_id: i.to_string(),
             target_rank: 0,
+            view: 0,
             ..support::one_metric("tiny", "x", Kind::Number(0.7))
         }
     });

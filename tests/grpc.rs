@@ -28,6 +28,7 @@ fn request(model: &str, metrics: &[(&str, pb::MetricValue)]) -> pb::AssessReques
         explain: false,
         request_id: String::new(),
         target_rank: 0,
+        view: 0,
     }
 }
 

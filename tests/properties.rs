@@ -273,7 +273,7 @@ proptest! {
         present in prop::collection::vec(prop::bool::weighted(0.8), N),
     ) {
         let metrics = organisation(model, &base, &points, &[true], &present);
-        let request = AssessRequest { model: model.into(), metrics, subject_id: "s".into(), explain: true, target_rank: 0 };
+        let request = AssessRequest { model: model.into(), metrics, subject_id: "s".into(), explain: true, target_rank: 0, view: Default::default() };
         let first = serde_json::to_string(&ENGINE.assess(&request).unwrap()).unwrap();
         let second = serde_json::to_string(&ENGINE.assess(&request).unwrap()).unwrap();
         prop_assert_eq!(first, second);
@@ -300,7 +300,7 @@ proptest! {
                 }
             }
         }
-        let request = |metrics| AssessRequest { model: model.into(), metrics, subject_id: "s".into(), explain: true, target_rank: 0 };
+        let request = |metrics| AssessRequest { model: model.into(), metrics, subject_id: "s".into(), explain: true, target_rank: 0, view: Default::default() };
         // With every metric supplied, the answers are the same to the byte.
         let whole = request(full.clone());
         prop_assert_eq!(ENGINE.assess(&whole).unwrap(), SCRIPTED.assess(&whole).unwrap());

@@ -90,6 +90,7 @@ async fn a_stream_answers_every_item_in_order_and_one_bad_item_ends_nothing() {
                 model: "five_stage".into(),
                 request_id: "bad".into(),
                 target_rank: 0,
+                view: 0,
                 ..Default::default()
             };
             bad.metrics.insert(
@@ -103,6 +104,7 @@ async fn a_stream_answers_every_item_in_order_and_one_bad_item_ends_nothing() {
                 model: "nope".into(),
                 request_id: "unknown".into(),
                 target_rank: 0,
+                view: 0,
                 ..Default::default()
             });
         }

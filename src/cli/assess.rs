@@ -101,6 +101,7 @@ pub(crate) fn organisation_from_json(
         subject_id: subject.to_owned(),
         explain: false,
         target_rank: 0,
+        view: Default::default(),
     })
 }
 

@@ -40,7 +40,7 @@ pub(crate) fn add(args: CaseAddArgs) -> Result<(), CliError> {
         .interventions
         .iter()
         .filter(|i| args.with_interventions && i.horizon == Horizon::Now)
-        .map(|i| i.id.clone())
+        .map(|i| i.id.to_string())
         .collect();
     let case = Case {
         name: args.name.clone(),
@@ -49,7 +49,7 @@ pub(crate) fn add(args: CaseAddArgs) -> Result<(), CliError> {
         metrics: request.metrics,
         expect: Expectation {
             rank: got.level.rank,
-            level_id: got.level.id.clone(),
+            level_id: got.level.id.to_string(),
             interventions_name_any_of: Vec::new(),
             criteria: Default::default(),
             now,

@@ -211,7 +211,7 @@ fn change(subject: String, before: &Assessment, after: &Assessment) -> Option<Ch
         was.level == is.level && was.ceiling == is.ceiling && (was.score - is.score).abs() < 1e-9;
     (!same || !flipped.is_empty()).then(|| Change {
         subject,
-        model: before.model.clone(),
+        model: before.model.to_string(),
         before: was,
         after: is,
         flipped,

@@ -223,7 +223,7 @@ fn criterion_rows(c: &CriterionResult) -> Vec<[String; 6]> {
                 head(mark(c.outcome)),
                 head(&c.rank.to_string()),
                 head(&c.id),
-                metric.clone(),
+                metric.to_string(),
                 observed(c, metric),
                 needs,
             ]

@@ -1,7 +1,9 @@
 //! The assessment pipeline: validate the request, evaluate the model on it,
 //! explain when asked, and shape the answer.
 
-use crate::engine::assessment::{AssessRequest, Assessment, CriterionResult};
+use crate::engine::assessment::{
+    AssessRequest, Assessment, CriterionResult, Horizon, Intervention, View,
+};
 use crate::engine::error::EngineError;
 use crate::engine::evaluate::outcome::Decided;
 use crate::engine::evaluate::run::Run;
@@ -10,6 +12,7 @@ use crate::engine::explain::{self, levers};
 use crate::engine::model::Model;
 use crate::engine::model::spec::{CriterionSpec, ModelSpec};
 use crate::engine::sandbox::{Budget, DeadlineGuard, Limits};
+use crate::engine::value::{Names, Text};
 
 /// Assesses one organisation on `model`, within the sandbox's limits and
 /// the caller's `budget`.
@@ -21,20 +24,25 @@ pub(crate) fn assess(
     budget: &Budget,
 ) -> Result<Assessment, EngineError> {
     let resolved = input::validate(model, request)?;
-    let _deadline = DeadlineGuard::start(limits.time_for(request.explain), budget.clone());
+    // A basic answer never explains itself.
+    let explain = request.explain && request.view == View::Full;
+    let _deadline = DeadlineGuard::start(limits.time_for(explain), budget.clone());
     let run = Run {
         engine,
         limits,
         model,
         metrics: &request.metrics,
         values: resolved.values,
-        explain: request.explain,
+        explain,
     };
     let spec = model.spec();
     let evaluation = evaluate::evaluate(&run)?;
+    if request.view == View::Basic {
+        return Ok(basic(&run, request, &evaluation));
+    }
     let criteria = criteria(&run, &evaluation.criteria)?;
     let (missing_metrics, confidence) = standing::missing(model, &evaluation.criteria, &run.values);
-    let (why_not_higher, found) = if request.explain {
+    let (why_not_higher, found) = if explain {
         let Evaluation {
             level,
             derived,
@@ -54,7 +62,7 @@ pub(crate) fn assess(
     Ok(Assessment {
         model: spec.id.clone(),
         model_version: spec.version.clone(),
-        script_sha256: model.sha256().to_owned(),
+        script_sha256: model.sha256_text().clone(),
         subject_id: request.subject_id.clone(),
         level: level(evaluation.level),
         next_level: spec.level(evaluation.level + 1).cloned(),
@@ -76,6 +84,54 @@ pub(crate) fn assess(
         levers: found.levers,
         levers_reach_next_level: found.reach_next_level,
     })
+}
+
+/// The basic view: the standing, dimensions and the ids and titles of what
+/// is due now, without building criteria or descriptions.
+fn basic(run: &Run<'_>, request: &AssessRequest, evaluation: &Evaluation) -> Assessment {
+    let (model, spec) = (run.model, run.model.spec());
+    let (_, confidence) = standing::missing(model, &evaluation.criteria, &run.values);
+    let plan = plan::plan(
+        spec,
+        &evaluation.criteria,
+        evaluation.level,
+        &evaluation.fired,
+        request.target_rank,
+    );
+    let now = plan
+        .into_iter()
+        .filter(|i| i.horizon == Horizon::Now)
+        .map(|i| Intervention {
+            description: Text::default(),
+            metrics: Names::from([]),
+            reason: String::new(),
+            ..i
+        })
+        .collect();
+    let level = |rank| {
+        spec.level(rank)
+            .cloned()
+            .unwrap_or_else(|| spec.levels[0].clone())
+    };
+    Assessment {
+        model: spec.id.clone(),
+        model_version: spec.version.clone(),
+        script_sha256: model.sha256_text().clone(),
+        subject_id: request.subject_id.clone(),
+        level: level(evaluation.level),
+        next_level: spec.level(evaluation.level + 1).cloned(),
+        ceiling: level(evaluation.ceiling),
+        score: standing::score(spec, evaluation.level, &evaluation.criteria),
+        confidence,
+        dimensions: dimensions::dimensions(spec, &evaluation.criteria),
+        interventions: now,
+        criteria: Vec::new(),
+        missing_metrics: Vec::new(),
+        ignored_metrics: Vec::new(),
+        why_not_higher: String::new(),
+        levers: Vec::new(),
+        levers_reach_next_level: false,
+    }
 }
 
 /// Every criterion's result, in declaration order, with what it observed
@@ -117,10 +173,10 @@ fn criterion(
 }
 
 /// "name=value" pairs of the metrics `names`, "missing" where not supplied.
-fn observed(run: &Run<'_>, names: &[String]) -> String {
+fn observed(run: &Run<'_>, names: &[Text]) -> String {
     let pairs: Vec<String> = names
         .iter()
-        .map(|n| match run.metrics.get(n) {
+        .map(|n| match run.metrics.get(n.as_str()) {
             Some(value) => format!("{n}={value}"),
             None => format!("{n}=missing"),
         })

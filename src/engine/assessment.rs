@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::model::spec::Level;
-use crate::engine::value::{MetricValue, Metrics};
+use crate::engine::value::{MetricValue, Metrics, Names, Text};
 
 /// How a value must compare with a threshold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,6 +63,22 @@ pub struct AssessRequest {
     /// Plan the work up to this rank (0: up to the next level only).
     #[serde(default)]
     pub target_rank: i32,
+    /// How much of the answer to build.
+    #[serde(default)]
+    pub view: View,
+}
+
+/// How much of an assessment to build.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum View {
+    /// Everything: criteria, requirements, the whole plan with descriptions.
+    #[default]
+    Full,
+    /// What a platform scoring in bulk stores: level, ceiling, score,
+    /// confidence, dimensions and the ids and titles of what is due now.
+    /// No criteria, requirements, descriptions or explanation.
+    Basic,
 }
 
 /// How one criterion comes out for one organisation.
@@ -113,9 +129,9 @@ pub enum Horizon {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DimensionResult {
     /// The dimension's id.
-    pub id: String,
+    pub id: Text,
     /// Its display name.
-    pub name: String,
+    pub name: Text,
     /// The highest rank up to which every criterion of the dimension holds.
     pub rank: i32,
     /// Share (0..1) of its applicable criteria that passed; 1 when none
@@ -133,7 +149,7 @@ pub struct DimensionResult {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CriterionResult {
     /// The criterion's id.
-    pub id: String,
+    pub id: Text,
     /// The rank it belongs to.
     pub rank: i32,
     /// Whether the organisation meets it (only when `outcome` is passed).
@@ -142,11 +158,11 @@ pub struct CriterionResult {
     pub outcome: Outcome,
     /// The dimension it belongs to ("" when the model has none).
     #[serde(default)]
-    pub dimension: String,
+    pub dimension: Text,
     /// What it asks.
-    pub description: String,
+    pub description: Text,
     /// The metrics it reads.
-    pub metrics: Vec<String>,
+    pub metrics: Names,
     /// "name=value" pairs it saw (empty unless explain was asked for).
     pub observed: String,
     /// The metrics it reads that were not supplied.
@@ -214,17 +230,17 @@ pub struct Lever {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Intervention {
     /// The intervention's id.
-    pub id: String,
+    pub id: Text,
     /// Short imperative title.
-    pub title: String,
+    pub title: Text,
     /// What to do, the risk and the mistake to avoid.
-    pub description: String,
+    pub description: Text,
     /// 1 = first.
     pub priority: i32,
     /// The rank it helps reach.
     pub target_rank: i32,
     /// The metrics it would move.
-    pub metrics: Vec<String>,
+    pub metrics: Names,
     /// The criterion or signal that called for it.
     pub reason: String,
     /// When it is due.
@@ -238,11 +254,11 @@ pub struct Intervention {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Assessment {
     /// The model's id.
-    pub model: String,
+    pub model: Text,
     /// The model's version.
-    pub model_version: String,
+    pub model_version: Text,
     /// Hex SHA-256 of the script that decided.
-    pub script_sha256: String,
+    pub script_sha256: Text,
     /// The request's subject id.
     pub subject_id: String,
     /// The level proven: every criterion up to it passed or does not apply.

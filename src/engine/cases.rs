@@ -58,6 +58,7 @@ impl Case {
             subject_id: self.name.clone(),
             explain: true,
             target_rank: 0,
+            view: Default::default(),
         }
     }
 
@@ -111,7 +112,11 @@ impl Case {
                 ));
             }
         }
-        let named = |m: &String| got.interventions.iter().any(|i| i.metrics.contains(m));
+        let named = |m: &String| {
+            got.interventions
+                .iter()
+                .any(|i| i.metrics.iter().any(|n| n == m))
+        };
         let wanted = &expect.interventions_name_any_of;
         if !wanted.is_empty() && !wanted.iter().any(named) {
             out.push(format!(

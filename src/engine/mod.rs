@@ -34,7 +34,7 @@ use std::sync::Arc;
 pub use assessment::Comparison;
 pub use assessment::{
     AssessRequest, Assessment, CriterionResult, DimensionResult, Horizon, Intervention, Lever,
-    Outcome, Requirement,
+    Outcome, Requirement, View,
 };
 pub use diagnostic::Diagnostic;
 pub use error::{EngineError, LoadError, MetricViolation};
@@ -47,7 +47,7 @@ pub use model::spec::{DimensionSpec, Level, ModelSpec};
 pub use sandbox::{Budget, Limits};
 pub use scripts::builtin::builtin_scripts;
 pub use scripts::dir::{CaseSource, ScriptSet, read_scripts_dir};
-pub use value::{MetricValue, Metrics};
+pub use value::{MetricValue, Metrics, Names, Text};
 
 /// The loaded models and the sandbox they run in; shared read-only across
 /// threads.

@@ -68,7 +68,7 @@ pub fn run_case(engine: &Engine, model: &Model, file: &str, case: &Case) -> Case
         Ok(got) => CaseOutcome {
             file: file.to_owned(),
             name: case.name.clone(),
-            got: Some((got.level.rank, got.level.id.clone())),
+            got: Some((got.level.rank, got.level.id.to_string())),
             failures: case.differences(&got),
         },
         Err(err) => CaseOutcome::failed(file, &case.name, err.to_string()),

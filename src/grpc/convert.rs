@@ -12,11 +12,15 @@ use crate::engine::suite::CaseOutcome;
 use crate::engine::{
     AssessRequest, Assessment, Comparison, CriterionResult, DimensionResult, Direction,
     EngineError, Horizon, Intervention, Level, Lever, MetricKind, MetricSpec, MetricValue,
-    MetricViolation, Model, Outcome, Requirement,
+    MetricViolation, Model, Outcome, Requirement, Text, View,
 };
 
 /// Reads an `AssessRequest`, rejecting metrics that carry no value.
 pub fn request_from_pb(request: pb::AssessRequest) -> Result<AssessRequest, EngineError> {
+    let view = match request.view() {
+        pb::View::Basic => View::Basic,
+        pb::View::Unspecified => View::Full,
+    };
     let mut violations = Vec::new();
     // Already in name order: collecting builds the map without searching.
     let metrics: crate::engine::Metrics = request
@@ -43,6 +47,7 @@ pub fn request_from_pb(request: pb::AssessRequest) -> Result<AssessRequest, Engi
         subject_id: request.subject_id,
         explain: request.explain,
         target_rank: request.target_rank,
+        view,
     })
 }
 
@@ -83,6 +88,11 @@ pub fn request_to_pb(request: AssessRequest) -> pb::AssessRequest {
         explain: request.explain,
         request_id: String::new(),
         target_rank: request.target_rank,
+        view: match request.view {
+            View::Basic => pb::View::Basic,
+            View::Full => pb::View::Unspecified,
+        }
+        .into(),
     }
 }
 
@@ -90,9 +100,9 @@ impl From<Level> for pb::Level {
     fn from(l: Level) -> Self {
         Self {
             rank: l.rank,
-            id: l.id,
-            name: l.name,
-            summary: l.summary,
+            id: l.id.to_string(),
+            name: l.name.to_string(),
+            summary: l.summary.to_string(),
         }
     }
 }
@@ -101,9 +111,9 @@ impl From<pb::Level> for Level {
     fn from(l: pb::Level) -> Self {
         Self {
             rank: l.rank,
-            id: l.id,
-            name: l.name,
-            summary: l.summary,
+            id: l.id.into(),
+            name: l.name.into(),
+            summary: l.summary.into(),
         }
     }
 }
@@ -111,9 +121,9 @@ impl From<pb::Level> for Level {
 impl From<Assessment> for pb::Assessment {
     fn from(a: Assessment) -> Self {
         Self {
-            model: a.model,
-            model_version: a.model_version,
-            script_sha256: a.script_sha256,
+            model: a.model.to_string(),
+            model_version: a.model_version.to_string(),
+            script_sha256: a.script_sha256.to_string(),
             subject_id: a.subject_id,
             level: Some(a.level.into()),
             next_level: a.next_level.map(Into::into),
@@ -135,9 +145,9 @@ impl From<Assessment> for pb::Assessment {
 impl From<pb::Assessment> for Assessment {
     fn from(a: pb::Assessment) -> Self {
         Self {
-            model: a.model,
-            model_version: a.model_version,
-            script_sha256: a.script_sha256,
+            model: a.model.into(),
+            model_version: a.model_version.into(),
+            script_sha256: a.script_sha256.into(),
             subject_id: a.subject_id,
             level: a.level.map(Into::into).unwrap_or_else(unset_level),
             next_level: a.next_level.map(Into::into),
@@ -159,17 +169,17 @@ impl From<pb::Assessment> for Assessment {
 fn unset_level() -> Level {
     Level {
         rank: 0,
-        id: String::new(),
-        name: String::new(),
-        summary: String::new(),
+        id: String::new().into(),
+        name: String::new().into(),
+        summary: String::new().into(),
     }
 }
 
 impl From<DimensionResult> for pb::Dimension {
     fn from(d: DimensionResult) -> Self {
         Self {
-            id: d.id,
-            name: d.name,
+            id: d.id.to_string(),
+            name: d.name.to_string(),
             rank: d.rank,
             score: d.score,
             passed: d.passed as i32,
@@ -183,8 +193,8 @@ impl From<pb::Dimension> for DimensionResult {
     fn from(d: pb::Dimension) -> Self {
         let count = |n: i32| u32::try_from(n).unwrap_or(0);
         Self {
-            id: d.id,
-            name: d.name,
+            id: d.id.into(),
+            name: d.name.into(),
             rank: d.rank,
             score: d.score,
             passed: count(d.passed),
@@ -235,13 +245,13 @@ fn horizon_from_pb(h: pb::Horizon) -> Horizon {
 impl From<CriterionResult> for pb::CriterionResult {
     fn from(c: CriterionResult) -> Self {
         Self {
-            id: c.id,
+            id: c.id.to_string(),
             rank: c.rank,
             passed: c.passed,
             outcome: outcome_to_pb(c.outcome).into(),
-            dimension: c.dimension,
-            description: c.description,
-            metrics: c.metrics,
+            dimension: c.dimension.to_string(),
+            description: c.description.to_string(),
+            metrics: c.metrics.iter().map(|m| m.to_string()).collect(),
             observed: c.observed,
             missing_metrics: c.missing_metrics,
             requirements: c.requirements.into_iter().map(Into::into).collect(),
@@ -253,12 +263,12 @@ impl From<pb::CriterionResult> for CriterionResult {
     fn from(c: pb::CriterionResult) -> Self {
         Self {
             outcome: outcome_from_pb(c.outcome(), c.passed),
-            id: c.id,
+            id: c.id.into(),
             rank: c.rank,
             passed: c.passed,
-            dimension: c.dimension,
-            description: c.description,
-            metrics: c.metrics,
+            dimension: c.dimension.into(),
+            description: c.description.into(),
+            metrics: c.metrics.into_iter().map(Text::from).collect(),
             observed: c.observed,
             missing_metrics: c.missing_metrics,
             requirements: c
@@ -341,12 +351,12 @@ impl From<pb::Lever> for Lever {
 impl From<Intervention> for pb::Intervention {
     fn from(i: Intervention) -> Self {
         Self {
-            id: i.id,
-            title: i.title,
-            description: i.description,
+            id: i.id.to_string(),
+            title: i.title.to_string(),
+            description: i.description.to_string(),
             priority: i.priority,
             target_rank: i.target_rank,
-            metrics: i.metrics,
+            metrics: i.metrics.iter().map(|m| m.to_string()).collect(),
             reason: i.reason,
             horizon: horizon_to_pb(i.horizon).into(),
             blocking: i.blocking,
@@ -359,12 +369,12 @@ impl From<pb::Intervention> for Intervention {
         Self {
             horizon: horizon_from_pb(i.horizon()),
             blocking: i.blocking,
-            id: i.id,
-            title: i.title,
-            description: i.description,
+            id: i.id.into(),
+            title: i.title.into(),
+            description: i.description.into(),
             priority: i.priority,
             target_rank: i.target_rank,
-            metrics: i.metrics,
+            metrics: i.metrics.into_iter().map(Text::from).collect(),
             reason: i.reason,
         }
     }
@@ -374,10 +384,10 @@ impl From<pb::Intervention> for Intervention {
 pub fn model_to_pb(model: &Model) -> pb::Model {
     let spec = model.spec();
     pb::Model {
-        id: spec.id.clone(),
-        name: spec.name.clone(),
-        version: spec.version.clone(),
-        description: spec.description.clone(),
+        id: spec.id.to_string(),
+        name: spec.name.to_string(),
+        version: spec.version.to_string(),
+        description: spec.description.to_string(),
         levels: spec.levels.iter().cloned().map(Into::into).collect(),
         script_sha256: model.sha256().to_owned(),
         metrics: spec.metrics.iter().map(metric_to_pb).collect(),
@@ -387,9 +397,9 @@ pub fn model_to_pb(model: &Model) -> pb::Model {
             .dimensions
             .iter()
             .map(|d| pb::DimensionSpec {
-                id: d.id.clone(),
-                name: d.name.clone(),
-                description: d.description.clone(),
+                id: d.id.to_string(),
+                name: d.name.to_string(),
+                description: d.description.to_string(),
             })
             .collect(),
     }
@@ -411,12 +421,12 @@ fn metric_to_pb(m: &MetricSpec) -> pb::MetricSpec {
         Direction::False => pb::Direction::False,
     };
     pb::MetricSpec {
-        name: m.name.clone(),
+        name: m.name.to_string(),
         kind: kind.into(),
         min: m.min,
         max: m.max,
         direction: direction.into(),
-        description: m.description.clone(),
+        description: m.description.to_string(),
         allowed_values: m.allowed.clone(),
     }
 }

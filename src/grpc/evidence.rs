@@ -61,6 +61,7 @@ impl EvidenceService for EvidenceApi {
             explain: r.explain,
             target_rank: r.target_rank,
             request_id: String::new(),
+            view: 0,
         })
         .map_err(to_status)?;
         let (files, mapping, as_of) = (r.files, r.mapping, r.as_of);

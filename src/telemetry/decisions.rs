@@ -60,10 +60,10 @@ impl DecisionLog {
     /// Queues one decision; never blocks.
     pub fn record(&self, request: AssessRequest, assessment: &Assessment) {
         let summary = Summary {
-            model_version: assessment.model_version.clone(),
-            script_sha256: assessment.script_sha256.clone(),
+            model_version: assessment.model_version.to_string(),
+            script_sha256: assessment.script_sha256.to_string(),
             rank: assessment.level.rank,
-            level: assessment.level.id.clone(),
+            level: assessment.level.id.to_string(),
         };
         if let Err(TrySendError::Full(_)) = self.tx.try_send((SystemTime::now(), request, summary))
         {

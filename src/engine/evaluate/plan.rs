@@ -134,14 +134,9 @@ impl Items {
 }
 
 /// Whether `spec` repeats an intervention already planned: the same id, or
-/// the same metrics to move.
+/// the same metrics to move (in any order; lists of a few names, so a scan
+/// beats sorting copies).
 fn same(planned: &Intervention, spec: &InterventionSpec) -> bool {
-    if planned.id == spec.id {
-        return true;
-    }
-    let mut a: Vec<&String> = planned.metrics.iter().collect();
-    let mut b: Vec<&String> = spec.metrics.iter().collect();
-    a.sort();
-    b.sort();
-    a == b
+    let (a, b) = (&planned.metrics, &spec.metrics);
+    planned.id == spec.id || (a.len() == b.len() && a.iter().all(|m| b.contains(m)))
 }

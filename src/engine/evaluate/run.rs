@@ -104,7 +104,7 @@ impl Run<'_> {
                 let message = format!("returned rank {rank}, outside 1..={}", spec.top_rank());
                 let diagnostic = Diagnostic::unplaced(self.model.file(), message);
                 Err(EngineError::Script {
-                    model: spec.id.clone(),
+                    model: spec.id.to_string(),
                     context: context(),
                     diagnostic: Box::new(diagnostic),
                 })

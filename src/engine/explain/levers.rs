@@ -102,11 +102,11 @@ fn targets(run: &Run<'_>, evaluation: &Evaluation, goal: i32) -> Result<Vec<Targ
                 match targets.iter_mut().find(|(n, ..)| n == name) {
                     Some((_, target, ids)) => {
                         *target = stricter(direction, target, &threshold.target);
-                        if !ids.contains(&c.id) {
-                            ids.push(c.id.clone());
+                        if !ids.iter().any(|id| *id == c.id) {
+                            ids.push(c.id.to_string());
                         }
                     }
-                    None => targets.push((name.clone(), threshold.target, vec![c.id.clone()])),
+                    None => targets.push((name.clone(), threshold.target, vec![c.id.to_string()])),
                 }
             }
         }

@@ -12,6 +12,7 @@ use crate::engine::model::spec::{
     Condition, CriterionSpec, DimensionSpec, Evidence, InterventionSpec, Level, ModelSpec,
     SignalSpec,
 };
+use crate::engine::value::Text;
 
 /// The keys each part of a declaration may have.
 const MODEL_KEYS: &[&str] = &[
@@ -67,10 +68,10 @@ pub(crate) fn read_model(value: Dynamic, ast: &AST, problems: &Problems) -> Opti
     model.only(MODEL_KEYS);
     let read = |r| problems.record(r);
     let spec = ModelSpec {
-        id: read(model.string("id")).unwrap_or_default(),
-        name: read(model.string("name")).unwrap_or_default(),
-        version: read(model.string("version")).unwrap_or_default(),
-        description: read(model.optional_string("description")).unwrap_or_default(),
+        id: read(model.text("id")).unwrap_or_default(),
+        name: read(model.text("name")).unwrap_or_default(),
+        version: read(model.text("version")).unwrap_or_default(),
+        description: read(model.optional_text("description")).unwrap_or_default(),
         levels: problems
             .record(model.list("levels", read_level))
             .unwrap_or_default(),
@@ -122,9 +123,9 @@ fn read_level(f: &Fields<'_>, index: usize) -> Result<Level> {
     }
     Ok(Level {
         rank,
-        id: f.string("id")?,
-        name: f.string("name")?,
-        summary: f.optional_string("summary")?,
+        id: f.text("id")?,
+        name: f.text("name")?,
+        summary: f.optional_text("summary")?,
     })
 }
 
@@ -185,20 +186,20 @@ fn read_criterion(f: &Fields<'_>, ast: &AST) -> Result<CriterionSpec> {
             return Err(f.error("check", message.into()));
         }
     };
-    let mut metrics: Vec<String> = Vec::new();
+    let mut metrics: Vec<Text> = Vec::new();
     let checks = evidence.iter().map(|e| &e.check);
     let applies = evidence.iter().filter_map(|e| e.applies.as_ref());
     for name in checks.chain(applies).flat_map(|c| &c.metrics) {
-        if !metrics.contains(name) {
-            metrics.push(name.clone());
+        if !metrics.iter().any(|m| m == name) {
+            metrics.push(name.as_str().into());
         }
     }
     Ok(CriterionSpec {
-        id: f.string("id")?,
+        id: f.text("id")?,
         rank: f.int("rank")?,
-        description: f.string("description")?,
-        dimension: f.optional_string("dimension")?,
-        metrics,
+        description: f.text("description")?,
+        dimension: f.optional_text("dimension")?,
+        metrics: metrics.into(),
         evidence,
         interventions: f.list("interventions", read_intervention)?,
     })
@@ -233,8 +234,8 @@ fn applies_reads(f: &Fields<'_>, ast: &AST, function: &FnPtr) -> Result<Vec<Stri
 fn read_signal(f: &Fields<'_>, _: usize) -> Result<SignalSpec> {
     f.only(SIGNAL_KEYS);
     Ok(SignalSpec {
-        id: f.string("id")?,
-        description: f.string("description")?,
+        id: f.text("id")?,
+        description: f.text("description")?,
         check: Condition::new(f.strings("metrics")?, f.function("check")?),
         interventions: f.list("interventions", read_intervention)?,
     })
@@ -247,10 +248,10 @@ fn read_intervention(f: &Fields<'_>, _: usize) -> Result<InterventionSpec> {
         return Err(f.error("weight", format!("must be above 0, got {weight}")));
     }
     Ok(InterventionSpec {
-        id: f.string("id")?,
-        title: f.string("title")?,
-        description: f.string("description")?,
-        metrics: f.strings("metrics")?,
+        id: f.text("id")?,
+        title: f.text("title")?,
+        description: f.text("description")?,
+        metrics: f.names("metrics")?,
         weight,
     })
 }
@@ -258,8 +259,8 @@ fn read_intervention(f: &Fields<'_>, _: usize) -> Result<InterventionSpec> {
 fn read_dimension(f: &Fields<'_>, _: usize) -> Result<DimensionSpec> {
     f.only(DIMENSION_KEYS);
     Ok(DimensionSpec {
-        id: f.string("id")?,
-        name: f.string("name")?,
-        description: f.optional_string("description")?,
+        id: f.text("id")?,
+        name: f.text("name")?,
+        description: f.optional_text("description")?,
     })
 }

@@ -7,6 +7,7 @@ use std::cell::RefCell;
 use rhai::{Array, Dynamic, FnPtr, Map};
 
 use crate::engine::model::outline::Place;
+use crate::engine::value::{Names, Text};
 
 /// A breach of the model contract: where in the declaration, and what.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -159,6 +160,18 @@ impl<'a> Fields<'a> {
             return Err(self.error(key, "must not be empty".into()));
         }
         Ok(text.to_string())
+    }
+
+    pub(super) fn text(&self, key: &str) -> Result<Text> {
+        self.string(key).map(Text::from)
+    }
+
+    pub(super) fn optional_text(&self, key: &str) -> Result<Text> {
+        self.optional_string(key).map(Text::from)
+    }
+
+    pub(super) fn names(&self, key: &str) -> Result<Names> {
+        Ok(self.strings(key)?.into_iter().map(Text::from).collect())
     }
 
     pub(super) fn optional_string(&self, key: &str) -> Result<String> {

@@ -39,13 +39,14 @@ use crate::engine::model::readers::Readers;
 use crate::engine::model::sources::{ScriptSource, Sources};
 use crate::engine::model::spec::{Condition, ModelSpec};
 use crate::engine::sandbox::{Budget, DeadlineGuard, Limits};
+use crate::engine::value::Text;
 
 /// A loaded maturity model.
 #[derive(Debug)]
 pub struct Model {
     spec: ModelSpec,
     ast: AST,
-    sha256: String,
+    sha256: Text,
     sources: Sources,
     /// Declared metric names, sorted, with their declared positions.
     by_name: Vec<(String, usize)>,
@@ -98,7 +99,7 @@ impl Model {
             readers,
             spec,
             ast,
-            sha256: sources.sha256(),
+            sha256: sources.sha256().into(),
             sources,
             by_name,
             evaluates_natively,
@@ -117,6 +118,11 @@ impl Model {
 
     /// Hex SHA-256 over the model script and the helpers compiled with it.
     pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+
+    /// The same hash, to quote in an answer without copying it.
+    pub fn sha256_text(&self) -> &Text {
         &self.sha256
     }
 

@@ -223,10 +223,10 @@ fn check_interventions(
     Ok(())
 }
 
-fn undeclared<'a>(names: &'a [String], declared: &HashSet<&str>) -> Option<&'a str> {
+fn undeclared<'a, S: AsRef<str>>(names: &'a [S], declared: &HashSet<&str>) -> Option<&'a str> {
     names
         .iter()
-        .map(String::as_str)
+        .map(AsRef::as_ref)
         .find(|name| !declared.contains(name))
 }
 

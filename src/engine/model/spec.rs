@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::model::metric_spec::MetricSpec;
 use crate::engine::model::predicate::Predicate;
+use crate::engine::value::{Names, Text};
 
 /// A level of a model.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -13,24 +14,24 @@ pub struct Level {
     /// 1-based position; higher is more mature.
     pub rank: i32,
     /// Stable machine id.
-    pub id: String,
+    pub id: Text,
     /// Display name.
-    pub name: String,
+    pub name: Text,
     /// What the level looks like.
-    pub summary: String,
+    pub summary: Text,
 }
 
 /// An action a criterion, a signal or the top level recommends.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InterventionSpec {
     /// Stable id within the model.
-    pub id: String,
+    pub id: Text,
     /// Short imperative title.
-    pub title: String,
+    pub title: Text,
     /// What to do, the risk and the mistake to avoid.
-    pub description: String,
+    pub description: Text,
     /// The metrics it would move.
-    pub metrics: Vec<String>,
+    pub metrics: Names,
     /// How much it comes first when several are due (1 unless the script
     /// says; e.g. what makes every other change stick weighs more).
     pub weight: f64,
@@ -82,15 +83,15 @@ pub struct Evidence {
 #[derive(Debug, Clone)]
 pub struct CriterionSpec {
     /// Stable id within the model.
-    pub id: String,
+    pub id: Text,
     /// The rank it belongs to (2 and up: rank 1 has no criteria).
     pub rank: i32,
     /// What it asks, in plain words.
-    pub description: String,
+    pub description: Text,
     /// The dimension it belongs to ("" when the model declares none).
-    pub dimension: String,
+    pub dimension: Text,
     /// Every metric its evidence reads, checks first, without repeats.
-    pub metrics: Vec<String>,
+    pub metrics: Names,
     /// The ways of meeting it: it holds when any that applies holds. One,
     /// unless the script gives alternatives with `any_of`.
     pub evidence: Vec<Evidence>,
@@ -103,9 +104,9 @@ pub struct CriterionSpec {
 #[derive(Debug, Clone)]
 pub struct SignalSpec {
     /// Stable id within the model.
-    pub id: String,
+    pub id: Text,
     /// What the symptom is.
-    pub description: String,
+    pub description: Text,
     /// What detects it; it fires only when it is decided and holds.
     pub check: Condition,
     /// What to do when it holds.
@@ -117,24 +118,24 @@ pub struct SignalSpec {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DimensionSpec {
     /// Stable id within the model.
-    pub id: String,
+    pub id: Text,
     /// Display name.
-    pub name: String,
+    pub name: Text,
     /// What it covers.
-    pub description: String,
+    pub description: Text,
 }
 
 /// Everything a model script declares.
 #[derive(Debug, Clone)]
 pub struct ModelSpec {
     /// Stable model id.
-    pub id: String,
+    pub id: Text,
     /// Display name.
-    pub name: String,
+    pub name: Text,
     /// The model's version, as the script states it.
-    pub version: String,
+    pub version: Text,
     /// What the model measures.
-    pub description: String,
+    pub description: Text,
     /// Levels from rank 1 upwards.
     pub levels: Vec<Level>,
     /// The metrics the model reads.
