@@ -41,7 +41,9 @@ pub use model::sources::ScriptSource;
 pub use model::spec::{Level, ModelSpec};
 pub use sandbox::{Budget, Limits};
 pub use scripts::builtin::builtin_scripts;
-pub use scripts::dir::{CaseSource, ScriptSet, read_scripts_dir};
+pub use scripts::dir::{
+    CaseSource, MAX_FILE_BYTES, ScriptSet, Unreadable, is_script_path, read_scripts_dir,
+};
 pub use value::{MetricValue, Metrics};
 
 /// The loaded models and the sandbox they run in; shared read-only across
