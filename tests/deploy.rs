@@ -497,3 +497,17 @@ fn short_or_malformed_tokens_are_refused_at_start_up() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn temporary_files_of_interrupted_deploys_are_removed_at_start() {
+    let dir = scratch("deploy_stale_temps");
+    copy_scripts(&dir);
+    // No process can have this id (above Linux's pid_max).
+    let stale = dir.join(".five_stage.rhai.4294967.0.tmp");
+    std::fs::write(&stale, "half a script").unwrap();
+    let kept = dir.join(".notes.tmp");
+    std::fs::write(&kept, "not ours").unwrap();
+    Catalog::open(dir.clone(), Limits::default(), None).unwrap();
+    assert!(!stale.exists(), "the stale temporary file is still there");
+    assert!(kept.exists(), "a file that is not ours was removed");
+}

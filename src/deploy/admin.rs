@@ -153,7 +153,7 @@ impl Catalog {
         let previous = model.sha256().to_owned();
         store::remove(&dir.join(&file)).map_err(|e| DeployError::io(&dir.join(&file), e))?;
         let set = self.script_set()?;
-        let (snapshot, _) = rebuild(self.limits(), &live, &set);
+        let (snapshot, _) = rebuild(self.limits(), &live, &set, &|_| false);
         self.publish(snapshot);
         self.record(&AuditEntry {
             who,

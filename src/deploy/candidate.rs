@@ -19,6 +19,13 @@ pub enum Refusal {
         /// The cases that failed.
         failed: Vec<CaseOutcome>,
     },
+    /// The file cannot be read (not UTF-8, too large, an I/O error).
+    Unreadable {
+        /// The file, relative to the scripts directory.
+        file: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 impl Refusal {
@@ -50,6 +57,7 @@ impl fmt::Display for Refusal {
                 }
                 Ok(())
             }
+            Self::Unreadable { file, reason } => write!(f, "{file}: {reason}"),
         }
     }
 }

@@ -23,5 +23,5 @@ pub use admin::{PutOutcome, Validation};
 pub use candidate::Refusal;
 pub use catalog::{Catalog, FileStatus, Snapshot};
 pub use error::DeployError;
-pub use reload::ReloadReport;
+pub use reload::{DEBOUNCE, ReloadReport};
 pub use watch::watch;

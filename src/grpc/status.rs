@@ -60,7 +60,9 @@ pub fn deploy_status(err: DeployError) -> Status {
                 }
                 Status::with_error_details(Code::InvalidArgument, message, details)
             }
-            Refusal::Cases { .. } => Status::failed_precondition(message),
+            Refusal::Cases { .. } | Refusal::Unreadable { .. } => {
+                Status::failed_precondition(message)
+            }
         },
         DeployError::Stale { .. } => Status::aborted(message),
         DeployError::UnknownModel(_) => Status::not_found(message),

@@ -150,3 +150,12 @@ pub fn one_metric(model: &str, name: &str, value: Kind) -> pb::AssessRequest {
         ..Default::default()
     }
 }
+
+/// `message` with a bearer token.
+pub fn with_token<T>(message: T, token: &str) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request
+        .metadata_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    request
+}
