@@ -18,7 +18,7 @@ use super::candidate::{Refusal, admit};
 use super::catalog::{Catalog, FileStatus, Snapshot};
 use super::error::DeployError;
 use crate::engine::{
-    Engine, Limits, LoadError, Model, ScriptSet, ScriptSource, Unreadable, read_scripts_dir,
+    Budget, Engine, Limits, LoadError, Model, ScriptSet, ScriptSource, Unreadable, read_scripts_dir,
 };
 use crate::telemetry::one_line;
 
@@ -235,14 +235,20 @@ impl Build<'_> {
     /// Admits the changed `script`, or records why not and keeps its last
     /// good model.
     fn admit(&mut self, script: &ScriptSource, identity: String) {
-        let admitted =
-            admit(&self.engine, script, &self.set.libs, &self.set.cases).and_then(|(model, _)| {
-                let model = Arc::new(model);
-                self.engine
-                    .insert(Arc::clone(&model))
-                    .map_err(Refusal::Load)?;
-                Ok(model)
-            });
+        let admitted = admit(
+            &self.engine,
+            script,
+            &self.set.libs,
+            &self.set.cases,
+            &Budget::default(),
+        )
+        .and_then(|(model, _)| {
+            let model = Arc::new(model);
+            self.engine
+                .insert(Arc::clone(&model))
+                .map_err(Refusal::Load)?;
+            Ok(model)
+        });
         let status = match admitted {
             Ok(model) => {
                 self.report.updated.push(model.id().to_owned());

@@ -1,11 +1,9 @@
 //! Conversions between the protobuf messages and the engine's types; nothing
 //! else.
 
-use tonic::Status;
-
 use super::pb;
 use super::pb::metric_value::Kind;
-use crate::deploy::Refusal;
+use crate::deploy::{DeployError, Refusal};
 use crate::engine::Diagnostic;
 use crate::engine::cases::{Case, Expectation};
 use crate::engine::suite::CaseOutcome;
@@ -42,6 +40,14 @@ pub fn request_from_pb(request: pb::AssessRequest) -> Result<AssessRequest, Engi
         subject_id: request.subject_id,
         explain: request.explain,
     })
+}
+
+/// The first 32 characters of `text`.
+fn short(text: &str) -> &str {
+    match text.char_indices().nth(32) {
+        Some((cut, _)) => &text[..cut],
+        None => text,
+    }
 }
 
 fn metric_from_pb(kind: Kind) -> MetricValue {
@@ -361,16 +367,18 @@ pub fn case_result_to_pb(o: &CaseOutcome) -> pb::CaseResult {
     }
 }
 
-/// A test case from a request, or INVALID_ARGUMENT naming the metric with no value.
-#[allow(clippy::result_large_err)]
-pub fn case_from_pb(case: pb::TestCase) -> Result<Case, Status> {
+/// A test case from a request (the `index`th), or the error naming the
+/// metric with no value.
+pub fn case_from_pb(index: usize, case: pb::TestCase) -> Result<Case, DeployError> {
     let mut metrics = crate::engine::Metrics::new();
     for (name, value) in case.metrics {
-        let value = metric_from_pb_value(value).ok_or_else(|| {
-            Status::invalid_argument(format!(
-                "cases['{}'].metrics['{name}']: no value set: give a number, flag or text",
-                case.name
-            ))
+        let value = metric_from_pb_value(value).ok_or_else(|| DeployError::InvalidCase {
+            index,
+            name: short(&case.name).to_owned(),
+            reason: format!(
+                "metrics[{}]: no value set: give a number, flag or text",
+                short(&name)
+            ),
         })?;
         metrics.insert(name, value);
     }

@@ -4,7 +4,7 @@
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
-use crate::deploy::{DeployError, Refusal};
+use crate::deploy::{DeployError, Refusal, Stop};
 use crate::engine::EngineError;
 
 /// Turns an engine error into the status a caller receives.
@@ -63,6 +63,11 @@ pub fn deploy_status(err: DeployError) -> Status {
             Refusal::Cases { .. } | Refusal::Unreadable { .. } => {
                 Status::failed_precondition(message)
             }
+            Refusal::Stopped { why, .. } => match why {
+                Stop::Deadline => Status::deadline_exceeded(message),
+                Stop::Cancelled => Status::cancelled(message),
+                Stop::TooSlow => Status::resource_exhausted(message),
+            },
         },
         DeployError::Stale { .. } => Status::aborted(message),
         DeployError::UnknownModel(_) => Status::not_found(message),
@@ -70,6 +75,16 @@ pub fn deploy_status(err: DeployError) -> Status {
             let details = ErrorDetails::with_bad_request_violation("source", &message);
             Status::with_error_details(Code::InvalidArgument, message, details)
         }
+        DeployError::InvalidCase { index, .. } => {
+            let details =
+                ErrorDetails::with_bad_request_violation(format!("cases[{index}]"), &message);
+            Status::with_error_details(Code::InvalidArgument, message, details)
+        }
+        DeployError::TooManyCases { .. } => {
+            let details = ErrorDetails::with_bad_request_violation("cases", &message);
+            Status::with_error_details(Code::InvalidArgument, message, details)
+        }
+        DeployError::Audit { .. } => Status::failed_precondition(message),
         DeployError::Io { .. } => {
             tracing::error!(error = %message, "deployment failed on disk");
             Status::internal(message)
