@@ -97,7 +97,7 @@ pub struct ServeArgs {
     /// Assessments in flight at once, server-wide [default: 256].
     #[arg(long, env = "MATURITY_MAX_IN_FLIGHT")]
     pub max_in_flight: Option<usize>,
-    /// Largest request or response message, in bytes [default: 4194304].
+    /// Largest request or response message, in bytes [default: 1048576].
     #[arg(long, env = "MATURITY_MAX_MESSAGE_BYTES")]
     pub max_message_bytes: Option<usize>,
     /// Concurrent HTTP/2 streams per connection [default: 4096].

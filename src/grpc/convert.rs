@@ -9,11 +9,15 @@ use crate::engine::cases::{Case, Expectation};
 use crate::engine::suite::CaseOutcome;
 use crate::engine::{
     AssessRequest, Assessment, Comparison, CriterionResult, Direction, EngineError, Intervention,
-    Level, Lever, MetricKind, MetricSpec, MetricValue, MetricViolation, Model, Requirement,
+    Level, Lever, MAX_METRIC_NAME, MAX_METRICS, MAX_SUBJECT_ID, MetricKind, MetricSpec,
+    MetricValue, MetricViolation, Model, Requirement,
 };
 
-/// Reads an `AssessRequest`, rejecting metrics that carry no value.
+/// Reads an `AssessRequest`: its size first (the number of metrics, the
+/// length of each name and of the subject id), before any work per metric;
+/// then rejects metrics that carry no value.
 pub fn request_from_pb(request: pb::AssessRequest) -> Result<AssessRequest, EngineError> {
+    check_size(&request)?;
     let mut violations = Vec::new();
     // Already in name order: collecting builds the map without searching.
     let metrics: crate::engine::Metrics = request
@@ -31,7 +35,6 @@ pub fn request_from_pb(request: pb::AssessRequest) -> Result<AssessRequest, Engi
         })
         .collect();
     if !violations.is_empty() {
-        violations.sort_by(|a, b| a.metric.cmp(&b.metric));
         return Err(EngineError::InvalidMetrics { violations });
     }
     Ok(AssessRequest {
@@ -40,6 +43,32 @@ pub fn request_from_pb(request: pb::AssessRequest) -> Result<AssessRequest, Engi
         subject_id: request.subject_id,
         explain: request.explain,
     })
+}
+
+/// The request's size against the engine's limits, checked on the
+/// message as decoded, before anything is copied.
+fn check_size(request: &pb::AssessRequest) -> Result<(), EngineError> {
+    let too_large = |field: String, actual, limit| {
+        Err(EngineError::RequestTooLarge {
+            field,
+            actual,
+            limit,
+        })
+    };
+    if request.metrics.len() > MAX_METRICS {
+        return too_large("metrics".into(), request.metrics.len(), MAX_METRICS);
+    }
+    if request.subject_id.len() > MAX_SUBJECT_ID {
+        let actual = request.subject_id.len();
+        return too_large("subject_id length".into(), actual, MAX_SUBJECT_ID);
+    }
+    match request.metrics.keys().find(|n| n.len() > MAX_METRIC_NAME) {
+        Some(name) => {
+            let field = format!("metrics[{}…] name length", short(name));
+            too_large(field, name.len(), MAX_METRIC_NAME)
+        }
+        None => Ok(()),
+    }
 }
 
 /// The first 32 characters of `text`.

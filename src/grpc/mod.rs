@@ -74,6 +74,8 @@ pub struct ServeOptions {
     /// RESOURCE_EXHAUSTED (unary) or wait (streams).
     pub max_in_flight: usize,
     /// Largest request or response message, in bytes (RESOURCE_EXHAUSTED).
+    /// A message of many small map entries takes up to ten times its size
+    /// once decoded, so this bounds what one call costs in memory.
     pub max_message_bytes: usize,
     /// How often an idle connection is pinged, and how long a ping may go
     /// unanswered before the connection is closed.
@@ -95,7 +97,7 @@ impl Default for ServeOptions {
             decisions: None,
             echo: false,
             max_in_flight: 256,
-            max_message_bytes: 4 * 1024 * 1024,
+            max_message_bytes: 1024 * 1024,
             keepalive: (Duration::from_secs(30), Duration::from_secs(10)),
             drain: Duration::from_secs(10),
             max_streams_per_connection: 4096,
