@@ -408,6 +408,21 @@ async fn the_binary_answers_hostile_requests_with_bounded_errors_in_bounded_memo
         &status.message()[..100]
     );
     bounded(&status);
+    // Counts have bounds: no check overflows on a caller's value.
+    let huge_counts = request(
+        "five_stage",
+        vec![
+            ("sales_reps".into(), number(4.7e18)),
+            ("closing_reps".into(), number(4.7e18)),
+        ],
+    );
+    let status = refused(&mut client, huge_counts).await;
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    assert_eq!(
+        status.message(),
+        "metrics[closing_reps]: must be in [0, 1000000], got 4700000000000000000; \
+         metrics[sales_reps]: must be in [0, 1000000], got 4700000000000000000"
+    );
     // A bad grpc-timeout header is not echoed whole either.
     let mut call = Request::new(request("five_stage", vec![]));
     call.metadata_mut()
