@@ -502,3 +502,105 @@ async fn the_binary_answers_hostile_requests_with_bounded_errors_in_bounded_memo
     eprintln!("server RSS: peak {peak} KiB, now {now} KiB");
     assert!(peak < 64 * 1024, "peak RSS {peak} KiB (now {now} KiB)");
 }
+
+/// Reads from `stream` until the server closes it; fails if it is still
+/// open after 20 s.
+async fn closed_by_server(stream: &mut tokio::net::TcpStream, what: &str) {
+    use tokio::io::AsyncReadExt;
+    let mut buffer = [0u8; 4096];
+    loop {
+        match tokio::time::timeout(Duration::from_secs(20), stream.read(&mut buffer)).await {
+            Ok(Ok(0) | Err(_)) => return,
+            Ok(Ok(_)) => {}
+            Err(_) => panic!("{what}: still open after 20 s"),
+        }
+    }
+}
+
+/// Opens an HTTP/2 connection by hand: the preface, SETTINGS, and the ACK
+/// of the server's SETTINGS; then it sends nothing more.
+async fn idle_http2(address: &str) -> tokio::net::TcpStream {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    stream
+        .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+        .await
+        .unwrap();
+    stream
+        .write_all(&[0, 0, 0, 4, 0, 0, 0, 0, 0])
+        .await
+        .unwrap();
+    // Frames: 3 bytes of length, type, flags, 4 bytes of stream id.
+    loop {
+        let mut header = [0u8; 9];
+        stream.read_exact(&mut header).await.unwrap();
+        let length = u32::from_be_bytes([0, header[0], header[1], header[2]]) as usize;
+        let mut payload = vec![0u8; length];
+        stream.read_exact(&mut payload).await.unwrap();
+        if header[3] == 4 && header[4] & 1 == 0 {
+            stream
+                .write_all(&[0, 0, 0, 4, 1, 0, 0, 0, 0])
+                .await
+                .unwrap();
+            return stream;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_idle_and_excess_connections_are_closed_and_logged() {
+    use support::bin::serve;
+    use tokio_stream::wrappers::ReceiverStream;
+    let served = serve(&[
+        "--max-connections",
+        "20",
+        "--handshake-timeout-seconds",
+        "1",
+        "--idle-timeout-seconds",
+        "2",
+    ]);
+    let address = served.url.trim_start_matches("http://").to_owned();
+    let channel = Channel::from_shared(served.url.clone())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    // A call in flight from the start: its connection is never idle.
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    let mut answers = MaturityServiceClient::new(channel.clone())
+        .assess_stream(ReceiverStream::new(rx))
+        .await
+        .unwrap()
+        .into_inner();
+    let flag = pb::MetricValue {
+        kind: Some(Kind::Flag(true)),
+    };
+    let item = request("five_stage", vec![("crm_in_place".into(), flag)]);
+    tx.send(item.clone()).await.unwrap();
+    answers.message().await.unwrap().unwrap();
+    // A connection that starts HTTP/2 and then makes no call...
+    let mut idle = idle_http2(&address).await;
+    // ...and 25 that never send a byte: 18 fit under the limit, 7 do not.
+    let mut silent = Vec::new();
+    for _ in 0..25 {
+        silent.push(tokio::net::TcpStream::connect(&address).await.unwrap());
+    }
+    for (i, stream) in silent.iter_mut().enumerate() {
+        closed_by_server(stream, &format!("silent connection {i}")).await;
+    }
+    closed_by_server(&mut idle, "idle connection").await;
+    served.wait_for_log("shedding a connection that is over the connection limit");
+    served.wait_for_log("shedding a connection that sent no HTTP/2 preface in time");
+    // The call in flight outlived the idle timeout, and goes on.
+    tx.send(item).await.unwrap();
+    answers.message().await.unwrap().unwrap();
+    drop(tx);
+    assert!(answers.message().await.unwrap().is_none());
+    // New clients are served.
+    still_serving(
+        &mut MaturityServiceClient::connect(served.url.clone())
+            .await
+            .unwrap(),
+    )
+    .await;
+}

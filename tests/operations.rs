@@ -145,7 +145,7 @@ async fn a_config_file_with_metrics_decisions_and_json_logs() {
     std::fs::write(
         dir.join("maturity.toml"),
         format!(
-            "listen = \"127.0.0.1:1\"\nmetrics_listen = \"{metrics_port}\"\ndecision_log = \"{}\"\nlog_format = \"json\"\nmax_in_flight = 32\n",
+            "listen = \"127.0.0.1:1\"\nmetrics_listen = \"{metrics_port}\"\ndecision_log = \"{}\"\nlog_format = \"json\"\nmax_in_flight = 32\nmax_connections = 64\nhandshake_timeout_seconds = 2\nidle_timeout_seconds = 0\n",
             decisions.display()
         ),
     )
@@ -314,4 +314,15 @@ async fn health_follows_the_models_and_sigterm_drains_then_exits() {
         stopping.elapsed()
     );
     served.wait_for_log("maturity service stopped");
+}
+
+#[test]
+fn a_zero_handshake_timeout_is_refused_with_its_name() {
+    let output = support::bin::maturity(&["serve", "--handshake-timeout-seconds", "0"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("handshake_timeout_seconds must be at least 1"),
+        "{stderr}"
+    );
 }
