@@ -326,3 +326,52 @@ fn a_zero_handshake_timeout_is_refused_with_its_name() {
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn a_readable_tokens_file_and_refused_calls_are_logged_never_the_token() {
+    use maturity_engine::grpc::pb::admin_service_client::AdminServiceClient;
+    let dir = scratch("ops_tokens");
+    let tokens = dir.join("tokens");
+    std::fs::write(&tokens, "ops deploy deploy-token-0123456789abcdef\n").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&tokens, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let served = serve_with(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--admin-tokens",
+            tokens.to_str().unwrap(),
+        ],
+        &[],
+    );
+    #[cfg(unix)]
+    assert!(
+        served.logs().iter().any(|l| l
+            .contains("the tokens file can be read by others than its owner")
+            && l.contains("mode=644")),
+        "{}",
+        served.logs().join("\n")
+    );
+    let mut admin = AdminServiceClient::connect(served.url.clone())
+        .await
+        .unwrap();
+    let wrong = "wrong-token-0123456789abcdef";
+    let request = support::with_token(pb::ReloadModelsRequest {}, wrong);
+    let status = admin.reload_models(request).await.unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated);
+    served.wait_for_log("call refused: unknown token");
+    let status = admin
+        .reload_models(pb::ReloadModelsRequest {})
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated);
+    served.wait_for_log("call refused: no token");
+    assert!(
+        !served.logs().join("\n").contains(wrong),
+        "a token reached the logs"
+    );
+}
