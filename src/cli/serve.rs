@@ -161,9 +161,14 @@ fn reload_on_hangup(catalog: Arc<Catalog>) {
         while hangup.recv().await.is_some() {
             tracing::info!("SIGHUP: reloading");
             let catalog = Arc::clone(&catalog);
-            let reloaded = tokio::task::spawn_blocking(move || catalog.reload()).await;
-            if let Ok(Err(err)) = reloaded {
-                tracing::error!(error = %err, "reload failed; the models serving are unchanged");
+            match tokio::task::spawn_blocking(move || catalog.reload()).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(err)) => {
+                    tracing::error!(error = %err, "SIGHUP reload failed; the models serving are unchanged")
+                }
+                Err(err) => {
+                    tracing::error!(error = %err, "SIGHUP reload panicked; the models serving are unchanged")
+                }
             }
         }
     });
