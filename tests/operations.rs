@@ -138,14 +138,10 @@ fn scrape(address: &str) -> String {
 async fn a_config_file_with_metrics_decisions_and_json_logs() {
     let dir = scratch("ops_config");
     let decisions = dir.join("decisions.jsonl");
-    let metrics_port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
     std::fs::write(
         dir.join("maturity.toml"),
         format!(
-            "listen = \"127.0.0.1:1\"\nmetrics_listen = \"{metrics_port}\"\ndecision_log = \"{}\"\nlog_format = \"json\"\nmax_in_flight = 32\nmax_connections = 64\nhandshake_timeout_seconds = 2\nidle_timeout_seconds = 0\n",
+            "listen = \"127.0.0.1:1\"\nmetrics_listen = \"127.0.0.1:0\"\ndecision_log = \"{}\"\nlog_format = \"json\"\nmax_in_flight = 32\nmax_connections = 64\nhandshake_timeout_seconds = 2\nidle_timeout_seconds = 0\n",
             decisions.display()
         ),
     )
@@ -169,6 +165,14 @@ async fn a_config_file_with_metrics_decisions_and_json_logs() {
         .unwrap();
     let parsed: serde_json::Value = serde_json::from_str(&line).expect("JSON logs");
     assert_eq!(parsed["fields"]["message"], "maturity service listening");
+    // The metrics endpoint's port, as the server bound and logged it.
+    let metrics_port = served
+        .wait_for_log("metrics listening on http://")
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split("/metrics").next())
+        .unwrap()
+        .to_owned();
 
     let mut client = MaturityServiceClient::connect(served.url.clone())
         .await
