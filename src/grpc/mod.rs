@@ -13,11 +13,11 @@ mod accept;
 pub mod admin;
 pub mod auth;
 mod calls;
+mod codec_status;
 pub mod connection;
 pub mod convert;
 pub mod echo;
 pub mod limits;
-mod oversize;
 pub mod service;
 pub mod status;
 pub mod stream;
@@ -204,7 +204,7 @@ fn router(
         .max_concurrent_streams(Some(options.max_streams_per_connection))
         .layer(calls::CountCalls)
         .layer(tower::util::MapResponseLayer::new(
-            oversize::rewrite_response as Rewrite,
+            codec_status::rewrite_response as Rewrite,
         ))
         .add_service(health)
         .add_service(reflection)
@@ -221,13 +221,13 @@ fn router(
         .add_optional_service(options.echo.then(|| BenchServiceServer::new(echo::EchoApi))))
 }
 
-/// The rewrite of a too-large message's status.
+/// The rewrite of the codec's statuses for requests it cannot read.
 type Rewrite = fn(
     tonic::codegen::http::Response<tonic::body::Body>,
 ) -> tonic::codegen::http::Response<tonic::body::Body>;
 
 /// The layers around every service: calls counted per connection, outside
-/// the rewrite of too-large messages' statuses.
+/// the rewrite of the codec's statuses.
 type Layers = tower::layer::util::Stack<
     tower::util::MapResponseLayer<Rewrite>,
     tower::layer::util::Stack<calls::CountCalls, tower::layer::util::Identity>,
