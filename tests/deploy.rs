@@ -32,9 +32,15 @@ struct Deployment {
 
 /// A server on a copy of the shipped scripts, with a deploy and a validate token.
 async fn deployment(name: &str) -> Deployment {
+    audited_deployment(name, |_| None).await
+}
+
+/// A deployment whose audit log is where `audit` puts it (given the
+/// scripts directory), by default in the directory.
+async fn audited_deployment(name: &str, audit: impl Fn(&Path) -> Option<PathBuf>) -> Deployment {
     let dir = scratch(name);
     copy_scripts(&dir);
-    let (catalog, _) = Catalog::open(dir.clone(), Limits::default(), None).unwrap();
+    let (catalog, _) = Catalog::open(dir.clone(), Limits::default(), audit(&dir)).unwrap();
     let mut tokens = Tokens::default();
     tokens.add("ops", Role::Deploy, DEPLOY).unwrap();
     tokens.add("viewer", Role::Validate, VALIDATE).unwrap();
@@ -342,8 +348,8 @@ async fn put_refuses_broken_scripts_failing_tests_and_unsafe_ids_and_keeps_servi
     let violations = status.get_details_bad_request().unwrap().field_violations;
     assert_eq!(violations[0].field, "source");
     assert!(
-        violations[0].description.starts_with("PutModel.rhai:"),
-        "{}",
+        violations[0].description.starts_with("five_stage.rhai:44:"),
+        "the error names the file the model lives in: {}",
         violations[0].description
     );
 
@@ -496,4 +502,110 @@ fn short_or_malformed_tokens_are_refused_at_start_up() {
         err.ends_with("tokens:1: role 'admin' is not assess, validate or deploy"),
         "{err}"
     );
+}
+
+#[tokio::test]
+async fn a_change_that_cannot_be_audited_is_refused_and_changes_nothing() {
+    let mut d = audited_deployment("deploy_unaudited", |dir| {
+        // A directory where the log should be: it cannot be appended to.
+        let log = dir.join("audit-is-a-dir");
+        std::fs::create_dir_all(&log).unwrap();
+        Some(log)
+    })
+    .await;
+    let file = d.dir.join("five_stage.rhai");
+    let before = std::fs::read_to_string(&file).unwrap();
+    let sha = sha_of(&mut d.client, "five_stage").await.unwrap();
+    let edited = before.replace("version: \"2.0.0\"", "version: \"2.0.1\"");
+    let status = d
+        .admin
+        .put_model(authed(put(&edited, &sha), DEPLOY))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+    assert!(
+        status.message().contains("cannot write the audit log")
+            && status.message().contains("nothing changed"),
+        "{}",
+        status.message()
+    );
+    let delete = pb::DeleteModelRequest {
+        model: "five_stage".into(),
+        expected_sha256: sha.clone(),
+    };
+    let status = d
+        .admin
+        .delete_model(authed(delete, DEPLOY))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+    assert_eq!(sha_of(&mut d.client, "five_stage").await.unwrap(), sha);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), before);
+    d.server.stop().await;
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_record_is_written_before_the_new_version_goes_live() {
+    let mut d = audited_deployment("deploy_audit_first", |dir| {
+        // A named pipe: writing the record waits until the test reads it.
+        let pipe = dir.join("audit.pipe");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&pipe)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        Some(pipe)
+    })
+    .await;
+    let file = d.dir.join("five_stage.rhai");
+    let before = std::fs::read_to_string(&file).unwrap();
+    let sha = sha_of(&mut d.client, "five_stage").await.unwrap();
+    let edited = before.replace("version: \"2.0.0\"", "version: \"2.0.1\"");
+    let mut admin = d.admin.clone();
+    let putting =
+        tokio::spawn(async move { admin.put_model(authed(put(&edited, &sha), DEPLOY)).await });
+    // Opening the pipe returns once the deploy has opened it to audit.
+    let pipe = d.dir.join("audit.pipe");
+    let mut reader = tokio::task::spawn_blocking(move || std::fs::File::open(pipe))
+        .await
+        .unwrap()
+        .unwrap();
+    let serving = models(&mut d.client).await;
+    let five = serving
+        .models
+        .iter()
+        .find(|m| m.id == "five_stage")
+        .unwrap();
+    assert_eq!(
+        five.version, "2.0.0",
+        "live before its audit record was written"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        before,
+        "written before audited"
+    );
+    let mut record = String::new();
+    std::io::Read::read_to_string(&mut reader, &mut record).unwrap();
+    assert!(record.contains("\"action\":\"put\""), "{record}");
+    // A pipe cannot be synced to disk, so the deploy is refused in the end.
+    let refused = putting.await.unwrap().unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), before);
+    d.server.stop().await;
+}
+
+#[tokio::test]
+async fn temporary_files_of_interrupted_deploys_are_removed_at_start() {
+    let dir = scratch("deploy_stale_temps");
+    copy_scripts(&dir);
+    // No process can have this id (above Linux's pid_max).
+    let stale = dir.join(".five_stage.rhai.4294967.0.tmp");
+    std::fs::write(&stale, "half a script").unwrap();
+    let kept = dir.join(".notes.tmp");
+    std::fs::write(&kept, "not ours").unwrap();
+    Catalog::open(dir.clone(), Limits::default(), None).unwrap();
+    assert!(!stale.exists(), "the stale temporary file is still there");
+    assert!(kept.exists(), "a file that is not ours was removed");
 }

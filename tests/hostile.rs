@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use maturity_engine::engine::Engine;
 use maturity_engine::grpc::pb;
+use maturity_engine::grpc::pb::admin_service_client::AdminServiceClient;
 use maturity_engine::grpc::pb::maturity_service_client::MaturityServiceClient;
 use maturity_engine::grpc::pb::metric_value::Kind;
 use support::{TestServer, custom_model, start_server};
@@ -129,29 +130,26 @@ async fn bad_values_are_invalid_arguments_naming_the_metric_and_rule() {
 async fn huge_requests_are_refused_by_their_limit() {
     let server = hostile_server().await;
     let mut client = server.client().await;
-    let many: Vec<_> = (0..100_000)
+    let many: Vec<_> = (0..50_000)
         .map(|i| (format!("m{i}"), number(0.5)))
         .collect();
     let status = refused(&mut client, request("five_stage", many)).await;
     assert_eq!(status.code(), Code::InvalidArgument);
-    assert_eq!(
-        status.message(),
-        "metrics: 100000 exceeds the limit of 1024"
-    );
+    assert_eq!(status.message(), "metrics: 50000 exceeds the limit of 1024");
     still_serving(&mut client).await;
 
-    let long_name = "n".repeat(1024 * 1024);
+    let long_name = "n".repeat(512 * 1024);
     let status = refused(
         &mut client,
         request("five_stage", vec![(long_name, number(0.5))]),
     )
     .await;
     assert_eq!(status.code(), Code::InvalidArgument);
-    assert!(status.message().starts_with("metrics[nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn…] name length: 1048576 exceeds the limit of 128"), "{}", status.message());
+    assert!(status.message().starts_with("metrics[nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn…] name length: 524288 exceeds the limit of 128"), "{}", status.message());
     assert!(status.message().len() < 200, "errors never echo huge input");
     still_serving(&mut client).await;
 
-    let too_big = "n".repeat(5 * 1024 * 1024);
+    let too_big = "n".repeat(2 * 1024 * 1024);
     let status = refused(
         &mut client,
         request("five_stage", vec![(too_big, number(0.5))]),
@@ -278,4 +276,331 @@ async fn thousands_of_concurrent_streams_are_all_answered() {
     let mut client = MaturityServiceClient::new(channel);
     still_serving(&mut client).await;
     server.stop().await;
+}
+
+/// A model for the binary's hostile suite: a text metric with allowed
+/// values, a count whose check overflows from n = 10 on, and a check whose
+/// error text tries to forge a log line.
+const HOSTILE_MODEL: &str = r#"#{
+    id: "hostile", name: "Hostile", version: "0.1.0",
+    levels: [#{ id: "low", name: "Low" }, #{ id: "high", name: "High" }],
+    metrics: [
+        #{ name: "t", kind: "text", better: "none", allowed: ["a", "b"] },
+        #{ name: "n", kind: "count", better: "higher", max: 100 },
+    ],
+    criteria: [
+        #{ id: "forges", rank: 2, description: "t forges a log line", metrics: ["t"],
+           check: |m| { if m.t == "b" { throw "boom\n2026-01-01T00:00:00.000000Z  INFO forged: a line the script wrote"; } true },
+           interventions: [#{ id: "t", title: "T", description: "T.", metrics: ["t"] }] },
+        #{ id: "overflows", rank: 2, description: "n overflows", metrics: ["n"],
+           check: |m| m.n.to_int() * 1000000000000000000 > 0,
+           interventions: [#{ id: "n", title: "N", description: "N.", metrics: ["n"] }] },
+    ],
+}
+"#;
+
+/// A request for `model` with `count` metrics named `m000000`... and no value.
+fn valueless(model: &str, count: usize, name_length: usize) -> pb::AssessRequest {
+    pb::AssessRequest {
+        model: model.into(),
+        metrics: (0..count)
+            .map(|i| (format!("{i:0name_length$}"), pb::MetricValue { kind: None }))
+            .collect(),
+        ..Default::default()
+    }
+}
+
+/// A status a client accepts: message and details well within 8 KiB of
+/// headers, whatever the input.
+fn bounded(status: &tonic::Status) {
+    assert!(
+        status.message().len() <= 1024,
+        "{} bytes of message: {}…",
+        status.message().len(),
+        &status.message()[..200]
+    );
+    assert!(
+        status.details().len() <= 2304,
+        "{} bytes of details",
+        status.details().len()
+    );
+}
+
+/// `copies` calls of `request` at once; their errors.
+async fn at_once(
+    channel: &Channel,
+    request: &pb::AssessRequest,
+    copies: usize,
+) -> Vec<tonic::Status> {
+    let calls: Vec<_> = (0..copies)
+        .map(|_| {
+            let mut client = MaturityServiceClient::new(channel.clone());
+            let request = request.clone();
+            tokio::spawn(async move { client.assess(request).await.unwrap_err() })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for call in calls {
+        statuses.push(call.await.unwrap());
+    }
+    statuses
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_binary_answers_hostile_requests_with_bounded_errors_in_bounded_memory() {
+    use support::bin::{DEPLOY_TOKEN, copy_scripts, scratch, serve, tokens_file};
+    let dir = scratch("hostile_binary");
+    copy_scripts(&dir);
+    std::fs::write(dir.join("hostile.rhai"), HOSTILE_MODEL).unwrap();
+    let tokens = tokens_file(&dir);
+    let mut served = serve(&[
+        "--scripts",
+        dir.to_str().unwrap(),
+        "--admin-tokens",
+        tokens.to_str().unwrap(),
+        "--no-watch",
+    ]);
+    let channel = Channel::from_shared(served.url.clone())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut client = MaturityServiceClient::new(channel.clone());
+
+    // 300,000 metrics without a value (3.9 MB), four callers at once: over
+    // the message limit, refused before they are decoded.
+    for status in at_once(&channel, &valueless("five_stage", 300_000, 6), 4).await {
+        assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+        assert!(
+            status.message().contains("message length too large"),
+            "{}",
+            status.message()
+        );
+        bounded(&status);
+    }
+    // Just under the message limit: the count is checked before any metric.
+    for status in at_once(&channel, &valueless("five_stage", 70_000, 6), 4).await {
+        assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+        assert_eq!(status.message(), "metrics: 70000 exceeds the limit of 1024");
+        bounded(&status);
+    }
+    // As many violations as the limit allows, with the longest names.
+    let status = refused(&mut client, valueless("five_stage", 1024, 128)).await;
+    assert_eq!(status.code(), Code::InvalidArgument);
+    let (listed, more) = status.message().rsplit_once("; and ").unwrap();
+    let more: usize = more.strip_suffix(" more").unwrap().parse().unwrap();
+    assert_eq!(
+        listed.matches("metrics[").count() + more,
+        1024,
+        "{}",
+        status.message()
+    );
+    bounded(&status);
+    // A 900 KiB text value is never echoed whole.
+    let long_text = request("hostile", vec![("t".into(), text(&"x".repeat(900 * 1024)))]);
+    let status = refused(&mut client, long_text).await;
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert!(
+        status
+            .message()
+            .starts_with("metrics[t]: must be one of [a, b]"),
+        "{}",
+        &status.message()[..100]
+    );
+    bounded(&status);
+    // Counts have bounds: no check overflows on a caller's value.
+    let huge_counts = request(
+        "five_stage",
+        vec![
+            ("sales_reps".into(), number(4.7e18)),
+            ("closing_reps".into(), number(4.7e18)),
+        ],
+    );
+    let status = refused(&mut client, huge_counts).await;
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    assert_eq!(
+        status.message(),
+        "metrics[closing_reps]: must be in [0, 1000000], got 4700000000000000000; \
+         metrics[sales_reps]: must be in [0, 1000000], got 4700000000000000000"
+    );
+    // A bad grpc-timeout header is not echoed whole either.
+    let mut call = Request::new(request("five_stage", vec![]));
+    call.metadata_mut()
+        .insert("grpc-timeout", "9".repeat(4000).parse().unwrap());
+    let status = client.assess(call).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    bounded(&status);
+
+    // ValidateScript checks the token before it reads the cases.
+    let mut admin = AdminServiceClient::new(channel.clone());
+    let case = pb::TestCase {
+        name: "n".repeat(900 * 1024),
+        metrics: [("x".to_owned(), pb::MetricValue { kind: None })].into(),
+        ..Default::default()
+    };
+    let validate = |cases: Vec<pb::TestCase>| pb::ValidateScriptRequest {
+        source: HOSTILE_MODEL.into(),
+        cases,
+        file_name: "hostile.rhai".into(),
+    };
+    let status = admin
+        .validate_script(validate(vec![case]))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated, "{status:?}");
+    bounded(&status);
+    // And bounds their number.
+    let many = vec![pb::TestCase::default(); 120];
+    let status = admin
+        .validate_script(support::with_token(validate(many), DEPLOY_TOKEN))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(status.message(), "cases: 120 exceeds the limit of 100");
+
+    // A script's error cannot forge a log line; failures any caller can
+    // cause are logged a few times, not once per call.
+    let forging = request("hostile", vec![("t".into(), text("b"))]);
+    assert_eq!(refused(&mut client, forging).await.code(), Code::Internal);
+    let overflowing = request("hostile", vec![("n".into(), number(10.0))]);
+    for _ in 0..500 {
+        let status = refused(&mut client, overflowing.clone()).await;
+        assert_eq!(status.code(), Code::Internal);
+        assert!(
+            status.message().contains("overflow"),
+            "{}",
+            status.message()
+        );
+    }
+    let hangup = std::process::Command::new("kill")
+        .args(["-HUP", &served.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(hangup.success());
+    served.wait_for_log("SIGHUP: reloading");
+    let logs = served.logs();
+    assert!(
+        logs.iter()
+            .any(|l| l.contains("boom\\n2026-01-01T00:00:00.000000Z")),
+        "the script's error is logged, escaped"
+    );
+    assert!(
+        !logs
+            .iter()
+            .any(|l| l.starts_with("2026-01-01T00:00:00.000000Z")),
+        "a script forged a log line"
+    );
+    let failures = logs
+        .iter()
+        .filter(|l| l.contains("model script failed"))
+        .count();
+    assert!(failures < 10, "{failures} log lines for 501 failed calls");
+
+    still_serving(&mut client).await;
+    assert!(served.running(), "the server exited");
+    let (peak, now) = served.memory_kib().unwrap();
+    eprintln!("server RSS: peak {peak} KiB, now {now} KiB");
+    assert!(peak < 64 * 1024, "peak RSS {peak} KiB (now {now} KiB)");
+}
+
+/// Reads from `stream` until the server closes it; fails if it is still
+/// open after 20 s.
+async fn closed_by_server(stream: &mut tokio::net::TcpStream, what: &str) {
+    use tokio::io::AsyncReadExt;
+    let mut buffer = [0u8; 4096];
+    loop {
+        match tokio::time::timeout(Duration::from_secs(20), stream.read(&mut buffer)).await {
+            Ok(Ok(0) | Err(_)) => return,
+            Ok(Ok(_)) => {}
+            Err(_) => panic!("{what}: still open after 20 s"),
+        }
+    }
+}
+
+/// Opens an HTTP/2 connection by hand: the preface, SETTINGS, and the ACK
+/// of the server's SETTINGS; then it sends nothing more.
+async fn idle_http2(address: &str) -> tokio::net::TcpStream {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    stream
+        .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+        .await
+        .unwrap();
+    stream
+        .write_all(&[0, 0, 0, 4, 0, 0, 0, 0, 0])
+        .await
+        .unwrap();
+    // Frames: 3 bytes of length, type, flags, 4 bytes of stream id.
+    loop {
+        let mut header = [0u8; 9];
+        stream.read_exact(&mut header).await.unwrap();
+        let length = u32::from_be_bytes([0, header[0], header[1], header[2]]) as usize;
+        let mut payload = vec![0u8; length];
+        stream.read_exact(&mut payload).await.unwrap();
+        if header[3] == 4 && header[4] & 1 == 0 {
+            stream
+                .write_all(&[0, 0, 0, 4, 1, 0, 0, 0, 0])
+                .await
+                .unwrap();
+            return stream;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_idle_and_excess_connections_are_closed_and_logged() {
+    use support::bin::serve;
+    use tokio_stream::wrappers::ReceiverStream;
+    let served = serve(&[
+        "--max-connections",
+        "20",
+        "--handshake-timeout-seconds",
+        "1",
+        "--idle-timeout-seconds",
+        "2",
+    ]);
+    let address = served.url.trim_start_matches("http://").to_owned();
+    let channel = Channel::from_shared(served.url.clone())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    // A call in flight from the start: its connection is never idle.
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    let mut answers = MaturityServiceClient::new(channel.clone())
+        .assess_stream(ReceiverStream::new(rx))
+        .await
+        .unwrap()
+        .into_inner();
+    let flag = pb::MetricValue {
+        kind: Some(Kind::Flag(true)),
+    };
+    let item = request("five_stage", vec![("crm_in_place".into(), flag)]);
+    tx.send(item.clone()).await.unwrap();
+    answers.message().await.unwrap().unwrap();
+    // A connection that starts HTTP/2 and then makes no call...
+    let mut idle = idle_http2(&address).await;
+    // ...and 25 that never send a byte: 18 fit under the limit, 7 do not.
+    let mut silent = Vec::new();
+    for _ in 0..25 {
+        silent.push(tokio::net::TcpStream::connect(&address).await.unwrap());
+    }
+    for (i, stream) in silent.iter_mut().enumerate() {
+        closed_by_server(stream, &format!("silent connection {i}")).await;
+    }
+    closed_by_server(&mut idle, "idle connection").await;
+    served.wait_for_log("shedding a connection that is over the connection limit");
+    served.wait_for_log("shedding a connection that sent no HTTP/2 preface in time");
+    // The call in flight outlived the idle timeout, and goes on.
+    tx.send(item).await.unwrap();
+    answers.message().await.unwrap().unwrap();
+    drop(tx);
+    assert!(answers.message().await.unwrap().is_none());
+    // New clients are served.
+    still_serving(
+        &mut MaturityServiceClient::connect(served.url.clone())
+            .await
+            .unwrap(),
+    )
+    .await;
 }

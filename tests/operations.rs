@@ -138,14 +138,10 @@ fn scrape(address: &str) -> String {
 async fn a_config_file_with_metrics_decisions_and_json_logs() {
     let dir = scratch("ops_config");
     let decisions = dir.join("decisions.jsonl");
-    let metrics_port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
     std::fs::write(
         dir.join("maturity.toml"),
         format!(
-            "listen = \"127.0.0.1:1\"\nmetrics_listen = \"{metrics_port}\"\ndecision_log = \"{}\"\nlog_format = \"json\"\nmax_in_flight = 32\n",
+            "listen = \"127.0.0.1:1\"\nmetrics_listen = \"127.0.0.1:0\"\ndecision_log = \"{}\"\nlog_format = \"json\"\nmax_in_flight = 32\nmax_connections = 64\nhandshake_timeout_seconds = 2\nidle_timeout_seconds = 0\n",
             decisions.display()
         ),
     )
@@ -169,6 +165,14 @@ async fn a_config_file_with_metrics_decisions_and_json_logs() {
         .unwrap();
     let parsed: serde_json::Value = serde_json::from_str(&line).expect("JSON logs");
     assert_eq!(parsed["fields"]["message"], "maturity service listening");
+    // The metrics endpoint's port, as the server bound and logged it.
+    let metrics_port = served
+        .wait_for_log("metrics listening on http://")
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split("/metrics").next())
+        .unwrap()
+        .to_owned();
 
     let mut client = MaturityServiceClient::connect(served.url.clone())
         .await
@@ -314,4 +318,64 @@ async fn health_follows_the_models_and_sigterm_drains_then_exits() {
         stopping.elapsed()
     );
     served.wait_for_log("maturity service stopped");
+}
+
+#[test]
+fn a_zero_handshake_timeout_is_refused_with_its_name() {
+    let output = support::bin::maturity(&["serve", "--handshake-timeout-seconds", "0"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("handshake_timeout_seconds must be at least 1"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn a_readable_tokens_file_and_refused_calls_are_logged_never_the_token() {
+    use maturity_engine::grpc::pb::admin_service_client::AdminServiceClient;
+    let dir = scratch("ops_tokens");
+    let tokens = dir.join("tokens");
+    std::fs::write(&tokens, "ops deploy deploy-token-0123456789abcdef\n").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&tokens, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let served = serve_with(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--admin-tokens",
+            tokens.to_str().unwrap(),
+        ],
+        &[],
+    );
+    #[cfg(unix)]
+    assert!(
+        served.logs().iter().any(|l| l
+            .contains("the tokens file can be read by others than its owner")
+            && l.contains("mode=644")),
+        "{}",
+        served.logs().join("\n")
+    );
+    let mut admin = AdminServiceClient::connect(served.url.clone())
+        .await
+        .unwrap();
+    let wrong = "wrong-token-0123456789abcdef";
+    let request = support::with_token(pb::ReloadModelsRequest {}, wrong);
+    let status = admin.reload_models(request).await.unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated);
+    served.wait_for_log("call refused: unknown token");
+    let status = admin
+        .reload_models(pb::ReloadModelsRequest {})
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated);
+    served.wait_for_log("call refused: no token");
+    assert!(
+        !served.logs().join("\n").contains(wrong),
+        "a token reached the logs"
+    );
 }

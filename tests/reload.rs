@@ -290,3 +290,246 @@ fn edit_and_hangup(served: &support::bin::Served, file: &Path, text: &str) {
         .unwrap();
     assert!(status.success());
 }
+
+/// Every file under `dir`.
+fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(files_under(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reading_files_or_logging_inside_the_directory_never_reloads_nor_starves_a_reload() {
+    let dir = scratch("reload_reads");
+    copy_scripts(&dir);
+    let decisions = dir.join("decisions.jsonl");
+    let served = serve(&[
+        "--scripts",
+        dir.to_str().unwrap(),
+        "--decision-log",
+        decisions.to_str().unwrap(),
+    ]);
+    // A steady stream of decisions is written inside the directory meanwhile.
+    let mut client = MaturityServiceClient::connect(served.url.clone())
+        .await
+        .unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let stop = Arc::clone(&stop);
+        tokio::spawn(async move {
+            let request = support::one_metric("five_stage", "crm_in_place", Kind::Flag(true));
+            while !stop.load(Ordering::Relaxed) {
+                client.assess(request.clone()).await.unwrap();
+            }
+        })
+    };
+    let loaded = "model loaded model=chaotic_to_predictive";
+    let at_start = served.count_logs(loaded);
+    let file = dir.join("chaotic_to_predictive.rhai");
+    let original = std::fs::read_to_string(&file).unwrap();
+    for version in ["2.0.1", "2.0.2"] {
+        // `cat` every file, as an operator would.
+        for path in files_under(&dir) {
+            let _ = std::fs::read(&path).unwrap();
+        }
+        let edited = original.replace("version: \"2.0.0\"", &format!("version: \"{version}\""));
+        std::fs::write(&file, edited).unwrap();
+        served.wait_for_logs(loaded, at_start + if version == "2.0.1" { 1 } else { 2 });
+    }
+    stop.store(true, Ordering::Relaxed);
+    writer.await.unwrap();
+    assert!(
+        std::fs::metadata(&decisions).unwrap().len() > 0,
+        "the decision log was written inside the directory"
+    );
+    // Two edits, two reloads: reads and the decision log triggered none.
+    assert_eq!(
+        served.count_logs("scripts changed; reloading"),
+        2,
+        "{}",
+        served.logs().join("\n")
+    );
+}
+
+#[tokio::test]
+async fn files_that_cannot_be_read_are_each_their_own_failure() {
+    let dir = scratch("reload_unreadable");
+    copy_scripts(&dir);
+    // A Latin-1 case file, a stray byte in a model, a binary backup and a
+    // helper that is not text.
+    let case = dir.join("tests/five_stage/latin1.json");
+    std::fs::write(&case, b"{\"name\": \"caf\xe9\"}").unwrap();
+    let mut stray = std::fs::read(dir.join("chaotic_to_predictive.rhai")).unwrap();
+    stray.insert(40, 0xff);
+    std::fs::write(dir.join("stray.rhai"), &stray).unwrap();
+    std::fs::write(
+        dir.join("backup.rhai"),
+        [0x1f, 0x8b, 0x08, 0x00, 0xff, 0xfe],
+    )
+    .unwrap();
+    std::fs::write(dir.join("lib/binary.rhai"), [0xc3, 0x28]).unwrap();
+    let tokens = support::bin::tokens_file(&dir);
+    let served = serve(&[
+        "--scripts",
+        dir.to_str().unwrap(),
+        "--admin-tokens",
+        tokens.to_str().unwrap(),
+        "--no-watch",
+    ]);
+    let mut client = MaturityServiceClient::connect(served.url.clone())
+        .await
+        .unwrap();
+    let listed = list(&mut client).await;
+    let ids: BTreeSet<&str> = listed.models.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids, ["chaotic_to_predictive", "five_stage"].into());
+    let failures: Vec<(&str, &str)> = listed
+        .failures
+        .iter()
+        .map(|f| (f.file.as_str(), f.error.as_str()))
+        .collect();
+    let expected = [
+        ("backup.rhai", "invalid byte 0x8b at line 1, column 2"),
+        ("lib/binary.rhai", "line 1, column 1"),
+        ("stray.rhai", "invalid byte 0xff"),
+        (
+            "tests/five_stage/latin1.json",
+            "invalid byte 0xe9 at line 1, column 14",
+        ),
+    ];
+    assert_eq!(failures.len(), expected.len(), "{failures:?}");
+    for ((file, error), (want_file, want_error)) in failures.iter().zip(expected) {
+        assert_eq!(*file, want_file);
+        assert!(
+            error.contains("not UTF-8 text") && error.contains(want_error),
+            "{file}: {error}"
+        );
+    }
+    // Reloading and deploying work around them.
+    let mut admin = AdminServiceClient::connect(served.url.clone())
+        .await
+        .unwrap();
+    let report = admin
+        .reload_models(support::with_token(
+            pb::ReloadModelsRequest {},
+            support::bin::DEPLOY_TOKEN,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(report.failures.len(), 4, "{report:?}");
+    let put = admin
+        .put_model(support::with_token(
+            pb::PutModelRequest {
+                source: custom_model("acme", "|m| m.x >= 0.5", "").text,
+                expected_sha256: String::new(),
+            },
+            support::bin::DEPLOY_TOKEN,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(put.model, "acme");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_file_deleted_and_written_again_never_takes_its_model_down() {
+    let dir = scratch("reload_recreate");
+    copy_scripts(&dir);
+    let (catalog, _) = Catalog::open(dir.clone(), Limits::default(), None).unwrap();
+    let catalog = Arc::new(catalog);
+    let _watcher = watch(Arc::clone(&catalog)).unwrap();
+    let mut tokens = Tokens::default();
+    tokens.add("ops", Role::Deploy, DEPLOY).unwrap();
+    let server = start_catalog_server(catalog, tokens).await;
+    let channel = server.channel().await;
+    let file = dir.join("five_stage.rhai");
+    let text = std::fs::read(&file).unwrap();
+    // Delete and write back, again and again, while reloads are asked for.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let churn = {
+        let (file, text, stop) = (file.clone(), text.clone(), Arc::clone(&stop));
+        std::thread::spawn(move || {
+            let mut rounds = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                std::fs::remove_file(&file).unwrap();
+                std::fs::write(&file, &text).unwrap();
+                rounds += 1;
+            }
+            rounds
+        })
+    };
+    let mut admin = AdminServiceClient::new(channel.clone());
+    let mut client = MaturityServiceClient::new(channel.clone());
+    for reloads in 1..=5 {
+        let request = support::with_token(pb::ReloadModelsRequest {}, DEPLOY);
+        let report = admin.reload_models(request).await.unwrap().into_inner();
+        assert!(report.removed.is_empty(), "a reload removed {report:?}");
+        for _ in 0..5 {
+            let listed = list(&mut client).await;
+            assert!(
+                listed.models.iter().any(|m| m.id == "five_stage"),
+                "five_stage went missing after {reloads} reloads"
+            );
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let rounds = churn.join().unwrap();
+    assert!(rounds > 0, "the file was never deleted during the reloads");
+    // A file that stays deleted does take its model away.
+    std::fs::remove_file(&file).unwrap();
+    let request = support::with_token(pb::ReloadModelsRequest {}, DEPLOY);
+    admin.reload_models(request).await.unwrap();
+    // This reload or the watcher's removed it, once it stayed deleted.
+    let listed = list(&mut client).await;
+    assert!(
+        listed.models.iter().all(|m| m.id != "five_stage"),
+        "{listed:?}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_new_file_cannot_take_over_a_model_another_file_serves() {
+    let dir = scratch("reload_takeover");
+    std::fs::write(
+        dir.join("z_acme.rhai"),
+        custom_model("acme", "|m| m.x >= 0.5", "").text,
+    )
+    .unwrap();
+    let (catalog, _) = Catalog::open(dir.clone(), Limits::default(), None).unwrap();
+    let mut tokens = Tokens::default();
+    tokens.add("ops", Role::Deploy, DEPLOY).unwrap();
+    let server = start_catalog_server(Arc::new(catalog), tokens).await;
+    let channel = server.channel().await;
+    // A second file, first in name order, declares the same id.
+    std::fs::write(
+        dir.join("a_acme.rhai"),
+        custom_model("acme", "|m| m.x >= 0.9", "").text,
+    )
+    .unwrap();
+    let mut admin = AdminServiceClient::new(channel.clone());
+    for _ in 0..2 {
+        let request = support::with_token(pb::ReloadModelsRequest {}, DEPLOY);
+        let report = admin.reload_models(request).await.unwrap().into_inner();
+        assert_eq!(report.failures.len(), 1, "{report:?}");
+        assert_eq!(report.failures[0].file, "a_acme.rhai");
+        assert!(
+            report.failures[0]
+                .error
+                .contains("already declared by z_acme.rhai"),
+            "{}",
+            report.failures[0].error
+        );
+    }
+    let listed = list(&mut MaturityServiceClient::new(channel)).await;
+    assert_eq!(model(&listed, "acme").file, "z_acme.rhai");
+    assert_eq!(listed.failures[0].file, "a_acme.rhai");
+    server.stop().await;
+}

@@ -24,7 +24,7 @@ fn documented() -> Vec<Row> {
             let kind = MetricKind::parse(kind_words.next()?)?;
             let (min, max) = match (kind, kind_words.next()) {
                 (MetricKind::Ratio, _) => (Some(0.0), Some(1.0)),
-                (MetricKind::Count, _) => (Some(0.0), None),
+                (MetricKind::Count, None) => (Some(0.0), None),
                 (_, Some(range)) => {
                     let (low, high) = range.split_once("..").unwrap();
                     (Some(low.parse().unwrap()), Some(high.parse().unwrap()))

@@ -190,12 +190,24 @@ pub struct ServeArgs {
     /// Assessments in flight at once, server-wide [default: 256].
     #[arg(long, env = "MATURITY_MAX_IN_FLIGHT")]
     pub max_in_flight: Option<usize>,
-    /// Largest request or response message, in bytes [default: 4194304].
+    /// Largest request or response message, in bytes [default: 1048576].
     #[arg(long, env = "MATURITY_MAX_MESSAGE_BYTES")]
     pub max_message_bytes: Option<usize>,
     /// Concurrent HTTP/2 streams per connection [default: 4096].
     #[arg(long, env = "MATURITY_MAX_STREAMS_PER_CONNECTION")]
     pub max_streams_per_connection: Option<u32>,
+    /// Connections open at once; more are closed at once and logged
+    /// [default: 512].
+    #[arg(long, env = "MATURITY_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Seconds a new connection may take to send its first bytes (the HTTP/2
+    /// preface or a TLS ClientHello) before it is closed [default: 5].
+    #[arg(long, env = "MATURITY_HANDSHAKE_TIMEOUT_SECONDS")]
+    pub handshake_timeout_seconds: Option<u64>,
+    /// Seconds a connection may go without a call in flight before it is
+    /// closed; 0 never closes one [default: 300].
+    #[arg(long, env = "MATURITY_IDLE_TIMEOUT_SECONDS")]
+    pub idle_timeout_seconds: Option<u64>,
     /// Seconds calls in flight may take to finish at shutdown [default: 10].
     #[arg(long, env = "MATURITY_DRAIN_SECONDS")]
     pub drain_seconds: Option<u64>,

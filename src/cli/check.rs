@@ -40,7 +40,11 @@ fn check(path: &Path) -> Result<String, String> {
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let libs = if dir.join("lib").is_dir() {
-        read_scripts_dir(dir).map_err(|e| e.to_string())?.libs
+        let set = read_scripts_dir(dir).map_err(|e| e.to_string())?;
+        if let Some(bad) = set.unreadable.iter().find(|u| u.file.starts_with("lib/")) {
+            return Err(format!("{}: {}", dir.join(&bad.file).display(), bad.reason));
+        }
+        set.libs
     } else {
         Vec::new()
     };

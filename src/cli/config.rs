@@ -30,6 +30,9 @@ pub struct FileSettings {
     max_in_flight: Option<usize>,
     max_message_bytes: Option<usize>,
     max_streams_per_connection: Option<u32>,
+    max_connections: Option<usize>,
+    handshake_timeout_seconds: Option<u64>,
+    idle_timeout_seconds: Option<u64>,
     drain_seconds: Option<u64>,
     echo: Option<bool>,
 }
@@ -63,6 +66,12 @@ pub struct Settings {
     pub max_message_bytes: usize,
     /// Concurrent streams per connection.
     pub max_streams_per_connection: u32,
+    /// Connections open at once.
+    pub max_connections: usize,
+    /// Time a new connection has to send its first bytes.
+    pub handshake_timeout: Duration,
+    /// Time a connection may go without a call; never closed when `None`.
+    pub idle_timeout: Option<Duration>,
     /// Bounded wait for calls in flight at shutdown.
     pub drain: Duration,
     /// Whether to serve the load generator's echo baseline.
@@ -140,6 +149,27 @@ pub fn settings(args: &ServeArgs) -> Result<Settings, CliError> {
             .max_streams_per_connection
             .or(file.max_streams_per_connection)
             .unwrap_or(defaults.max_streams_per_connection),
+        max_connections: args
+            .max_connections
+            .or(file.max_connections)
+            .unwrap_or(defaults.max_connections),
+        handshake_timeout: match args
+            .handshake_timeout_seconds
+            .or(file.handshake_timeout_seconds)
+        {
+            Some(0) => {
+                return Err(CliError::Config(
+                    "handshake_timeout_seconds must be at least 1".into(),
+                ));
+            }
+            Some(seconds) => Duration::from_secs(seconds),
+            None => defaults.handshake_timeout,
+        },
+        idle_timeout: match args.idle_timeout_seconds.or(file.idle_timeout_seconds) {
+            Some(0) => None,
+            Some(seconds) => Some(Duration::from_secs(seconds)),
+            None => defaults.idle_timeout,
+        },
         drain: args
             .drain_seconds
             .or(file.drain_seconds)

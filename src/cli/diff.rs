@@ -117,7 +117,14 @@ fn compare(args: &DiffArgs) -> Result<Report, CliError> {
 /// whole scripts directory), and the model id when it is a single file.
 fn load_side(path: &Path) -> Result<(Engine, Option<String>), CliError> {
     let (scripts, single) = if path.is_dir() {
-        (read_scripts_dir(path)?, false)
+        let set = read_scripts_dir(path)?;
+        if let Some(bad) = set.unreadable.first() {
+            return Err(CliError::Input {
+                path: path.join(&bad.file),
+                message: bad.reason.clone(),
+            });
+        }
+        (set, false)
     } else {
         let text = std::fs::read_to_string(path).map_err(|source| CliError::Read {
             path: path.into(),
@@ -133,6 +140,7 @@ fn load_side(path: &Path) -> Result<(Engine, Option<String>), CliError> {
             models: vec![model],
             libs,
             cases: Vec::new(),
+            unreadable: Vec::new(),
         };
         (set, true)
     };

@@ -74,7 +74,11 @@ pub fn load_engine(scripts: Option<&Path>) -> Result<Engine, CliError> {
         return Ok(Engine::with_builtin_models()?);
     };
     let mut engine = Engine::new(Limits::default());
-    for failure in engine.load_all(&read_scripts_dir(dir)?) {
+    let set = read_scripts_dir(dir)?;
+    for bad in &set.unreadable {
+        tracing::error!(file = %crate::telemetry::one_line(&bad.file), reason = %bad.reason, "file not read");
+    }
+    for failure in engine.load_all(&set) {
         let rendered = error::render_load_error(&failure);
         tracing::error!("model not loaded: {rendered}");
     }

@@ -55,6 +55,7 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), CliError> {
     for model in catalog.snapshot().engine().models() {
         tracing::info!(model = model.id(), version = %model.spec().version, sha256 = model.sha256(), "model serving");
     }
+    warn_if_too_few_files(settings.max_connections);
     let options = serve_options(&settings, tokens)?;
     tracing::info!(%address, tls = settings.tls.is_some(), "maturity service listening");
     crate::grpc::serve(listener, catalog, options, shutdown_signal()).await?;
@@ -106,6 +107,9 @@ fn serve_options(settings: &Settings, tokens: Tokens) -> Result<ServeOptions, Cl
         max_in_flight: settings.max_in_flight,
         max_message_bytes: settings.max_message_bytes,
         max_streams_per_connection: settings.max_streams_per_connection,
+        max_connections: settings.max_connections,
+        handshake_timeout: settings.handshake_timeout,
+        idle_timeout: settings.idle_timeout,
         drain: settings.drain,
         echo: settings.echo,
         ..ServeOptions::default()
@@ -125,6 +129,26 @@ fn open_catalog(settings: &Settings) -> Result<Catalog, CliError> {
     Ok(catalog)
 }
 
+/// Warns when the process may not open `max_connections` sockets: past its
+/// open files limit, accepting fails instead of shedding cleanly.
+fn warn_if_too_few_files(max_connections: usize) {
+    // Scripts, logs, the watcher and listeners need some files of their own.
+    const SPARE: u64 = 64;
+    let limits = std::fs::read_to_string("/proc/self/limits").unwrap_or_default();
+    let soft = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .and_then(|l| l.split_whitespace().nth(3))
+        .and_then(|n| n.parse::<u64>().ok());
+    if let Some(soft) = soft.filter(|&soft| (max_connections as u64) + SPARE > soft) {
+        tracing::warn!(
+            max_connections,
+            open_files_limit = soft,
+            "max_connections is near the open files limit: raise it (ulimit -n) or lower max_connections"
+        );
+    }
+}
+
 /// Reloads the catalog on every SIGHUP (Unix only).
 fn reload_on_hangup(catalog: Arc<Catalog>) {
     #[cfg(unix)]
@@ -137,9 +161,14 @@ fn reload_on_hangup(catalog: Arc<Catalog>) {
         while hangup.recv().await.is_some() {
             tracing::info!("SIGHUP: reloading");
             let catalog = Arc::clone(&catalog);
-            let reloaded = tokio::task::spawn_blocking(move || catalog.reload()).await;
-            if let Ok(Err(err)) = reloaded {
-                tracing::error!(error = %err, "reload failed; the models serving are unchanged");
+            match tokio::task::spawn_blocking(move || catalog.reload()).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(err)) => {
+                    tracing::error!(error = %err, "SIGHUP reload failed; the models serving are unchanged")
+                }
+                Err(err) => {
+                    tracing::error!(error = %err, "SIGHUP reload panicked; the models serving are unchanged")
+                }
             }
         }
     });

@@ -18,6 +18,9 @@ pub(crate) fn run(args: TestArgs) -> Result<(), CliError> {
     for failure in &load_failures {
         println!("FAIL {}", render_load_error(failure));
     }
+    for bad in &set.unreadable {
+        println!("FAIL {}: {}", bad.file, bad.reason);
+    }
     let mut outcomes = Vec::new();
     for model in engine.models() {
         let cases: Vec<_> = set.cases_of(model.id()).collect();
@@ -44,7 +47,7 @@ pub(crate) fn run(args: TestArgs) -> Result<(), CliError> {
         });
     }
     outcomes.iter().for_each(print_outcome);
-    summarise(&outcomes, load_failures.len())
+    summarise(&outcomes, load_failures.len() + set.unreadable.len())
 }
 
 fn print_outcome(outcome: &CaseOutcome) {

@@ -7,16 +7,17 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::candidate::{Refusal, admit};
+use super::candidate::{MAX_CASES, Refusal, admit, compile_within, run_bounded};
 use super::catalog::{Catalog, FileStatus, Snapshot};
 use super::error::DeployError;
 use super::reload::{identity, rebuild};
 use super::store::{self, AuditEntry};
 use crate::engine::cases::Case;
-use crate::engine::suite::{CaseOutcome, run_case};
+use crate::engine::suite::CaseOutcome;
 use crate::engine::{
-    Engine, LoadError, ScriptSet, ScriptSource, builtin_scripts, read_scripts_dir,
+    Budget, Engine, LoadError, ScriptSet, ScriptSource, builtin_scripts, read_scripts_dir,
 };
+use crate::telemetry::one_line;
 
 /// What validating a candidate script found.
 #[derive(Debug)]
@@ -53,31 +54,40 @@ pub struct PutOutcome {
 
 impl Catalog {
     /// Compiles `source` with the served helpers, checks the contract and
-    /// runs `cases` on it. Changes nothing.
+    /// runs `cases` on it within the caller's `budget`. Changes nothing.
     pub fn validate(
         &self,
         file: &str,
         source: &str,
         cases: &[Case],
+        budget: &Budget,
     ) -> Result<Validation, DeployError> {
+        if cases.len() > MAX_CASES {
+            return Err(DeployError::TooManyCases {
+                count: cases.len(),
+                limit: MAX_CASES,
+            });
+        }
         let set = self.script_set()?;
         let engine = Engine::new(self.limits().clone());
         let script = ScriptSource::new(file, source);
-        let model = match engine.compile(&script, &set.libs) {
+        let model = match compile_within(&engine, &script, &set.libs, budget) {
             Ok(model) => model,
-            Err(err) => {
+            Err(refusal @ Refusal::Stopped { .. }) => return Err(refused(refusal)),
+            Err(refusal) => {
                 return Ok(Validation {
                     file: file.to_owned(),
                     model: None,
-                    refusal: Some(Refusal::Load(err)),
+                    refusal: Some(refusal),
                     cases: Vec::new(),
                 });
             }
         };
-        let outcomes = cases
+        let given = cases
             .iter()
-            .map(|case| run_case(&engine, &model, &case.name, case))
+            .map(|c| Ok((c.name.clone(), c.clone())))
             .collect();
+        let outcomes = run_bounded(&engine, &model, given, budget).map_err(refused)?;
         Ok(Validation {
             file: file.to_owned(),
             model: Some((model.id().to_owned(), model.sha256().to_owned())),
@@ -87,42 +97,50 @@ impl Catalog {
     }
 
     /// Creates or replaces the model `source` declares, if `expected_sha256`
-    /// is the hash serving now ("" for a new model) and its test cases pass.
+    /// is the hash serving now ("" for a new model) and its test cases pass
+    /// within the caller's `budget`. The audit record is written and synced
+    /// before the new version is written or served.
     pub fn put(
         &self,
         source: &str,
         expected_sha256: &str,
         who: &str,
+        budget: &Budget,
     ) -> Result<PutOutcome, DeployError> {
         let dir = self.dir().ok_or(DeployError::NoScriptsDir)?;
         let _guard = self.lock();
         let set = self.script_set()?;
         let live = self.snapshot();
         let engine = Engine::new(self.limits().clone());
-        let first = engine
-            .compile(&ScriptSource::new("PutModel.rhai", source), &set.libs)
-            .map_err(|e| refused(Refusal::Load(e)))?;
+        // Diagnostics name the file the model will live in, read from its
+        // declaration before it is compiled.
+        let named = ScriptSource::new(declared_file(&live, source), source);
+        let first = compile_within(&engine, &named, &set.libs, budget).map_err(refused)?;
         let id = first.id().to_owned();
         let file = file_for(&live, &id)?;
         let previous_sha256 = check_expected(&live, &id, expected_sha256)?;
         let script = ScriptSource::new(file.clone(), source);
-        let (model, cases) = admit(&engine, &script, &set.libs, &set.cases).map_err(refused)?;
-        store::write_atomic(&dir.join(&file), source)
-            .map_err(|e| DeployError::io(&dir.join(&file), e))?;
+        let first = if file == named.file {
+            first
+        } else {
+            compile_within(&engine, &script, &set.libs, budget).map_err(refused)?
+        };
+        let (model, cases) = admit(&engine, first, &set.cases, budget).map_err(refused)?;
         let sha256 = model.sha256().to_owned();
-        let mut written = set;
-        written.models.retain(|m| m.file != file);
-        written.models.push(script.clone());
-        self.publish(with_admitted(self, &live, &written, model, &script));
-        self.record(&AuditEntry {
+        let entry = AuditEntry {
             who,
             action: "put",
             model: &id,
             file: &file,
             old_sha256: &previous_sha256,
             new_sha256: &sha256,
-        });
-        tracing::info!(model = %id, %who, sha256 = %sha256, previous = %previous_sha256, "model deployed");
+        };
+        self.change(&entry, || store::write_atomic(&dir.join(&file), source))?;
+        let mut written = set;
+        written.models.retain(|m| m.file != file);
+        written.models.push(script.clone());
+        self.publish(with_admitted(self, &live, &written, model, &script));
+        tracing::info!(model = %one_line(&id), who = %one_line(who), sha256 = %sha256, previous = %previous_sha256, "model deployed");
         Ok(PutOutcome {
             model: id,
             sha256,
@@ -132,7 +150,8 @@ impl Catalog {
     }
 
     /// Removes model `id` and its script, if `expected_sha256` is the hash
-    /// serving now. Returns that hash.
+    /// serving now. Returns that hash. The audit record is written and
+    /// synced before the script is removed.
     pub fn delete(
         &self,
         id: &str,
@@ -145,25 +164,25 @@ impl Catalog {
         let model = live
             .engine()
             .model(id)
-            .map_err(|_| DeployError::UnknownModel(id.to_owned()))?;
+            .map_err(|_| DeployError::UnknownModel(shorten(id)))?;
         if expected_sha256 != model.sha256() {
             return Err(stale(id, expected_sha256, model.sha256()));
         }
         let file = model.file().to_owned();
         let previous = model.sha256().to_owned();
-        store::remove(&dir.join(&file)).map_err(|e| DeployError::io(&dir.join(&file), e))?;
-        let set = self.script_set()?;
-        let (snapshot, _) = rebuild(self.limits(), &live, &set);
-        self.publish(snapshot);
-        self.record(&AuditEntry {
+        let entry = AuditEntry {
             who,
             action: "delete",
             model: id,
             file: &file,
             old_sha256: &previous,
             new_sha256: "",
-        });
-        tracing::info!(model = %id, %who, previous = %previous, "model deleted");
+        };
+        self.change(&entry, || store::remove(&dir.join(&file)))?;
+        let set = self.script_set()?;
+        let (snapshot, _) = rebuild(self.limits(), &live, &set, &|_| false);
+        self.publish(snapshot);
+        tracing::info!(model = %one_line(id), who = %one_line(who), previous = %previous, "model deleted");
         Ok(previous)
     }
 
@@ -179,12 +198,39 @@ impl Catalog {
         }
     }
 
-    fn record(&self, entry: &AuditEntry<'_>) {
-        let Some(log) = self.audit_log() else { return };
-        if let Err(err) = store::audit(log, entry) {
-            // The change is made and durable; losing its audit line must be loud.
-            tracing::error!(log = %log.display(), error = %err, "cannot write the audit log");
-        }
+    /// Records `entry` durably, then makes the change on disk with `make`:
+    /// no change goes live unaudited. When the record cannot be written,
+    /// nothing changes; when the change then fails, a second record says so.
+    fn change(
+        &self,
+        entry: &AuditEntry<'_>,
+        make: impl FnOnce() -> std::io::Result<()>,
+    ) -> Result<(), DeployError> {
+        let file = self
+            .dir()
+            .map(|dir| dir.join(entry.file))
+            .unwrap_or_default();
+        let Some(log) = self.audit_log() else {
+            return make().map_err(|e| DeployError::io(&file, e));
+        };
+        store::audit(log, entry).map_err(|source| {
+            tracing::error!(log = %log.display(), error = %source, "cannot write the audit log; change refused");
+            DeployError::Audit {
+                path: log.display().to_string(),
+                source,
+            }
+        })?;
+        make().map_err(|err| {
+            let failed = format!("{}-failed", entry.action);
+            let aborted = AuditEntry {
+                action: &failed,
+                ..*entry
+            };
+            if let Err(e) = store::audit(log, &aborted) {
+                tracing::error!(log = %log.display(), error = %e, "cannot record a failed change in the audit log");
+            }
+            DeployError::io(&file, err)
+        })
     }
 }
 
@@ -231,8 +277,25 @@ fn file_for(live: &Snapshot, id: &str) -> Result<String, DeployError> {
     if safe && Path::new(id).file_name().is_some() {
         Ok(format!("{id}.rhai"))
     } else {
-        Err(DeployError::BadModelId(id.to_owned()))
+        Err(DeployError::BadModelId(shorten(id)))
     }
+}
+
+/// The file a script will be deployed to, from the `id: "…"` it declares
+/// (the first one in the text), before it is compiled; "new_model.rhai"
+/// when none is found.
+fn declared_file(live: &Snapshot, source: &str) -> String {
+    let declared = source.match_indices("id:").find_map(|(at, _)| {
+        let before = source[..at].chars().next_back();
+        if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+            return None;
+        }
+        let rest = source[at + 3..].trim_start().strip_prefix('"')?;
+        rest.split_once('"').map(|(id, _)| id)
+    });
+    declared
+        .and_then(|id| file_for(live, id).ok())
+        .unwrap_or_else(|| "new_model.rhai".to_owned())
 }
 
 /// The hash serving for `id` ("" for none), if it is what the caller expects.
@@ -251,9 +314,18 @@ fn check_expected(live: &Snapshot, id: &str, expected: &str) -> Result<String, D
 
 fn stale(id: &str, expected: &str, actual: &str) -> DeployError {
     DeployError::Stale {
-        model: id.to_owned(),
-        expected: expected.to_owned(),
+        model: shorten(id),
+        expected: shorten(expected),
         actual: actual.to_owned(),
+    }
+}
+
+/// At most the first 64 characters of a caller's text, so an error never
+/// echoes a huge input.
+fn shorten(text: &str) -> String {
+    match text.char_indices().nth(64) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
     }
 }
 

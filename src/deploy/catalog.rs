@@ -101,6 +101,9 @@ impl Catalog {
         limits: Limits,
         audit_log: Option<PathBuf>,
     ) -> Result<(Self, ReloadReport), DeployError> {
+        for name in super::store::remove_stale_temps(&dir) {
+            tracing::info!(file = %crate::telemetry::one_line(&name), "removed the temporary file of an interrupted deploy");
+        }
         let empty = Snapshot::new(Engine::new(limits.clone()), BTreeMap::new());
         let catalog = Self {
             live: ArcSwap::from_pointee(empty),

@@ -32,6 +32,32 @@ pub enum DeployError {
     /// The model id cannot name a script file.
     #[error("model id '{0}' cannot name a script file: use letters, digits, '_' and '-'")]
     BadModelId(String),
+    /// A test case given with the call is malformed.
+    #[error("cases[{index}] ('{name}'): {reason}")]
+    InvalidCase {
+        /// Its position in the call.
+        index: usize,
+        /// Its name, shortened.
+        name: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The call carries more test cases than one validation may run.
+    #[error("cases: {count} exceeds the limit of {limit}")]
+    TooManyCases {
+        /// How many it carries.
+        count: usize,
+        /// The most allowed.
+        limit: usize,
+    },
+    /// The audit record could not be written, so the change was not made.
+    #[error("cannot write the audit log {path}: {source}; the change was refused, nothing changed")]
+    Audit {
+        /// The audit log.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
     /// The directory or a file in it could not be read or written.
     #[error("{path}: {source}")]
     Io {

@@ -20,8 +20,8 @@ mod store;
 mod watch;
 
 pub use admin::{PutOutcome, Validation};
-pub use candidate::Refusal;
+pub use candidate::{MAX_CASES, MAX_CASES_TIME, Refusal, Stop};
 pub use catalog::{Catalog, FileStatus, Snapshot};
 pub use error::DeployError;
-pub use reload::ReloadReport;
+pub use reload::{DEBOUNCE, ReloadReport};
 pub use watch::watch;

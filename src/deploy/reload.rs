@@ -1,16 +1,31 @@
 //! Re-reading the scripts directory: each changed script is admitted (compiled,
 //! checked, tested) on its own; a refused one leaves its model's last good
 //! version serving, and the outcome of every file is recorded.
+//!
+//! A model id stays with the file that serves it: a new file declaring the
+//! same id is refused, as it would be at a cold start. A model whose file is
+//! missing is removed only once the file has stayed missing for
+//! [`DEBOUNCE`], so deleting a file and writing it again never takes its
+//! model down.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
-use super::candidate::{Refusal, admit};
+use super::candidate::{Refusal, compile_and_admit};
 use super::catalog::{Catalog, FileStatus, Snapshot};
 use super::error::DeployError;
-use crate::engine::{Engine, Limits, LoadError, ScriptSet, ScriptSource, read_scripts_dir};
+use crate::engine::{
+    Budget, Engine, Limits, LoadError, Model, ScriptSet, ScriptSource, Unreadable, read_scripts_dir,
+};
+use crate::telemetry::one_line;
+
+/// How long the scripts directory must be quiet before a watched change is
+/// reloaded, and how long a model's file must stay deleted before the
+/// model is removed.
+pub const DEBOUNCE: Duration = Duration::from_millis(300);
 
 /// What a reload changed.
 #[derive(Debug, Default)]
@@ -25,99 +40,255 @@ pub struct ReloadReport {
 
 impl Catalog {
     /// Re-reads the directory and publishes what loads; a no-op for fixed
-    /// catalogs.
+    /// catalogs. When a serving model's file is missing, its model is
+    /// removed only if the file stays missing for [`DEBOUNCE`] (watched
+    /// until then), so a file deleted and written again keeps its model.
     pub fn reload(&self) -> Result<ReloadReport, DeployError> {
         let Some(dir) = self.dir() else {
             return Ok(ReloadReport::default());
         };
+        let missing = {
+            let _guard = self.lock();
+            let set = read(dir)?;
+            let missing = vanished(&self.snapshot(), &set);
+            if missing.is_empty() {
+                return Ok(self.apply(&set, &|_| false));
+            }
+            missing
+        };
+        let gone = stayed_missing(dir, missing);
         let _guard = self.lock();
-        let set = read_scripts_dir(dir).map_err(|err| match err {
-            LoadError::Io { path, source } => DeployError::Io { path, source },
-            other => DeployError::Refused(Box::new(Refusal::Load(other))),
-        })?;
-        let previous = self.snapshot();
-        let (snapshot, report) = rebuild(self.limits(), &previous, &set);
+        let set = read(dir)?;
+        Ok(self.apply(&set, &|file| !gone.iter().any(|g| g == file)))
+    }
+
+    /// Re-reads the directory after a watched change. A serving model whose
+    /// file is missing keeps serving while `settling(file)` holds: its file
+    /// changed within [`DEBOUNCE`].
+    pub(crate) fn reload_settling(
+        &self,
+        settling: &dyn Fn(&str) -> bool,
+    ) -> Result<ReloadReport, DeployError> {
+        let Some(dir) = self.dir() else {
+            return Ok(ReloadReport::default());
+        };
+        let _guard = self.lock();
+        let set = read(dir)?;
+        Ok(self.apply(&set, settling))
+    }
+
+    /// Publishes what `set` gives; `keep(file)` spares the model of a
+    /// missing file.
+    fn apply(&self, set: &ScriptSet, keep: &dyn Fn(&str) -> bool) -> ReloadReport {
+        let (snapshot, report) = rebuild(self.limits(), &self.snapshot(), set, keep);
         self.publish(snapshot);
         log(&report);
-        Ok(report)
+        report
     }
 }
 
-/// The snapshot `set` gives, reusing what `previous` already admitted.
+fn read(dir: &std::path::Path) -> Result<ScriptSet, DeployError> {
+    read_scripts_dir(dir).map_err(|err| match err {
+        LoadError::Io { path, source } => DeployError::Io { path, source },
+        other => DeployError::Refused(Box::new(Refusal::Load(other))),
+    })
+}
+
+/// The files that served a model in `previous` and are not in `set`.
+fn vanished(previous: &Snapshot, set: &ScriptSet) -> Vec<String> {
+    previous
+        .engine()
+        .models()
+        .map(|m| m.file().to_owned())
+        .filter(|file| !in_set(set, file))
+        .collect()
+}
+
+/// Those of `files` (in `dir`) that stay missing for [`DEBOUNCE`], looked
+/// for every few milliseconds until then.
+fn stayed_missing(dir: &std::path::Path, mut files: Vec<String>) -> Vec<String> {
+    let until = std::time::Instant::now() + DEBOUNCE;
+    while !files.is_empty() && std::time::Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(5));
+        files.retain(|file| !dir.join(file).exists());
+    }
+    files
+}
+
+/// Whether `file` is one of `set`'s models, readable or not.
+fn in_set(set: &ScriptSet, file: &str) -> bool {
+    set.models.iter().any(|s| s.file == file) || set.unreadable.iter().any(|u| u.file == file)
+}
+
+/// The snapshot `set` gives, reusing what `previous` already admitted;
+/// `keep(file)` spares the model of a file missing from `set`.
 pub(crate) fn rebuild(
     limits: &Limits,
     previous: &Snapshot,
     set: &ScriptSet,
+    keep: &dyn Fn(&str) -> bool,
 ) -> (Snapshot, ReloadReport) {
-    let mut engine = Engine::new(limits.clone());
-    let mut files = BTreeMap::new();
-    let mut report = ReloadReport::default();
+    let mut build = Build {
+        engine: Engine::new(limits.clone()),
+        files: BTreeMap::new(),
+        report: ReloadReport::default(),
+        previous,
+        set,
+    };
+    let mut changed = Vec::new();
     for script in &set.models {
-        let status = load_file(&mut engine, previous, set, script, &mut report);
-        files.insert(script.file.clone(), status);
+        let identity = identity(script, set, &build.case_model(&script.file));
+        match previous
+            .status(&script.file)
+            .filter(|s| s.identity == identity)
+        {
+            Some(status) => build.carry(status),
+            None => changed.push((script, identity)),
+        }
     }
-    report.removed = previous
-        .engine()
-        .models()
-        .filter(|m| engine.model(m.id()).is_err())
-        .map(|m| m.id().to_owned())
-        .collect();
-    (Snapshot::new(engine, files), report)
+    let kept = previous.files().filter(|s| {
+        s.model.is_some() && !in_set(set, &s.file) && !s.file.contains('/') && keep(&s.file)
+    });
+    for status in kept {
+        build.carry(status);
+    }
+    for bad in set.unreadable.iter().filter(|u| u.is_model()) {
+        build.unreadable(bad);
+    }
+    // Files that served a model are admitted before new ones, so a new file
+    // never takes over an id another file serves.
+    changed.sort_by_key(|(script, _)| build.last_good(&script.file).is_none());
+    for (script, identity) in changed {
+        build.admit(script, identity);
+    }
+    for bad in set.unreadable.iter().filter(|u| !u.is_model()) {
+        build.unreadable(bad);
+    }
+    build.finish()
 }
 
-/// Puts the model of `script` into `engine`: the one `previous` serves when
-/// nothing it reads changed, the new one when it is admitted, else the last
-/// good one (if any). Returns the file's status.
-fn load_file(
-    engine: &mut Engine,
-    previous: &Snapshot,
-    set: &ScriptSet,
-    script: &ScriptSource,
-    report: &mut ReloadReport,
-) -> FileStatus {
-    let status = previous.status(&script.file);
-    let last_good = previous
-        .engine()
-        .models()
-        .find(|m| m.file() == script.file)
-        .cloned();
-    let case_model = status
-        .and_then(|s| s.model.clone())
-        .unwrap_or_else(|| stem(&script.file));
-    let identity = identity(script, set, &case_model);
-    if let Some(status) = status.filter(|s| s.identity == identity) {
-        if let Some(model) = last_good {
-            let _ = engine.insert(model);
-        }
-        return status.clone();
+/// A snapshot being built from a script set.
+struct Build<'a> {
+    engine: Engine,
+    files: BTreeMap<String, FileStatus>,
+    report: ReloadReport,
+    previous: &'a Snapshot,
+    set: &'a ScriptSet,
+}
+
+impl Build<'_> {
+    /// The model `file` served in the previous snapshot, if any.
+    fn last_good(&self, file: &str) -> Option<Arc<Model>> {
+        self.previous
+            .engine()
+            .models()
+            .find(|m| m.file() == file)
+            .cloned()
     }
-    let admitted = admit(engine, script, &set.libs, &set.cases).and_then(|(model, _)| {
-        let model = Arc::new(model);
-        engine.insert(Arc::clone(&model)).map_err(Refusal::Load)?;
-        Ok(model)
-    });
-    let (model, refusal) = match admitted {
-        Ok(model) => {
-            report.updated.push(model.id().to_owned());
-            (Some(model.id().to_owned()), None)
-        }
-        Err(refusal) => {
-            let refusal = Arc::new(refusal);
-            report
-                .failures
-                .push((script.file.clone(), Arc::clone(&refusal)));
-            let kept = last_good.and_then(|model| {
-                let id = model.id().to_owned();
-                engine.insert(model).ok().map(|()| id)
-            });
-            (kept, Some(refusal))
-        }
-    };
-    FileStatus {
-        file: script.file.clone(),
-        model,
-        refusal,
-        identity,
+
+    /// The model whose test cases `file` is run against: the one it served,
+    /// else the one its name says.
+    fn case_model(&self, file: &str) -> String {
+        self.previous
+            .status(file)
+            .and_then(|s| s.model.clone())
+            .unwrap_or_else(|| stem(file))
+    }
+
+    /// Keeps `status` and the model its file served.
+    fn carry(&mut self, status: &FileStatus) {
+        let mut status = status.clone();
+        status.model = self.keep_last_good(&status.file);
+        self.files.insert(status.file.clone(), status);
+    }
+
+    /// Serves the last good model of `file` again, if it has one and its id
+    /// is free; returns that id.
+    fn keep_last_good(&mut self, file: &str) -> Option<String> {
+        let model = self.last_good(file)?;
+        let id = model.id().to_owned();
+        self.engine.insert(model).ok().map(|()| id)
+    }
+
+    /// Records a file that cannot be read; a model file's last good
+    /// version keeps serving.
+    fn unreadable(&mut self, bad: &Unreadable) {
+        let refusal = Arc::new(Refusal::Unreadable {
+            file: bad.file.clone(),
+            reason: bad.reason.clone(),
+        });
+        let model = if bad.is_model() {
+            self.keep_last_good(&bad.file)
+        } else {
+            None
+        };
+        self.refused(&bad.file, &refusal);
+        let status = FileStatus {
+            file: bad.file.clone(),
+            model,
+            refusal: Some(refusal),
+            identity: String::new(),
+        };
+        self.files.insert(bad.file.clone(), status);
+    }
+
+    /// Admits the changed `script`, or records why not and keeps its last
+    /// good model.
+    fn admit(&mut self, script: &ScriptSource, identity: String) {
+        let admitted = compile_and_admit(
+            &self.engine,
+            (script, &self.set.libs),
+            &self.set.cases,
+            &Budget::default(),
+        )
+        .and_then(|(model, _)| {
+            let model = Arc::new(model);
+            self.engine
+                .insert(Arc::clone(&model))
+                .map_err(Refusal::Load)?;
+            Ok(model)
+        });
+        let status = match admitted {
+            Ok(model) => {
+                self.report.updated.push(model.id().to_owned());
+                FileStatus {
+                    file: script.file.clone(),
+                    model: Some(model.id().to_owned()),
+                    refusal: None,
+                    identity,
+                }
+            }
+            Err(refusal) => {
+                // An id taken by another file may be free next time: retry.
+                let duplicate = matches!(refusal, Refusal::Load(LoadError::DuplicateModel { .. }));
+                let refusal = Arc::new(refusal);
+                self.refused(&script.file, &refusal);
+                FileStatus {
+                    file: script.file.clone(),
+                    model: self.keep_last_good(&script.file),
+                    refusal: Some(refusal),
+                    identity: if duplicate { String::new() } else { identity },
+                }
+            }
+        };
+        self.files.insert(script.file.clone(), status);
+    }
+
+    fn refused(&mut self, file: &str, refusal: &Arc<Refusal>) {
+        self.report
+            .failures
+            .push((file.to_owned(), Arc::clone(refusal)));
+    }
+
+    fn finish(mut self) -> (Snapshot, ReloadReport) {
+        self.report.removed = self
+            .previous
+            .engine()
+            .models()
+            .filter(|m| self.engine.model(m.id()).is_err())
+            .map(|m| m.id().to_owned())
+            .collect();
+        (Snapshot::new(self.engine, self.files), self.report)
     }
 }
 
@@ -151,12 +322,16 @@ fn log(report: &ReloadReport) {
         report.removed.len(),
     );
     for model in &report.updated {
-        tracing::info!(model, "model loaded");
+        tracing::info!(model = %one_line(model), "model loaded");
     }
     for model in &report.removed {
-        tracing::info!(model, "model removed: its script is gone");
+        tracing::info!(model = %one_line(model), "model removed: its script is gone");
     }
     for (file, refusal) in &report.failures {
-        tracing::error!(file, error = %refusal, "model script refused; any previous version keeps serving");
+        tracing::error!(
+            file = %one_line(file),
+            error = %one_line(&refusal.to_string()),
+            "model script refused; any previous version keeps serving"
+        );
     }
 }

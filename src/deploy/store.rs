@@ -38,6 +38,41 @@ pub(crate) fn write_atomic(path: &Path, text: &str) -> io::Result<()> {
     sync_dir(dir)
 }
 
+/// Removes the temporary files interrupted writes left in `dir` (a crash
+/// between writing and renaming), except those of a process still running;
+/// returns the names removed.
+pub(crate) fn remove_stale_temps(dir: &Path) -> Vec<String> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut removed = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = temp_owner(&name) else {
+            continue;
+        };
+        let running =
+            pid != std::process::id() && Path::new("/proc").join(pid.to_string()).exists();
+        if !running && fs::remove_file(entry.path()).is_ok() {
+            removed.push(name);
+        }
+    }
+    removed
+}
+
+/// The process id in a temporary file's name `.NAME.PID.N.tmp`, if `name`
+/// is one.
+fn temp_owner(name: &str) -> Option<u32> {
+    let inner = name.strip_prefix('.')?.strip_suffix(".tmp")?;
+    let mut parts = inner.rsplitn(3, '.');
+    let counter = parts.next()?;
+    let pid = parts.next()?;
+    let original = parts.next()?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    (digits(counter) && !original.is_empty()).then_some(())?;
+    pid.parse().ok()
+}
+
 /// Removes `path` and makes the removal durable.
 pub(crate) fn remove(path: &Path) -> io::Result<()> {
     fs::remove_file(path)?;
@@ -110,5 +145,20 @@ mod tests {
         remove(&path).unwrap();
         assert!(!path.exists());
         fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn only_temporary_files_of_writes_are_recognised() {
+        assert_eq!(temp_owner(".five_stage.rhai.4242.7.tmp"), Some(4242));
+        assert_eq!(temp_owner(".a.b.rhai.1.0.tmp"), Some(1));
+        for other in [
+            "five_stage.rhai",
+            ".x.tmp",
+            ".rhai.1.tmp",
+            ".a.rhai.x.0.tmp",
+            "a.rhai.1.0.tmp",
+        ] {
+            assert_eq!(temp_owner(other), None, "{other}");
+        }
     }
 }

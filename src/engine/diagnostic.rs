@@ -23,8 +23,15 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// Builds a diagnostic for `message` at `pos` in `source`.
     pub(crate) fn at(file: &str, source: &str, pos: Position, message: String) -> Self {
-        let line = pos.line().unwrap_or(0);
-        let column = pos.position().unwrap_or(0);
+        // Rhai's positions stop counting at 65,535: from there on the line
+        // is unknown rather than wrong.
+        let saturated = |n: usize| if n >= usize::from(u16::MAX) { 0 } else { n };
+        let line = saturated(pos.line().unwrap_or(0));
+        let column = if line == 0 {
+            0
+        } else {
+            saturated(pos.position().unwrap_or(0))
+        };
         let source_line = line
             .checked_sub(1)
             .and_then(|index| source.lines().nth(index))
@@ -102,5 +109,23 @@ fn describe(err: &EvalAltResult) -> String {
     match text.rfind(" (line ") {
         Some(cut) if text.ends_with(')') => text[..cut].to_owned(),
         _ => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_line_past_what_rhai_counts_is_unknown_not_wrong() {
+        let source = "x\n".repeat(70_000);
+        let past = Diagnostic::at("m.rhai", &source, Position::new(u16::MAX, 3), "boom".into());
+        assert_eq!(
+            (past.line, past.column, past.source_line.as_deref()),
+            (0, 0, None)
+        );
+        assert_eq!(past.to_string(), "m.rhai: boom");
+        let within = Diagnostic::at("m.rhai", &source, Position::new(7, 1), "boom".into());
+        assert_eq!(within.to_string(), "m.rhai:7:1: boom");
     }
 }

@@ -46,7 +46,9 @@ pub use model::sources::ScriptSource;
 pub use model::spec::{DimensionSpec, Level, ModelSpec};
 pub use sandbox::{Budget, Limits};
 pub use scripts::builtin::builtin_scripts;
-pub use scripts::dir::{CaseSource, ScriptSet, read_scripts_dir};
+pub use scripts::dir::{
+    CaseSource, MAX_FILE_BYTES, ScriptSet, Unreadable, is_script_path, read_scripts_dir,
+};
 pub use value::{MetricValue, Metrics, Names, Text};
 
 /// The loaded models and the sandbox they run in; shared read-only across
@@ -138,7 +140,26 @@ impl Engine {
         script: &ScriptSource,
         libs: &[ScriptSource],
     ) -> Result<Model, LoadError> {
-        Model::compile(&self.loader, &self.limits, script, libs, self.native_checks)
+        self.compile_within(script, libs, &Budget::default())
+    }
+
+    /// Compiles and checks one model script without adding it, stopping
+    /// the scripts it runs when `budget`'s deadline passes or it is
+    /// cancelled.
+    pub fn compile_within(
+        &self,
+        script: &ScriptSource,
+        libs: &[ScriptSource],
+        budget: &Budget,
+    ) -> Result<Model, LoadError> {
+        let sources = (script, libs);
+        Model::compile(
+            &self.loader,
+            &self.limits,
+            sources,
+            self.native_checks,
+            budget,
+        )
     }
 
     /// Adds a compiled model, unless another file already declares its id.

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{Budget, Engine};
+use super::{Budget, Engine, EngineError};
 use crate::engine::cases::Case;
 use crate::engine::model::Model;
 use crate::engine::scripts::dir::CaseSource;
@@ -54,24 +54,43 @@ pub fn parse_case(source: &CaseSource) -> Result<Case, CaseOutcome> {
 
 /// Runs one case on `model` (which need not be serving yet).
 pub fn run_case(engine: &Engine, model: &Model, file: &str, case: &Case) -> CaseOutcome {
+    match run_case_within(engine, model, file, case, &Budget::default()) {
+        Ok(outcome) => outcome,
+        Err(err) => CaseOutcome::failed(file, &case.name, err.to_string()),
+    }
+}
+
+/// Runs one case on `model` within the caller's `budget`: its outcome, or
+/// the error that stopped it before it could have one (the deadline
+/// passed, or the caller cancelled).
+pub fn run_case_within(
+    engine: &Engine,
+    model: &Model,
+    file: &str,
+    case: &Case,
+    budget: &Budget,
+) -> Result<CaseOutcome, EngineError> {
     let mut request = case.request();
     request.model = model.id().to_owned();
     // Thresholds and levers are not compared: skip their search, unless
     // the case fails and they say why.
     request.explain = false;
-    let mut got = engine.assess_on(model, &request, &Budget::default());
+    let mut got = engine.assess_on(model, &request, budget);
     if got.as_ref().is_ok_and(|a| !case.differences(a).is_empty()) {
         request.explain = true;
-        got = engine.assess_on(model, &request, &Budget::default());
+        got = engine.assess_on(model, &request, budget);
     }
     match got {
-        Ok(got) => CaseOutcome {
+        Ok(got) => Ok(CaseOutcome {
             file: file.to_owned(),
             name: case.name.clone(),
             got: Some((got.level.rank, got.level.id.to_string())),
             failures: case.differences(&got),
-        },
-        Err(err) => CaseOutcome::failed(file, &case.name, err.to_string()),
+        }),
+        Err(err @ (EngineError::DeadlineExceeded { .. } | EngineError::Cancelled { .. })) => {
+            Err(err)
+        }
+        Err(err) => Ok(CaseOutcome::failed(file, &case.name, err.to_string())),
     }
 }
 

@@ -1,15 +1,19 @@
-//! The `AdminService` handlers: authorise, convert in, change the catalog off
-//! the async reactor, convert out.
+//! The `AdminService` handlers: authorise first, then convert in, change
+//! the catalog off the async reactor within the caller's deadline, convert
+//! out. A caller that goes away stops the work it started.
 
 use std::sync::Arc;
 
+use tonic::metadata::MetadataMap;
 use tonic::{Request, Response, Status};
 
 use super::auth::{Role, Tokens};
 use super::convert::{case_from_pb, case_result_to_pb, failure_to_pb};
+use super::limits::{CancelOnDrop, deadline_of};
 use super::pb;
 use super::status::{deploy_status, task_failed};
-use crate::deploy::Catalog;
+use crate::deploy::{Catalog, DeployError, MAX_CASES};
+use crate::engine::Budget;
 
 /// The gRPC face of a [`Catalog`]'s changes.
 #[derive(Debug, Clone)]
@@ -25,19 +29,24 @@ impl AdminApi {
     }
 
     /// Runs `work` on the catalog off the reactor, once the caller is
-    /// authorised for `role`; `work` gets the caller's token name.
+    /// authorised for `role`; `work` gets the caller's token name and the
+    /// budget its deadline and cancellation set.
     async fn run<T: Send + 'static>(
         &self,
-        metadata: &tonic::metadata::MetadataMap,
+        metadata: &MetadataMap,
         role: Role,
-        work: impl FnOnce(&Catalog, String) -> Result<T, Status> + Send + 'static,
+        work: impl FnOnce(&Catalog, String, Budget) -> Result<T, Status> + Send + 'static,
     ) -> Result<Response<T>, Status> {
         let who = self.tokens.authorize(metadata, role)?;
+        let cancel = CancelOnDrop::default();
+        let budget = Budget {
+            deadline: deadline_of(metadata)?,
+            cancelled: Some(cancel.flag()),
+        };
         let catalog = Arc::clone(&self.catalog);
-        tokio::task::spawn_blocking(move || work(&catalog, who))
-            .await
-            .map_err(task_failed)?
-            .map(Response::new)
+        let outcome = tokio::task::spawn_blocking(move || work(&catalog, who, budget)).await;
+        drop(cancel);
+        outcome.map_err(task_failed)?.map(Response::new)
     }
 }
 
@@ -48,15 +57,22 @@ impl pb::admin_service_server::AdminService for AdminApi {
         request: Request<pb::ValidateScriptRequest>,
     ) -> Result<Response<pb::ValidateScriptResponse>, Status> {
         let (metadata, _, request) = request.into_parts();
-        let file = request.file_name.clone();
-        let cases = request
-            .cases
-            .into_iter()
-            .map(case_from_pb)
-            .collect::<Result<Vec<_>, _>>()?;
-        self.run(&metadata, Role::Validate, move |catalog, _| {
+        self.run(&metadata, Role::Validate, move |catalog, _, budget| {
+            let count = request.cases.len();
+            if count > MAX_CASES {
+                let limit = MAX_CASES;
+                return Err(deploy_status(DeployError::TooManyCases { count, limit }));
+            }
+            let cases = request
+                .cases
+                .into_iter()
+                .enumerate()
+                .map(|(i, case)| case_from_pb(i, case))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(deploy_status)?;
+            let file = request.file_name;
             let v = catalog
-                .validate(&file, &request.source, &cases)
+                .validate(&file, &request.source, &cases, &budget)
                 .map_err(deploy_status)?;
             let file = v.file.clone();
             let valid = v.valid();
@@ -80,9 +96,9 @@ impl pb::admin_service_server::AdminService for AdminApi {
         request: Request<pb::PutModelRequest>,
     ) -> Result<Response<pb::PutModelResponse>, Status> {
         let (metadata, _, request) = request.into_parts();
-        self.run(&metadata, Role::Deploy, move |catalog, who| {
+        self.run(&metadata, Role::Deploy, move |catalog, who, budget| {
             let put = catalog
-                .put(&request.source, &request.expected_sha256, &who)
+                .put(&request.source, &request.expected_sha256, &who, &budget)
                 .map_err(deploy_status)?;
             Ok(pb::PutModelResponse {
                 model: put.model,
@@ -99,7 +115,7 @@ impl pb::admin_service_server::AdminService for AdminApi {
         request: Request<pb::DeleteModelRequest>,
     ) -> Result<Response<pb::DeleteModelResponse>, Status> {
         let (metadata, _, request) = request.into_parts();
-        self.run(&metadata, Role::Deploy, move |catalog, who| {
+        self.run(&metadata, Role::Deploy, move |catalog, who, _| {
             let previous = catalog
                 .delete(&request.model, &request.expected_sha256, &who)
                 .map_err(deploy_status)?;
@@ -116,8 +132,8 @@ impl pb::admin_service_server::AdminService for AdminApi {
         request: Request<pb::ReloadModelsRequest>,
     ) -> Result<Response<pb::ReloadModelsResponse>, Status> {
         let (metadata, ..) = request.into_parts();
-        self.run(&metadata, Role::Deploy, move |catalog, who| {
-            tracing::info!(%who, "reload requested");
+        self.run(&metadata, Role::Deploy, move |catalog, who, _| {
+            tracing::info!(who = %crate::telemetry::one_line(&who), "reload requested");
             let report = catalog.reload().map_err(deploy_status)?;
             Ok(pb::ReloadModelsResponse {
                 updated: report.updated,

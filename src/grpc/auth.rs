@@ -3,10 +3,13 @@
 //! name reaches the logs and the audit trail.
 
 use std::path::Path;
+use std::sync::OnceLock;
 
 use subtle::ConstantTimeEq;
 use tonic::Status;
 use tonic::metadata::MetadataMap;
+
+use crate::telemetry::{Throttle, one_line};
 
 /// What a token allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -58,17 +61,21 @@ const MIN_TOKEN_LEN: usize = 16;
 
 impl Tokens {
     /// Reads a tokens file: one `name role token` per line (role `assess`,
-    /// `validate` or `deploy`, each allowing what the one before does), `#`
-    /// starting a comment.
+    /// `validate` or `deploy`, each allowing what the one before does); a
+    /// word starting with `#` starts a comment, so a `#` inside a token is
+    /// part of it. Warns when others than its owner may read the file.
     pub fn from_file(path: &Path) -> Result<Self, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        warn_if_readable_by_others(path);
         let mut tokens = Self::default();
         for (number, line) in text.lines().enumerate() {
-            let line = line.split('#').next().unwrap_or("").trim();
-            if line.is_empty() {
+            let fields: Vec<&str> = line
+                .split_whitespace()
+                .take_while(|word| !word.starts_with('#'))
+                .collect();
+            if fields.is_empty() {
                 continue;
             }
-            let fields: Vec<&str> = line.split_whitespace().collect();
             let at = || format!("{}:{}", path.display(), number + 1);
             let [name, role, secret] = fields[..] else {
                 return Err(format!("{}: expected `name role token`", at()));
@@ -112,11 +119,13 @@ impl Tokens {
             .get("authorization")
             .and_then(|v| v.to_str().ok())
             .ok_or_else(|| {
+                refused("no token");
                 Status::unauthenticated("missing `authorization: Bearer <token>` header")
             })?;
         let presented = header
             .strip_prefix("Bearer ")
             .ok_or_else(|| {
+                refused("not a bearer token");
                 Status::unauthenticated("the authorization header must be `Bearer <token>`")
             })?
             .trim();
@@ -128,14 +137,81 @@ impl Tokens {
                 found = Some(token);
             }
         }
-        let token = found.ok_or_else(|| Status::unauthenticated("unknown admin token"))?;
+        let token = found.ok_or_else(|| {
+            refused("unknown token");
+            Status::unauthenticated("unknown admin token")
+        })?;
         if token.role < needed {
-            tracing::warn!(who = %token.name, "admin call refused: role too low");
+            tracing::warn!(who = %one_line(&token.name), "admin call refused: role too low");
             return Err(Status::permission_denied(format!(
                 "token '{}' has role {:?}; this call needs {needed:?}",
                 token.name, token.role
             )));
         }
         Ok(token.name.clone())
+    }
+}
+
+/// Logs a call refused for want of a valid token (never the token): a
+/// line per reason every few seconds, with how many were refused meanwhile,
+/// since anyone can make such calls.
+fn refused(why: &'static str) {
+    static THROTTLE: OnceLock<Throttle> = OnceLock::new();
+    if let Some(left_out) = THROTTLE.get_or_init(Throttle::new).allow(why) {
+        tracing::warn!(
+            left_out,
+            "call refused: {why} (`left_out` more since the last line)"
+        );
+    }
+}
+
+/// Warns when the tokens file may be read by others than its owner.
+fn warn_if_readable_by_others(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(metadata) = std::fs::metadata(path) {
+            let mode = metadata.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                tracing::warn!(
+                    file = %path.display(),
+                    mode = %format!("{mode:o}"),
+                    "the tokens file can be read by others than its owner: chmod 600 it"
+                );
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(text: &str) -> std::path::PathBuf {
+        let path = std::env::temp_dir().join(format!("maturity-tokens-{}", std::process::id()));
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn bearer(token: &str) -> MetadataMap {
+        let mut metadata = MetadataMap::new();
+        metadata.insert("authorization", format!("Bearer {token}").parse().unwrap());
+        metadata
+    }
+
+    #[test]
+    fn a_hash_inside_a_token_is_part_of_it() {
+        let path = file("# ops tokens\nops deploy abcdefghij#klmnopqrstu # the CI's\n");
+        let tokens = Tokens::from_file(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let whole = tokens.authorize(&bearer("abcdefghij#klmnopqrstu"), Role::Deploy);
+        assert_eq!(whole.unwrap(), "ops");
+        assert!(
+            tokens
+                .authorize(&bearer("abcdefghij"), Role::Assess)
+                .is_err()
+        );
     }
 }

@@ -1,22 +1,23 @@
 //! Conversions between the protobuf messages and the engine's types; nothing
 //! else.
 
-use tonic::Status;
-
 use super::pb;
 use super::pb::metric_value::Kind;
-use crate::deploy::Refusal;
+use crate::deploy::{DeployError, Refusal};
 use crate::engine::Diagnostic;
 use crate::engine::cases::{Case, Expectation};
 use crate::engine::suite::CaseOutcome;
 use crate::engine::{
     AssessRequest, Assessment, Comparison, CriterionResult, DimensionResult, Direction,
-    EngineError, Horizon, Intervention, Level, Lever, MetricKind, MetricSpec, MetricValue,
-    MetricViolation, Model, Outcome, Requirement, Text, View,
+    EngineError, Horizon, Intervention, Level, Lever, MAX_METRIC_NAME, MAX_METRICS, MAX_SUBJECT_ID,
+    MetricKind, MetricSpec, MetricValue, MetricViolation, Model, Outcome, Requirement, Text, View,
 };
 
-/// Reads an `AssessRequest`, rejecting metrics that carry no value.
+/// Reads an `AssessRequest`: its size first (the number of metrics, the
+/// length of each name and of the subject id), before any work per metric;
+/// then rejects metrics that carry no value.
 pub fn request_from_pb(request: pb::AssessRequest) -> Result<AssessRequest, EngineError> {
+    check_size(&request)?;
     let view = match request.view() {
         pb::View::Basic => View::Basic,
         pb::View::Unspecified => View::Full,
@@ -38,7 +39,6 @@ pub fn request_from_pb(request: pb::AssessRequest) -> Result<AssessRequest, Engi
         })
         .collect();
     if !violations.is_empty() {
-        violations.sort_by(|a, b| a.metric.cmp(&b.metric));
         return Err(EngineError::InvalidMetrics { violations });
     }
     Ok(AssessRequest {
@@ -49,6 +49,40 @@ pub fn request_from_pb(request: pb::AssessRequest) -> Result<AssessRequest, Engi
         target_rank: request.target_rank,
         view,
     })
+}
+
+/// The request's size against the engine's limits, checked on the
+/// message as decoded, before anything is copied.
+fn check_size(request: &pb::AssessRequest) -> Result<(), EngineError> {
+    let too_large = |field: String, actual, limit| {
+        Err(EngineError::RequestTooLarge {
+            field,
+            actual,
+            limit,
+        })
+    };
+    if request.metrics.len() > MAX_METRICS {
+        return too_large("metrics".into(), request.metrics.len(), MAX_METRICS);
+    }
+    if request.subject_id.len() > MAX_SUBJECT_ID {
+        let actual = request.subject_id.len();
+        return too_large("subject_id length".into(), actual, MAX_SUBJECT_ID);
+    }
+    match request.metrics.keys().find(|n| n.len() > MAX_METRIC_NAME) {
+        Some(name) => {
+            let field = format!("metrics[{}…] name length", short(name));
+            too_large(field, name.len(), MAX_METRIC_NAME)
+        }
+        None => Ok(()),
+    }
+}
+
+/// The first 32 characters of `text`.
+fn short(text: &str) -> &str {
+    match text.char_indices().nth(32) {
+        Some((cut, _)) => &text[..cut],
+        None => text,
+    }
 }
 
 fn metric_from_pb(kind: Kind) -> MetricValue {
@@ -467,16 +501,18 @@ pub fn case_result_to_pb(o: &CaseOutcome) -> pb::CaseResult {
     }
 }
 
-/// A test case from a request, or INVALID_ARGUMENT naming the metric with no value.
-#[allow(clippy::result_large_err)]
-pub fn case_from_pb(case: pb::TestCase) -> Result<Case, Status> {
+/// A test case from a request (the `index`th), or the error naming the
+/// metric with no value.
+pub fn case_from_pb(index: usize, case: pb::TestCase) -> Result<Case, DeployError> {
     let mut metrics = crate::engine::Metrics::new();
     for (name, value) in case.metrics {
-        let value = metric_from_pb_value(value).ok_or_else(|| {
-            Status::invalid_argument(format!(
-                "cases['{}'].metrics['{name}']: no value set: give a number, flag or text",
-                case.name
-            ))
+        let value = metric_from_pb_value(value).ok_or_else(|| DeployError::InvalidCase {
+            index,
+            name: short(&case.name).to_owned(),
+            reason: format!(
+                "metrics[{}]: no value set: give a number, flag or text",
+                short(&name)
+            ),
         })?;
         metrics.insert(name, value);
     }

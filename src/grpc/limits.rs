@@ -26,7 +26,8 @@ pub fn deadline_of(metadata: &MetadataMap) -> Result<Option<Instant>, Status> {
     };
     let text = value.to_str().unwrap_or_default();
     let timeout = parse_timeout(text).ok_or_else(|| {
-        Status::invalid_argument(format!("grpc-timeout: '{text}' is not a gRPC timeout"))
+        let shown = super::status::truncate(text, 32);
+        Status::invalid_argument(format!("grpc-timeout: '{shown}' is not a gRPC timeout"))
     })?;
     let ahead = (timeout / 10).clamp(MARGIN.0, MARGIN.1).min(timeout / 2);
     Ok(Instant::now().checked_add(timeout - ahead))

@@ -6,14 +6,19 @@
 //! - `admin`, `auth`: the `AdminService` handlers and their bearer tokens.
 //! - `convert`: protobuf <-> engine types.
 //! - `status`: the one place engine errors become gRPC statuses.
+//! - `accept`, `connection`, `calls`: accepting connections, each bounded
+//!   in number and time (handshake and idle timeouts).
 
+mod accept;
 pub mod admin;
 pub mod auth;
+mod calls;
+mod codec_status;
+pub mod connection;
 pub mod convert;
 pub mod echo;
 pub mod evidence;
 pub mod limits;
-mod oversize;
 pub mod service;
 pub mod status;
 pub mod stream;
@@ -23,8 +28,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Server, ServerTlsConfig};
+use tonic_health::pb::health_server::{Health, HealthServer};
 
 use crate::deploy::Catalog;
 use crate::telemetry::DecisionLog;
@@ -75,6 +80,8 @@ pub struct ServeOptions {
     /// RESOURCE_EXHAUSTED (unary) or wait (streams).
     pub max_in_flight: usize,
     /// Largest request or response message, in bytes (RESOURCE_EXHAUSTED).
+    /// A message of many small map entries takes up to ten times its size
+    /// once decoded, so this bounds what one call costs in memory.
     pub max_message_bytes: usize,
     /// How often an idle connection is pinged, and how long a ping may go
     /// unanswered before the connection is closed.
@@ -85,6 +92,15 @@ pub struct ServeOptions {
     /// work still waits for the in-flight limit, so this bounds memory, not
     /// CPU.
     pub max_streams_per_connection: u32,
+    /// Connections open at once; one more is closed at once, and logged.
+    pub max_connections: usize,
+    /// How long a new connection may take to send its first bytes (the
+    /// HTTP/2 preface, or a TLS ClientHello) before it is closed; also the
+    /// TLS handshake's limit.
+    pub handshake_timeout: Duration,
+    /// How long a connection may go without a call in flight before it is
+    /// closed; never when `None`.
+    pub idle_timeout: Option<Duration>,
 }
 
 impl Default for ServeOptions {
@@ -96,16 +112,20 @@ impl Default for ServeOptions {
             decisions: None,
             echo: false,
             max_in_flight: 256,
-            max_message_bytes: 4 * 1024 * 1024,
+            max_message_bytes: 1024 * 1024,
             keepalive: (Duration::from_secs(30), Duration::from_secs(10)),
             drain: Duration::from_secs(10),
             max_streams_per_connection: 4096,
+            max_connections: 512,
+            handshake_timeout: Duration::from_secs(5),
+            idle_timeout: Some(Duration::from_secs(300)),
         }
     }
 }
 
 /// Serves the maturity and admin services, health checking and reflection
-/// on `listener` until `shutdown` completes; then reports NOT_SERVING, lets
+/// on `listener` until `shutdown` completes, then drains: it stops
+/// accepting connections (the socket closes), reports NOT_SERVING, lets
 /// calls in flight finish for up to `options.drain`, and returns.
 pub async fn serve(
     listener: TcpListener,
@@ -115,6 +135,52 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     let (health, health_service) = tonic_health::server::health_reporter();
     let tracking = tokio::spawn(track_health(health.clone(), Arc::clone(&catalog)));
+    let timeouts = connection::Timeouts {
+        handshake: options.handshake_timeout,
+        idle: options.idle_timeout,
+    };
+    let (incoming, acceptor) = accept::accept(listener, options.max_connections, timeouts);
+    let drain = options.drain;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server =
+        router(catalog, options, health_service)?.serve_with_incoming_shutdown(incoming, async {
+            let _ = stopped.await;
+        });
+    tokio::pin!(server);
+    tokio::select! {
+        served = &mut server => {
+            tracking.abort();
+            return Ok(served?);
+        }
+        () = shutdown => {}
+    }
+    // Stop accepting first, then say so, then drain.
+    let still_open = acceptor.stop().await;
+    tracking.abort();
+    for service in ["", "maturity.v1.MaturityService"] {
+        health
+            .set_service_status(service, tonic_health::ServingStatus::NotServing)
+            .await;
+    }
+    tracing::info!(
+        ?drain,
+        "draining: refusing connections, reporting NOT_SERVING, letting calls finish"
+    );
+    let _ = stop.send(());
+    drop(still_open);
+    match tokio::time::timeout(drain, server).await {
+        Ok(served) => served?,
+        Err(_) => tracing::warn!(?drain, "calls still in flight after the drain; closing"),
+    }
+    Ok(())
+}
+
+/// Every service, under the limits and layers of `options`.
+fn router(
+    catalog: Arc<Catalog>,
+    options: ServeOptions,
+    health: HealthServer<impl Health>,
+) -> Result<tonic::transport::server::Router<Layers>, ServeError> {
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -130,19 +196,19 @@ pub async fn serve(
     .with_decision_log(options.decisions);
     let admin = AdminApi::new(catalog, tokens);
     let size = options.max_message_bytes;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let mut builder = Server::builder();
     if let Some(tls) = options.tls {
-        builder = builder.tls_config(tls)?;
+        builder = builder.tls_config(tls.timeout(options.handshake_timeout))?;
     }
-    let server = builder
+    Ok(builder
         .http2_keepalive_interval(Some(options.keepalive.0))
         .http2_keepalive_timeout(Some(options.keepalive.1))
         .max_concurrent_streams(Some(options.max_streams_per_connection))
+        .layer(calls::CountCalls)
         .layer(tower::util::MapResponseLayer::new(
-            oversize::rewrite_response,
+            codec_status::rewrite_response as Rewrite,
         ))
-        .add_service(health_service)
+        .add_service(health)
         .add_service(reflection)
         .add_service(evidence::server(&api, evidence_tokens, size))
         .add_service(
@@ -155,38 +221,20 @@ pub async fn serve(
                 .max_decoding_message_size(size)
                 .max_encoding_message_size(size),
         )
-        .add_optional_service(options.echo.then(|| BenchServiceServer::new(echo::EchoApi)))
-        .serve_with_incoming_shutdown(incoming(listener), async {
-            let _ = stopped.await;
-        });
-    tokio::pin!(server);
-    tokio::select! {
-        served = &mut server => {
-            tracking.abort();
-            return Ok(served?);
-        }
-        () = shutdown => {}
-    }
-    tracking.abort();
-    health
-        .set_not_serving::<MaturityServiceServer<MaturityApi>>()
-        .await;
-    let _ = stop.send(());
-    match tokio::time::timeout(options.drain, server).await {
-        Ok(served) => served?,
-        Err(_) => {
-            tracing::warn!(drain = ?options.drain, "calls still in flight after the drain; closing")
-        }
-    }
-    Ok(())
+        .add_optional_service(options.echo.then(|| BenchServiceServer::new(echo::EchoApi))))
 }
 
-/// The connections `listener` accepts, with Nagle's algorithm off: a
-/// small answer must not wait for the client's delayed ACK (about 40 ms).
-/// tonic applies its own `tcp_nodelay` only to listeners it binds itself.
-fn incoming(listener: TcpListener) -> TcpIncoming {
-    TcpIncoming::from(listener).with_nodelay(Some(true))
-}
+/// The rewrite of the codec's statuses for requests it cannot read.
+type Rewrite = fn(
+    tonic::codegen::http::Response<tonic::body::Body>,
+) -> tonic::codegen::http::Response<tonic::body::Body>;
+
+/// The layers around every service: calls counted per connection, outside
+/// the rewrite of the codec's statuses.
+type Layers = tower::layer::util::Stack<
+    tower::util::MapResponseLayer<Rewrite>,
+    tower::layer::util::Stack<calls::CountCalls, tower::layer::util::Identity>,
+>;
 
 /// Keeps the health status in step with the catalog: SERVING while at least
 /// one model is loaded.
@@ -213,22 +261,5 @@ async fn track_health(health: tonic_health::server::HealthReporter, catalog: Arc
             serving = Some(now);
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use futures_util::StreamExt;
-
-    use super::*;
-
-    #[tokio::test]
-    async fn accepted_connections_have_nagle_off() {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap();
-        let mut accepted = incoming(listener);
-        let _client = tokio::net::TcpStream::connect(address).await.unwrap();
-        let connection = accepted.next().await.unwrap().unwrap();
-        assert!(connection.nodelay().unwrap());
     }
 }

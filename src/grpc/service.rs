@@ -13,7 +13,7 @@ use super::pb;
 use super::status::{task_failed, to_status};
 use super::stream::{ResponseStream, assess_stream};
 use crate::deploy::{Catalog, Snapshot};
-use crate::engine::{AssessRequest, Assessment, Budget, Engine, Model};
+use crate::engine::{AssessRequest, Assessment, Budget, Engine, EngineError, Model};
 use crate::telemetry::{DecisionLog, metrics};
 
 /// The gRPC face of a [`Catalog`]'s live models.
@@ -104,6 +104,9 @@ impl MaturityApi {
         let assess = move |engine: &Engine, model: &Model, request: AssessRequest| {
             let started = Instant::now();
             let outcome = engine.assess_on(model, &request, &budget);
+            if let Err(EngineError::Cancelled { .. }) = &outcome {
+                tracing::debug!(model = %crate::telemetry::one_line(model.id()), "assessment stopped: the caller went away");
+            }
             (request, outcome, started.elapsed())
         };
         let (request, outcome, took) = if model.evaluates_natively() && !request.explain {

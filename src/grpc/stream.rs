@@ -38,7 +38,7 @@ pub(crate) fn assess_stream(
             .map(|item| {
                 let api = api.clone();
                 async move {
-                    let request = item.map_err(super::oversize::rewrite_status)?;
+                    let request = item.map_err(super::codec_status::rewrite_status)?;
                     Ok::<_, Status>(answer(&api, request, deadline).await)
                 }
             })

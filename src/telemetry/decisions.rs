@@ -7,7 +7,7 @@
 use std::fs::OpenOptions;
 use std::io::{BufWriter, Write};
 use std::path::Path;
-use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError, TrySendError};
 use std::time::SystemTime;
 
 use serde::Serialize;
@@ -72,11 +72,9 @@ impl DecisionLog {
     }
 }
 
-fn write_all(
-    rx: Receiver<(SystemTime, AssessRequest, Summary)>,
-    mut out: BufWriter<std::fs::File>,
-) {
-    while let Ok((time, request, summary)) = rx.recv() {
+fn write_all(rx: Receiver<(SystemTime, AssessRequest, Summary)>, mut out: impl Write) {
+    let mut next = rx.recv().ok();
+    while let Some((time, request, summary)) = next {
         // The metrics map is ordered, so equal inputs hash equally.
         let input = serde_json::to_vec(&request.metrics).unwrap_or_default();
         let line = Line {
@@ -92,10 +90,54 @@ fn write_all(
         if serde_json::to_writer(&mut out, &line).is_err() || out.write_all(b"\n").is_err() {
             tracing::error!("cannot write the decision log");
         }
-        // Flush once the backlog is empty, so a quiet server's log is current.
-        if rx.try_iter().size_hint().0 == 0 {
-            let _ = out.flush();
-        }
+        // Flush only when the backlog is empty, so a quiet server's log is
+        // current and a busy one writes in large blocks.
+        next = match rx.try_recv() {
+            Ok(decision) => Some(decision),
+            Err(TryRecvError::Empty) => {
+                let _ = out.flush();
+                rx.recv().ok()
+            }
+            Err(TryRecvError::Disconnected) => None,
+        };
     }
     let _ = out.flush();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Counts the flushes that reach it.
+    #[derive(Default)]
+    struct Flushes(usize);
+
+    impl Write for Flushes {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            self.0 += 1;
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_backlog_is_written_with_one_flush_not_one_per_line() {
+        let (tx, rx) = mpsc::sync_channel(BACKLOG);
+        for _ in 0..1000 {
+            let summary = Summary {
+                model_version: "1".into(),
+                script_sha256: "s".into(),
+                rank: 1,
+                level: "l".into(),
+            };
+            tx.send((SystemTime::now(), AssessRequest::default(), summary))
+                .unwrap();
+        }
+        drop(tx);
+        let mut flushes = Flushes::default();
+        write_all(rx, &mut flushes);
+        assert_eq!(flushes.0, 1);
+    }
 }

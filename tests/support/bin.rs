@@ -35,6 +35,22 @@ pub fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// A tokens file in `dir` with a deploy token `DEPLOY_TOKEN` for "ops",
+/// readable by its owner only; returns its path.
+pub fn tokens_file(dir: &Path) -> PathBuf {
+    let path = dir.join("tokens");
+    std::fs::write(&path, format!("ops deploy {DEPLOY_TOKEN}\n")).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    path
+}
+
+/// The deploy token [`tokens_file`] writes.
+pub const DEPLOY_TOKEN: &str = "deploy-token-0123456789abcdef";
+
 /// Copies the shipped scripts directory (models, lib, tests) into `dir`.
 pub fn copy_scripts(dir: &Path) {
     copy_dir(&super::scripts_dir(), dir);
@@ -64,6 +80,44 @@ impl Served {
     /// Every log line so far.
     pub fn logs(&self) -> Vec<String> {
         self.logs.lock().unwrap().clone()
+    }
+
+    /// How many log lines so far contain `needle`.
+    pub fn count_logs(&self, needle: &str) -> usize {
+        self.logs().iter().filter(|l| l.contains(needle)).count()
+    }
+
+    /// Waits up to 20 s for `count` log lines containing `needle`.
+    pub fn wait_for_logs(&self, needle: &str, count: usize) {
+        let start = Instant::now();
+        while self.count_logs(needle) < count {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "fewer than {count} log lines with {needle:?} in:\n{}",
+                self.logs().join("\n")
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The server's peak and current resident memory, in KiB (Linux).
+    pub fn memory_kib(&self) -> Option<(u64, u64)> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let field = |name: &str| {
+            status
+                .lines()
+                .find(|l| l.starts_with(name))?
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()
+        };
+        Some((field("VmHWM:")?, field("VmRSS:")?))
+    }
+
+    /// Whether the process is still running.
+    pub fn running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
     }
 
     /// Waits up to 20 s for a log line containing `needle`.

@@ -3,6 +3,7 @@
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
 pub mod bin;
+pub mod raw;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -149,4 +150,13 @@ pub fn one_metric(model: &str, name: &str, value: Kind) -> pb::AssessRequest {
         metrics: [(name.to_owned(), pb::MetricValue { kind: Some(value) })].into(),
         ..Default::default()
     }
+}
+
+/// `message` with a bearer token.
+pub fn with_token<T>(message: T, token: &str) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request
+        .metadata_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    request
 }

@@ -61,24 +61,25 @@ impl Model {
     /// Compiles `script` together with the helper scripts in `libs`, runs it
     /// once to read its declaration, and checks the model contract; with
     /// `native`, compiles the checks that are simple enough to native code.
+    /// Running stops at the load time limit or at `budget`'s end.
     pub(crate) fn compile(
         engine: &rhai::Engine,
         limits: &Limits,
-        script: &ScriptSource,
-        libs: &[ScriptSource],
+        (script, libs): (&ScriptSource, &[ScriptSource]),
         native: bool,
+        budget: &Budget,
     ) -> Result<Self, LoadError> {
         let mut sources = Sources::new(script, libs);
         let ast = sources.compile(|source| compile_one(engine, limits, source))?;
         let declared = {
-            let _deadline = DeadlineGuard::start(limits.max_load_time, Budget::default());
+            let _deadline = DeadlineGuard::start(limits.max_load_time, budget.clone());
             engine.eval_ast::<rhai::Dynamic>(&ast)
         };
         let value = declared.map_err(|err| LoadError::Script(Box::new(sources.diagnose(&err))))?;
         let problems = Problems::default();
         let spec = contract::read_model(value, &ast, &problems).map(|mut spec| {
             compile_checks(&mut spec, &ast, native);
-            sanity::check(engine, limits, &ast, &spec, &problems);
+            sanity::check(engine, (limits, budget), &ast, &spec, &problems);
             spec
         });
         let spec = match spec {

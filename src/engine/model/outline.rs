@@ -135,13 +135,19 @@ fn offset_of(source: &str, pos: Position) -> Option<usize> {
     Some(line_start + in_line)
 }
 
-/// The 1-based line and column of a byte offset.
+/// The 1-based line and column of a byte offset; unknown past what a
+/// position holds (line or column 65,535), never a wrong place.
 fn position_of(source: &str, offset: usize) -> Position {
     let before = &source[..offset];
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let column = before[line_start..].chars().count() + 1;
-    Position::new(line as u16, column as u16)
+    match (u16::try_from(line), u16::try_from(column)) {
+        (Ok(line), Ok(column)) if line < u16::MAX && column < u16::MAX => {
+            Position::new(line, column)
+        }
+        _ => Position::NONE,
+    }
 }
 
 #[cfg(test)]
@@ -166,6 +172,15 @@ mod tests {
         assert_eq!(at(Place::literal("model.metrics", "p", 2)), (4, 23));
         // Unknown tails fall back to the deepest known part.
         assert_eq!(at(Place::at("model.criteria[0].rank.extra")), (5, 26));
+    }
+
+    #[test]
+    fn places_past_line_65535_are_unknown_not_wrong() {
+        let source = format!("{}#{{\n  metrics: [\"p\"],\n}}\n", "\n".repeat(70_000));
+        let pos = position_of(&source, source.find("\"p\"").unwrap());
+        assert_eq!(pos, Position::NONE);
+        let pos = position_of("a\nbc", 3);
+        assert_eq!((pos.line(), pos.position()), (Some(2), Some(2)));
     }
 
     #[test]

@@ -19,15 +19,16 @@ use crate::engine::value::MetricValue;
 const MOST_TRIES: usize = 64;
 
 /// Notes every problem of `spec` that running it reveals, within the load
-/// time limit `limits` sets (a check too slow to probe is not judged).
+/// time limit `limits` sets and the caller's budget (a check too slow to
+/// probe is not judged).
 pub(crate) fn check(
     engine: &rhai::Engine,
-    limits: &Limits,
+    (limits, budget): (&Limits, &Budget),
     ast: &AST,
     spec: &ModelSpec,
     problems: &Problems,
 ) {
-    let _deadline = DeadlineGuard::start(limits.max_load_time, Budget::default());
+    let _deadline = DeadlineGuard::start(limits.max_load_time, budget.clone());
     let probe = Probe { engine, ast, spec };
     for (i, c) in spec.criteria.iter().enumerate() {
         let path = format!("model.criteria[{i}]");

@@ -46,5 +46,6 @@ pub fn builtin_scripts() -> ScriptSet {
         models: sources(&MODELS),
         libs: sources(&LIBS),
         cases: Vec::new(),
+        unreadable: Vec::new(),
     }
 }
