@@ -181,6 +181,7 @@ async fn a_deploy_stops_its_test_cases_at_the_callers_deadline_and_changes_nothi
     let put = pb::PutModelRequest {
         source: custom_model("spin", SPIN, "").text,
         expected_sha256: String::new(),
+        cases: Vec::new(),
     };
     let mut request = with_token(put, DEPLOY);
     request.set_timeout(Duration::from_secs(1));

@@ -66,6 +66,7 @@ fn put(source: &str, expected: &str) -> pb::PutModelRequest {
     pb::PutModelRequest {
         source: source.into(),
         expected_sha256: expected.into(),
+        cases: Vec::new(),
     }
 }
 
@@ -278,10 +279,12 @@ async fn put_creates_and_replaces_with_optimistic_concurrency_and_an_audit_trail
         v1
     );
 
-    // Creating it again, or replacing it with a stale hash, is refused.
+    // Creating it again with other content, or replacing it with a stale
+    // hash, is refused.
+    let other = v1.replace("0.1.0", "0.1.1");
     let again = d
         .admin
-        .put_model(authed(put(&v1, ""), DEPLOY))
+        .put_model(authed(put(&other, ""), DEPLOY))
         .await
         .unwrap_err();
     assert_eq!(again.code(), Code::Aborted);
@@ -608,4 +611,165 @@ async fn temporary_files_of_interrupted_deploys_are_removed_at_start() {
     Catalog::open(dir.clone(), Limits::default(), None).unwrap();
     assert!(!stale.exists(), "the stale temporary file is still there");
     assert!(kept.exists(), "a file that is not ours was removed");
+}
+
+#[tokio::test]
+async fn validate_runs_the_cases_a_deploy_would_and_both_give_the_same_verdict() {
+    let mut d = deployment("deploy_validate_is_put").await;
+    let live = sha_of(&mut d.client, "five_stage").await.unwrap();
+    let original = std::fs::read_to_string(d.dir.join("five_stage.rhai")).unwrap();
+    let stricter = original.replace("m.crm_adoption >= R2.crm_adoption", "m.crm_adoption >= 0.7");
+    assert_ne!(stricter, original);
+    let validation = pb::ValidateScriptRequest {
+        source: stricter.clone(),
+        ..Default::default()
+    };
+    let v = d
+        .admin
+        .validate_script(authed(validation, VALIDATE))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!v.valid, "the server's own cases were not run: {v:?}");
+    let failing = v.cases.iter().filter(|c| !c.passed).count();
+    assert!(failing > 0, "{v:?}");
+    let status = d
+        .admin
+        .put_model(authed(put(&stricter, &live), DEPLOY))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+    assert!(
+        status
+            .message()
+            .contains(&format!("fails {failing} test cases")),
+        "{}",
+        status.message()
+    );
+    // The unchanged script passes the same run, and names its file.
+    let validation = pb::ValidateScriptRequest {
+        source: original.replace("criteria: [", "criteria: [ oops"),
+        ..Default::default()
+    };
+    let v = d
+        .admin
+        .validate_script(authed(validation, VALIDATE))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(v.diagnostics[0].file, "five_stage.rhai", "{v:?}");
+    d.server.stop().await;
+}
+
+#[tokio::test]
+async fn put_deploys_a_script_with_its_cases_together_or_not_at_all() {
+    let mut d = deployment("deploy_with_cases").await;
+    let source = custom_model("acme", "|m| m.x >= 0.5", "").text;
+    // One case is wrong: neither the script nor any case is written.
+    let wrong = pb::PutModelRequest {
+        cases: vec![case("Rank 2", 0.7, 2, "high"), case("low", 0.7, 1, "low")],
+        ..put(&source, "")
+    };
+    let status = d.admin.put_model(authed(wrong, DEPLOY)).await.unwrap_err();
+    assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+    assert!(!d.dir.join("acme.rhai").exists());
+    assert!(!d.dir.join("tests/acme").exists());
+    assert!(sha_of(&mut d.client, "acme").await.is_none());
+    // Both right: script and cases go live together.
+    let right = pb::PutModelRequest {
+        cases: vec![case("Rank 2", 0.7, 2, "high"), case("low", 0.2, 1, "low")],
+        ..put(&source, "")
+    };
+    let put_ok = d
+        .admin
+        .put_model(authed(right, DEPLOY))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(put_ok.warnings.is_empty(), "{:?}", put_ok.warnings);
+    let names: Vec<_> = put_ok.cases.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["Rank 2", "low"]);
+    let saved = std::fs::read_to_string(d.dir.join("tests/acme/rank_2.json")).unwrap();
+    assert!(saved.contains(r#""model": "acme""#), "{saved}");
+    assert!(d.dir.join("tests/acme/low.json").exists());
+    // The saved cases now guard the next change, sent or not.
+    let stricter = source.replace("m.x >= 0.5", "m.x >= 0.8");
+    let status = d
+        .admin
+        .put_model(authed(put(&stricter, &put_ok.script_sha256), DEPLOY))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+    assert!(
+        status.message().contains("tests/acme/rank_2.json"),
+        "{}",
+        status.message()
+    );
+    d.server.stop().await;
+}
+
+#[tokio::test]
+async fn a_new_model_without_cases_is_deployed_with_a_warning() {
+    let mut d = deployment("deploy_no_cases").await;
+    let source = custom_model("bare", "|m| m.x >= 0.5", "").text;
+    let validation = pb::ValidateScriptRequest {
+        source: source.clone(),
+        ..Default::default()
+    };
+    let v = d
+        .admin
+        .validate_script(authed(validation, VALIDATE))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(v.valid);
+    assert!(v.warnings[0].contains("no test cases"), "{:?}", v.warnings);
+    let put_ok = d
+        .admin
+        .put_model(authed(put(&source, ""), DEPLOY))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(put_ok.warnings, v.warnings);
+    assert!(sha_of(&mut d.client, "bare").await.is_some());
+    d.server.stop().await;
+}
+
+#[tokio::test]
+async fn a_retried_put_of_what_already_serves_answers_ok_and_changes_nothing() {
+    let mut d = deployment("deploy_retry").await;
+    let live = sha_of(&mut d.client, "five_stage").await.unwrap();
+    let original = std::fs::read_to_string(d.dir.join("five_stage.rhai")).unwrap();
+    let edited = original.replace("version: \"2.0.0\"", "version: \"2.0.1\"");
+    let first = d
+        .admin
+        .put_model(authed(put(&edited, &live), DEPLOY))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!first.unchanged);
+    let audited = audit_lines(&d.dir).len();
+    // The answer was lost; the caller sends the very same request again.
+    let retry = d
+        .admin
+        .put_model(authed(put(&edited, &live), DEPLOY))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(retry.unchanged, "{retry:?}");
+    assert_eq!(retry.script_sha256, first.script_sha256);
+    assert_eq!(
+        audit_lines(&d.dir).len(),
+        audited,
+        "a retry was audited as a change"
+    );
+    // Another script on a stale hash is still refused.
+    let other = edited.replace("version: \"2.0.1\"", "version: \"2.0.2\"");
+    let status = d
+        .admin
+        .put_model(authed(put(&other, &live), DEPLOY))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Aborted);
+    d.server.stop().await;
 }

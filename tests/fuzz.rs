@@ -133,6 +133,7 @@ fn put_seeds() -> Vec<Vec<u8>> {
             pb::PutModelRequest {
                 source: custom_model("fuzzed", check, "").text,
                 expected_sha256: String::new(),
+                cases: Vec::new(),
             }
             .encode_to_vec()
         })

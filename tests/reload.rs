@@ -108,6 +108,7 @@ async fn a_hundred_reloads_and_twenty_deployments_under_load_fail_no_call() {
         let mut request = Request::new(pb::PutModelRequest {
             source: versions[round % 2].clone(),
             expected_sha256: sha.clone(),
+            cases: Vec::new(),
         });
         request
             .metadata_mut()
@@ -429,6 +430,7 @@ async fn files_that_cannot_be_read_are_each_their_own_failure() {
             pb::PutModelRequest {
                 source: custom_model("acme", "|m| m.x >= 0.5", "").text,
                 expected_sha256: String::new(),
+                cases: Vec::new(),
             },
             support::bin::DEPLOY_TOKEN,
         ))

@@ -8,14 +8,16 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::candidate::{MAX_CASES, Refusal, admit, compile_within, run_bounded};
+use super::case_files::{case_files, kept, merged};
 use super::catalog::{Catalog, FileStatus, Snapshot};
 use super::error::DeployError;
 use super::reload::{identity, rebuild};
 use super::store::{self, AuditEntry};
 use crate::engine::cases::Case;
-use crate::engine::suite::CaseOutcome;
+use crate::engine::suite::{CaseOutcome, parse_case};
 use crate::engine::{
-    Budget, Engine, LoadError, ScriptSet, ScriptSource, builtin_scripts, read_scripts_dir,
+    Budget, CaseSource, Engine, LoadError, Model, ScriptSet, ScriptSource, builtin_scripts,
+    read_scripts_dir,
 };
 use crate::telemetry::one_line;
 
@@ -28,8 +30,11 @@ pub struct Validation {
     pub model: Option<(String, String)>,
     /// Why it does not load, when it does not.
     pub refusal: Option<Refusal>,
-    /// Each given case's outcome, in order (empty when it does not load).
+    /// Each case's outcome (empty when it does not load): those given, in
+    /// order, then the model's case files a deploy would also run.
     pub cases: Vec<CaseOutcome>,
+    /// What a deploy would allow but a person should know.
+    pub warnings: Vec<String>,
 }
 
 impl Validation {
@@ -48,13 +53,31 @@ pub struct PutOutcome {
     pub sha256: String,
     /// The hash it replaced ("" for a new model).
     pub previous_sha256: String,
-    /// Its test cases, all passed.
+    /// Its test cases, all passed: those sent, then its other case files.
     pub cases: Vec<CaseOutcome>,
+    /// What the deploy allowed but a person should know.
+    pub warnings: Vec<String>,
+    /// True when the script was already serving: nothing changed.
+    pub unchanged: bool,
+}
+
+/// A deploy's request: the script, the hash it replaces and the test cases
+/// deployed with it.
+#[derive(Debug, Clone, Copy)]
+pub struct PutRequest<'a> {
+    /// The model script's text.
+    pub source: &'a str,
+    /// The hash serving now ("" for a new model).
+    pub expected_sha256: &'a str,
+    /// Test cases saved with the script as `tests/MODEL/NAME.json`.
+    pub cases: &'a [Case],
 }
 
 impl Catalog {
     /// Compiles `source` with the served helpers, checks the contract and
-    /// runs `cases` on it within the caller's `budget`. Changes nothing.
+    /// runs `cases` and the model's case files on it within the caller's
+    /// `budget`: what [`Catalog::put`] would find. Changes nothing. An
+    /// empty `file` names the file a deploy would save the script to.
     pub fn validate(
         &self,
         file: &str,
@@ -70,43 +93,61 @@ impl Catalog {
         }
         let set = self.script_set()?;
         let engine = Engine::new(self.limits().clone());
-        let script = ScriptSource::new(file, source);
+        let file = match file {
+            "" => declared_file(&self.snapshot(), source),
+            given => given.to_owned(),
+        };
+        let script = ScriptSource::new(file.clone(), source);
         let model = match compile_within(&engine, &script, &set.libs, budget) {
             Ok(model) => model,
             Err(refusal @ Refusal::Stopped { .. }) => return Err(refused(refusal)),
             Err(refusal) => {
                 return Ok(Validation {
-                    file: file.to_owned(),
+                    file,
                     model: None,
                     refusal: Some(refusal),
                     cases: Vec::new(),
+                    warnings: Vec::new(),
                 });
             }
         };
-        let given = cases
+        let held = kept(model.id(), cases, &set.cases);
+        let runs = cases
             .iter()
             .map(|c| Ok((c.name.clone(), c.clone())))
+            .chain(held.map(|source| parse_case(source).map(|case| (source.file.clone(), case))))
             .collect();
-        let outcomes = run_bounded(&engine, &model, given, budget).map_err(refused)?;
+        let outcomes = run_bounded(&engine, &model, runs, budget).map_err(refused)?;
         Ok(Validation {
-            file: file.to_owned(),
+            file,
             model: Some((model.id().to_owned(), model.sha256().to_owned())),
             refusal: None,
+            warnings: no_cases_warning(model.id(), &outcomes),
             cases: outcomes,
         })
     }
 
-    /// Creates or replaces the model `source` declares, if `expected_sha256`
-    /// is the hash serving now ("" for a new model) and its test cases pass
-    /// within the caller's `budget`. The audit record is written and synced
-    /// before the new version is written or served.
+    /// Creates or replaces the model `request.source` declares, with the
+    /// test cases sent, if `expected_sha256` is the hash serving now ("" for
+    /// a new model) and all its test cases pass within the caller's
+    /// `budget`. The audit record is written and synced before the new
+    /// version is written or served. Putting what already serves (a retry)
+    /// changes nothing and succeeds.
     pub fn put(
         &self,
-        source: &str,
-        expected_sha256: &str,
+        request: PutRequest<'_>,
         who: &str,
         budget: &Budget,
     ) -> Result<PutOutcome, DeployError> {
+        let PutRequest {
+            source,
+            expected_sha256,
+            cases: sent,
+        } = request;
+        if sent.len() > MAX_CASES {
+            let (count, limit) = (sent.len(), MAX_CASES);
+            return Err(DeployError::TooManyCases { count, limit });
+        }
         let dir = self.dir().ok_or(DeployError::NoScriptsDir)?;
         let _guard = self.lock();
         let set = self.script_set()?;
@@ -118,6 +159,10 @@ impl Catalog {
         let first = compile_within(&engine, &named, &set.libs, budget).map_err(refused)?;
         let id = first.id().to_owned();
         let file = file_for(&live, &id)?;
+        let sent = case_files(&id, sent)?;
+        if already_serving(&live, &first, &sent, dir) {
+            return Ok(PutOutcome::unchanged(&first));
+        }
         let previous_sha256 = check_expected(&live, &id, expected_sha256)?;
         let script = ScriptSource::new(file.clone(), source);
         let first = if file == named.file {
@@ -125,7 +170,9 @@ impl Catalog {
         } else {
             compile_within(&engine, &script, &set.libs, budget).map_err(refused)?
         };
-        let (model, cases) = admit(&engine, first, &set.cases, budget).map_err(refused)?;
+        let mut written = set;
+        written.cases = merged(&sent, &written.cases);
+        let (model, cases) = admit(&engine, first, &written.cases, budget).map_err(refused)?;
         let sha256 = model.sha256().to_owned();
         let entry = AuditEntry {
             who,
@@ -135,17 +182,23 @@ impl Catalog {
             old_sha256: &previous_sha256,
             new_sha256: &sha256,
         };
-        self.change(&entry, || store::write_atomic(&dir.join(&file), source))?;
-        let mut written = set;
+        let files: Vec<_> = sent
+            .iter()
+            .map(|c| (dir.join(&c.file), c.text.as_str()))
+            .chain([(dir.join(&file), source)])
+            .collect();
+        self.change(&entry, || store::write_all_atomic(&files))?;
         written.models.retain(|m| m.file != file);
         written.models.push(script.clone());
         self.publish(with_admitted(self, &live, &written, model, &script));
         tracing::info!(model = %one_line(&id), who = %one_line(who), sha256 = %sha256, previous = %previous_sha256, "model deployed");
         Ok(PutOutcome {
+            warnings: no_cases_warning(&id, &cases),
             model: id,
             sha256,
             previous_sha256,
             cases,
+            unchanged: false,
         })
     }
 
@@ -231,6 +284,43 @@ impl Catalog {
             }
             DeployError::io(&file, err)
         })
+    }
+}
+
+impl PutOutcome {
+    /// The answer to a put of what already serves.
+    fn unchanged(model: &Model) -> Self {
+        Self {
+            model: model.id().to_owned(),
+            sha256: model.sha256().to_owned(),
+            previous_sha256: model.sha256().to_owned(),
+            cases: Vec::new(),
+            warnings: Vec::new(),
+            unchanged: true,
+        }
+    }
+}
+
+/// Whether `model` is what serves under its id now, with each of the
+/// `sent` case files already on disk as sent: a retried deploy.
+fn already_serving(live: &Snapshot, model: &Model, sent: &[CaseSource], dir: &Path) -> bool {
+    let serving = live.engine().model(model.id());
+    serving.is_ok_and(|s| s.sha256() == model.sha256())
+        && sent
+            .iter()
+            .all(|c| std::fs::read_to_string(dir.join(&c.file)).is_ok_and(|t| t == c.text))
+}
+
+/// The warning for a model with no test case to guard its next change.
+fn no_cases_warning(id: &str, cases: &[CaseOutcome]) -> Vec<String> {
+    if cases.is_empty() {
+        vec![format!(
+            "model '{}' has no test cases: add some under tests/{0}/ or send them with \
+             the deploy, so its next change is checked against what it answers now",
+            shorten(id)
+        )]
+    } else {
+        Vec::new()
     }
 }
 

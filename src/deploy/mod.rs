@@ -8,18 +8,20 @@
 //! - `candidate`: compiling and testing a script before it may serve.
 //! - `reload`: re-reading the directory.
 //! - `admin`: validate, put and delete, with optimistic concurrency.
+//! - `case_files`: test cases sent with a deploy, as the files they become.
 //! - `store`: atomic writes and the audit log.
 //! - `watch`: reloading when the directory changes.
 
 mod admin;
 mod candidate;
+mod case_files;
 mod catalog;
 mod error;
 mod reload;
 mod store;
 mod watch;
 
-pub use admin::{PutOutcome, Validation};
+pub use admin::{PutOutcome, PutRequest, Validation};
 pub use candidate::{MAX_CASES, MAX_CASES_TIME, Refusal, Stop};
 pub use catalog::{Catalog, FileStatus, Snapshot};
 pub use error::DeployError;

@@ -4,22 +4,54 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
 use serde::Serialize;
 
-/// Replaces `path` with `text` atomically: readers see the old file or the
-/// new one, never a mix, even across a crash.
-pub(crate) fn write_atomic(path: &Path, text: &str) -> io::Result<()> {
+/// Replaces each file with its text: every text is written and synced to
+/// a temporary file first, so nothing is renamed into place unless all of
+/// them could be written; then they are renamed in order (put the file
+/// whose arrival matters most last) and their directories synced.
+pub(crate) fn write_all_atomic(files: &[(PathBuf, &str)]) -> io::Result<()> {
+    let mut temps = Vec::with_capacity(files.len());
+    for (path, text) in files {
+        match write_temp(path, text) {
+            Ok(temp) => temps.push(temp),
+            Err(err) => {
+                for temp in &temps {
+                    let _ = fs::remove_file(temp);
+                }
+                return Err(err);
+            }
+        }
+    }
+    for (i, ((path, _), temp)) in files.iter().zip(&temps).enumerate() {
+        if let Err(err) = fs::rename(temp, path) {
+            for temp in &temps[i..] {
+                let _ = fs::remove_file(temp);
+            }
+            return Err(err);
+        }
+    }
+    for (path, _) in files {
+        sync_dir(parent(path))?;
+    }
+    Ok(())
+}
+
+/// Writes and syncs `text` to a temporary file beside `path`, creating
+/// `path`'s directory when needed.
+fn write_temp(path: &Path, text: &str) -> io::Result<PathBuf> {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let dir = parent(path);
+    fs::create_dir_all(dir)?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy())
         .unwrap_or_default();
-    // Not `.rhai`, so a reload never reads it.
+    // Neither `.rhai` nor `.json`, so a reload never reads it.
     let temp = dir.join(format!(
         ".{name}.{}.{}.tmp",
         std::process::id(),
@@ -28,20 +60,35 @@ pub(crate) fn write_atomic(path: &Path, text: &str) -> io::Result<()> {
     let written = (|| {
         let mut file = File::create(&temp)?;
         file.write_all(text.as_bytes())?;
-        file.sync_all()?;
-        fs::rename(&temp, path)
+        file.sync_all()
     })();
-    if written.is_err() {
-        let _ = fs::remove_file(&temp);
+    match written {
+        Ok(()) => Ok(temp),
+        Err(err) => {
+            let _ = fs::remove_file(&temp);
+            Err(err)
+        }
     }
-    written?;
-    sync_dir(dir)
 }
 
-/// Removes the temporary files interrupted writes left in `dir` (a crash
-/// between writing and renaming), except those of a process still running;
-/// returns the names removed.
+/// Removes the temporary files interrupted writes left in `dir` and its
+/// test case folders (a crash between writing and renaming), except those
+/// of a process still running; returns the names removed.
 pub(crate) fn remove_stale_temps(dir: &Path) -> Vec<String> {
+    let case_dirs = fs::read_dir(dir.join("tests"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.is_dir());
+    std::iter::once(dir.to_path_buf())
+        .chain(case_dirs)
+        .flat_map(|d| remove_stale_temps_in(&d))
+        .collect()
+}
+
+/// [`remove_stale_temps`] in one directory, not below it.
+fn remove_stale_temps_in(dir: &Path) -> Vec<String> {
     let Ok(entries) = fs::read_dir(dir) else {
         return Vec::new();
     };
@@ -134,16 +181,44 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("maturity-store-{}", std::process::id()));
         fs::create_dir_all(&dir).unwrap();
         let path = dir.join("m.rhai");
-        write_atomic(&path, "first").unwrap();
-        write_atomic(&path, "second").unwrap();
+        let case = dir.join("tests/m/c.json");
+        write_all_atomic(&[(path.clone(), "first")]).unwrap();
+        write_all_atomic(&[(case.clone(), "{}"), (path.clone(), "second")]).unwrap();
         assert_eq!(fs::read_to_string(&path).unwrap(), "second");
+        assert_eq!(fs::read_to_string(&case).unwrap(), "{}");
         let names: Vec<_> = fs::read_dir(&dir)
             .unwrap()
             .map(|e| e.unwrap().file_name())
             .collect();
-        assert_eq!(names, ["m.rhai"]);
+        assert_eq!(names.len(), 2, "{names:?}");
+        assert!(fs::read_dir(dir.join("tests/m")).unwrap().count() == 1);
         remove(&path).unwrap();
         assert!(!path.exists());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn nothing_is_renamed_into_place_unless_every_file_was_written() {
+        let dir = std::env::temp_dir().join(format!("maturity-store-all-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("m.rhai");
+        write_all_atomic(&[(path.clone(), "old")]).unwrap();
+        // A file inside a regular file cannot be written.
+        let impossible = path.join("c.json");
+        assert!(
+            write_all_atomic(&[
+                (dir.join("a.json"), "a"),
+                (impossible, "x"),
+                (path.clone(), "new")
+            ])
+            .is_err()
+        );
+        assert_eq!(fs::read_to_string(&path).unwrap(), "old");
+        let names: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["m.rhai"], "a file or a temporary was left");
         fs::remove_dir_all(&dir).unwrap();
     }
 

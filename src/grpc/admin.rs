@@ -12,8 +12,9 @@ use super::convert::{case_from_pb, case_result_to_pb, failure_to_pb};
 use super::limits::{CancelOnDrop, deadline_of};
 use super::pb;
 use super::status::{deploy_status, task_failed};
-use crate::deploy::{Catalog, DeployError, MAX_CASES};
+use crate::deploy::{Catalog, DeployError, MAX_CASES, PutRequest};
 use crate::engine::Budget;
+use crate::engine::cases::Case;
 
 /// The gRPC face of a [`Catalog`]'s changes.
 #[derive(Debug, Clone)]
@@ -58,18 +59,7 @@ impl pb::admin_service_server::AdminService for AdminApi {
     ) -> Result<Response<pb::ValidateScriptResponse>, Status> {
         let (metadata, _, request) = request.into_parts();
         self.run(&metadata, Role::Validate, move |catalog, _, budget| {
-            let count = request.cases.len();
-            if count > MAX_CASES {
-                let limit = MAX_CASES;
-                return Err(deploy_status(DeployError::TooManyCases { count, limit }));
-            }
-            let cases = request
-                .cases
-                .into_iter()
-                .enumerate()
-                .map(|(i, case)| case_from_pb(i, case))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(deploy_status)?;
+            let cases = cases_from_pb(request.cases)?;
             let file = request.file_name;
             let v = catalog
                 .validate(&file, &request.source, &cases, &budget)
@@ -86,6 +76,7 @@ impl pb::admin_service_server::AdminService for AdminApi {
                 model,
                 script_sha256,
                 cases: v.cases.iter().map(case_result_to_pb).collect(),
+                warnings: v.warnings,
             })
         })
         .await
@@ -97,14 +88,20 @@ impl pb::admin_service_server::AdminService for AdminApi {
     ) -> Result<Response<pb::PutModelResponse>, Status> {
         let (metadata, _, request) = request.into_parts();
         self.run(&metadata, Role::Deploy, move |catalog, who, budget| {
-            let put = catalog
-                .put(&request.source, &request.expected_sha256, &who, &budget)
-                .map_err(deploy_status)?;
+            let cases = cases_from_pb(request.cases)?;
+            let put = PutRequest {
+                source: &request.source,
+                expected_sha256: &request.expected_sha256,
+                cases: &cases,
+            };
+            let put = catalog.put(put, &who, &budget).map_err(deploy_status)?;
             Ok(pb::PutModelResponse {
                 model: put.model,
                 script_sha256: put.sha256,
                 previous_sha256: put.previous_sha256,
                 cases: put.cases.iter().map(case_result_to_pb).collect(),
+                warnings: put.warnings,
+                unchanged: put.unchanged,
             })
         })
         .await
@@ -147,4 +144,19 @@ impl pb::admin_service_server::AdminService for AdminApi {
         })
         .await
     }
+}
+
+/// The test cases of a call, at most [`MAX_CASES`] of them.
+fn cases_from_pb(cases: Vec<pb::TestCase>) -> Result<Vec<Case>, Status> {
+    let count = cases.len();
+    if count > MAX_CASES {
+        let limit = MAX_CASES;
+        return Err(deploy_status(DeployError::TooManyCases { count, limit }));
+    }
+    cases
+        .into_iter()
+        .enumerate()
+        .map(|(i, case)| case_from_pb(i, case))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(deploy_status)
 }
