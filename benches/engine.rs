@@ -1,7 +1,9 @@
 //! The engine's speed: evaluation of each built-in model on a full
 //! organisation (all 51 metrics), the same five_stage rules written natively
-//! as the yardstick, metric validation, and protobuf conversion both ways.
-//! Figures are in docs/benchmarks.md.
+//! as the yardstick, the first release's five_stage model (kept under
+//! benches/fixtures/) on today's engine, so a regression of the engine is
+//! told apart from a model that grew, metric validation, and protobuf
+//! conversion both ways. Figures are in docs/benchmarks.md.
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use std::hint::black_box;
@@ -12,7 +14,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use maturity_engine::engine::cases::Case;
-use maturity_engine::engine::{AssessRequest, Engine, MetricValue, Metrics};
+use maturity_engine::engine::{AssessRequest, Engine, Limits, MetricValue, Metrics, ScriptSource};
 use maturity_engine::grpc::convert::{request_from_pb, request_to_pb};
 use maturity_engine::grpc::pb;
 
@@ -50,6 +52,29 @@ fn evaluation(c: &mut Criterion) {
     c.bench_function("native/five_stage", |b| {
         b.iter(|| native::five_stage_rank(black_box(&request.metrics)))
     });
+    let (engine, request) = first_release();
+    c.bench_function("evaluate/five_stage_first_release", |b| {
+        b.iter(|| engine.assess(black_box(&request)).unwrap())
+    });
+}
+
+/// The first release's five_stage model (28 criteria, 38 metrics) and its
+/// rank 3 example: the workload the first release's figures were taken on.
+fn first_release() -> (Engine, AssessRequest) {
+    let dir = format!(
+        "{}/benches/fixtures/first_release",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let read = |file: &str| std::fs::read_to_string(format!("{dir}/{file}")).unwrap();
+    let mut engine = Engine::new(Limits::default());
+    let lib = ScriptSource::new("lib/vocabulary.rhai", read("lib/vocabulary.rhai"));
+    let model = ScriptSource::new("five_stage.rhai", read("five_stage.rhai"));
+    engine.load(&model, &[lib]).unwrap();
+    let case = Case::from_json(&read("five_stage_rank3_example.json")).unwrap();
+    let mut request = case.request();
+    request.explain = false;
+    assert_eq!(engine.assess(&request).unwrap().level.rank, 3);
+    (engine, request)
 }
 
 fn validation_and_conversion(c: &mut Criterion) {

@@ -316,13 +316,20 @@ fn a_jsonl_file_streams_through_the_server_one_answer_per_line() {
 fn bench_loads_a_server_in_every_mode_and_reports() {
     let served = serve(&["--echo"]);
     let pid = served.child.id().to_string();
-    for mode in ["assess", "stream", "echo"] {
+    for (mode, view) in [
+        ("assess", "full"),
+        ("stream", "full"),
+        ("stream", "basic"),
+        ("echo", "full"),
+    ] {
         let text = stdout(&maturity(&[
             "bench",
             "--server",
             &served.url,
             "--mode",
             mode,
+            "--view",
+            view,
             "--concurrency",
             "2",
             "--duration",
@@ -330,6 +337,15 @@ fn bench_loads_a_server_in_every_mode_and_reports() {
             "--server-pid",
             &pid,
         ]));
+        if mode != "echo" {
+            assert!(
+                text.lines()
+                    .next()
+                    .unwrap()
+                    .ends_with(&format!("view {view}")),
+                "{text}"
+            );
+        }
         assert!(
             text.starts_with(&format!(
                 "mode {mode}  concurrency 2  connections 2  duration 1 s"

@@ -376,3 +376,49 @@ async fn reflection_lists_the_services() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_basic_view_is_the_full_answers_standing_and_what_is_due_now() {
+    let server = start_builtin_server().await;
+    let mut client = server.client().await;
+    for (file, case) in support::load_cases() {
+        let mut full = request_to_pb(case.request());
+        full.explain = false;
+        let basic = pb::AssessRequest {
+            view: pb::View::Basic as i32,
+            ..full.clone()
+        };
+        let full = client.assess(full).await.unwrap().into_inner();
+        let basic = client.assess(basic).await.unwrap().into_inner();
+        assert_eq!(basic.level, full.level, "{file}");
+        assert_eq!(basic.ceiling, full.ceiling, "{file}");
+        assert_eq!(basic.score, full.score, "{file}");
+        assert_eq!(basic.confidence, full.confidence, "{file}");
+        assert_eq!(basic.dimensions, full.dimensions, "{file}");
+        assert_eq!(basic.script_sha256, full.script_sha256, "{file}");
+        assert!(
+            basic.criteria.is_empty() && basic.missing_metrics.is_empty(),
+            "{file}"
+        );
+        let now = |a: &pb::Assessment| -> Vec<(String, String)> {
+            a.interventions
+                .iter()
+                .filter(|i| i.horizon() == pb::Horizon::Now)
+                .map(|i| (i.id.clone(), i.title.clone()))
+                .collect()
+        };
+        assert_eq!(now(&basic), now(&full), "{file}");
+        assert_eq!(basic.interventions.len(), now(&basic).len(), "{file}");
+        assert!(
+            basic.interventions.iter().all(|i| i.description.is_empty()),
+            "{file}"
+        );
+        assert!(
+            basic.encoded_len() * 3 < full.encoded_len(),
+            "{file}: basic {} bytes, full {}",
+            basic.encoded_len(),
+            full.encoded_len()
+        );
+    }
+    server.stop().await;
+}

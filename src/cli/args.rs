@@ -239,6 +239,20 @@ pub struct BenchArgs {
     /// The server's process id, to report its peak RSS (Linux).
     #[arg(long)]
     pub server_pid: Option<u32>,
+    /// The answer asked for in assess and stream modes: full (criteria,
+    /// plan, evidence) or basic (the standing and what is due now), as a
+    /// platform scoring in bulk would ask.
+    #[arg(long, value_enum, default_value = "full")]
+    pub view: BenchView,
+}
+
+/// The answer `maturity bench` asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BenchView {
+    /// Every criterion, the plan and the evidence.
+    Full,
+    /// Level, ceiling, score, dimensions and what is due now.
+    Basic,
 }
 
 /// Flags of `maturity assess`.

@@ -12,7 +12,8 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::Channel;
 
 use super::CliError;
-use super::args::BenchArgs;
+use super::args::{BenchArgs, BenchView};
+use crate::engine::View;
 use crate::engine::cases::Case;
 use crate::grpc::convert::request_to_pb;
 use crate::grpc::pb;
@@ -39,7 +40,7 @@ struct Tally {
 
 /// Runs the load and prints the report.
 pub(crate) async fn run(mut args: BenchArgs) -> Result<(), CliError> {
-    let requests = organisations()?;
+    let requests = organisations(args.view)?;
     // No more connections than calls in flight.
     let most = u16::try_from(args.concurrency.max(1)).unwrap_or(u16::MAX);
     args.connections = args.connections.min(most);
@@ -88,7 +89,7 @@ async fn connect(server: &str) -> Result<Channel, CliError> {
         })
 }
 
-fn organisations() -> Result<Vec<pb::AssessRequest>, CliError> {
+fn organisations(view: BenchView) -> Result<Vec<pb::AssessRequest>, CliError> {
     ORGANISATIONS
         .iter()
         .map(|text| {
@@ -96,6 +97,10 @@ fn organisations() -> Result<Vec<pb::AssessRequest>, CliError> {
                 .map_err(|e| CliError::Config(format!("built-in organisation: {e}")))?;
             let mut request = case.request();
             request.explain = false;
+            request.view = match view {
+                BenchView::Full => View::Full,
+                BenchView::Basic => View::Basic,
+            };
             Ok(request_to_pb(request))
         })
         .collect()
@@ -195,8 +200,13 @@ async fn stream(
 fn report(args: &BenchArgs, total: &Tally, server_cpu: Option<f64>) {
     let count = total.latency.len();
     let ms = |q: f64| total.latency.value_at_quantile(q) as f64 / 1000.0;
+    let view = match (args.mode.as_str(), args.view) {
+        ("echo", _) => "",
+        (_, BenchView::Full) => "  view full",
+        (_, BenchView::Basic) => "  view basic",
+    };
     println!(
-        "mode {}  concurrency {}  connections {}  duration {} s",
+        "mode {}  concurrency {}  connections {}  duration {} s{view}",
         args.mode, args.concurrency, args.connections, args.duration
     );
     println!(

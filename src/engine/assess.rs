@@ -138,11 +138,11 @@ fn basic(run: &Run<'_>, request: &AssessRequest, evaluation: &Evaluation) -> Ass
 /// and its requirements when explaining.
 fn criteria(run: &Run<'_>, decided: &[Decided]) -> Result<Vec<CriterionResult>, EngineError> {
     let spec: &ModelSpec = run.model.spec();
-    spec.criteria
-        .iter()
-        .zip(decided)
-        .map(|(c, d)| criterion(run, c, d))
-        .collect()
+    let mut results = Vec::with_capacity(spec.criteria.len());
+    for (c, d) in spec.criteria.iter().zip(decided) {
+        results.push(criterion(run, c, d)?);
+    }
+    Ok(results)
 }
 
 fn criterion(
