@@ -46,6 +46,11 @@ fn main() -> ExitCode {
     runtime.shutdown_timeout(std::time::Duration::from_millis(500));
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
+        // A comparison that found differences is an answer, not an error.
+        Err(err @ cli::CliError::Differ(_)) => {
+            eprintln!("{err}");
+            ExitCode::from(err.exit_code())
+        }
         Err(err) => {
             eprintln!("error: {err}");
             ExitCode::from(err.exit_code())

@@ -91,7 +91,7 @@ fn the_northwind_walkthrough_works_as_written() {
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/scripting.md"))
             .unwrap();
     let steps = steps(&guide);
-    assert_eq!(steps.len(), 4, "three edits and a case");
+    assert_eq!(steps.len(), 5, "three edits, a case and a portfolio");
     let dir = scratch("northwind");
     copy_scripts(&dir);
     for step in &steps {
@@ -133,6 +133,39 @@ fn the_northwind_walkthrough_works_as_written() {
             "the guide promises {promised:?}:\n{report}"
         );
     }
+
+    // The portfolio: one organisation moves down on the stricter threshold.
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/five_stage.rhai");
+    let diff = maturity(&[
+        "diff",
+        shipped.to_str().unwrap(),
+        model.to_str().unwrap(),
+        "--orgs",
+        dir.join("portfolio.jsonl").to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&diff.stdout);
+    assert_eq!(diff.status.code(), Some(1), "something changed:\n{text}");
+    assert!(text.contains("emea") && !text.contains("nordics"), "{text}");
+    assert!(text.contains("crm_in_use"), "the flip is named:\n{text}");
+
+    let html = dir.join("northwind.html");
+    let written = maturity(&[
+        "report",
+        "--scripts",
+        dir.to_str().unwrap(),
+        "--metrics",
+        case.to_str().unwrap(),
+        "--organisation",
+        "Northwind Analytics",
+        "--out",
+        html.to_str().unwrap(),
+    ]);
+    assert!(written.status.success(), "{written:?}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains("Northwind Analytics") && page.contains("<svg"),
+        "a report with charts"
+    );
 
     // Undo the threshold edit: the pilot case must then fail, naming the flip.
     let Step::Replace { from, to, .. } = &steps[0] else {
