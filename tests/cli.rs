@@ -313,6 +313,42 @@ fn a_jsonl_file_streams_through_the_server_one_answer_per_line() {
 }
 
 #[test]
+fn bench_suite_prints_one_table_of_ratios_to_echo() {
+    let served = serve(&["--echo"]);
+    let pid = served.child.id().to_string();
+    let text = stdout(&maturity(&[
+        "bench",
+        "--server",
+        &served.url,
+        "--suite",
+        "--rounds",
+        "1",
+        "--concurrency",
+        "2",
+        "--duration",
+        "1",
+        "--server-pid",
+        &pid,
+    ]));
+    let rows: Vec<&str> = text.lines().filter(|l| l.starts_with("| ")).collect();
+    assert_eq!(rows.len(), 5, "a header and four runs:\n{text}");
+    assert!(rows[0].contains("req/s ÷ echo"), "{text}");
+    assert!(
+        rows[1].starts_with("| echo | 1.00× | 1.00× | 1.00× |"),
+        "{text}"
+    );
+    for (row, label) in rows[2..].iter().zip([
+        "Assess, full view",
+        "AssessStream, basic view",
+        "AssessStream, full view",
+    ]) {
+        assert!(row.starts_with(&format!("| {label} | ")), "{text}");
+        assert!(row.ends_with("| 0 |"), "no errors: {row}");
+    }
+    assert!(text.contains("server peak RSS "), "{text}");
+}
+
+#[test]
 fn bench_loads_a_server_in_every_mode_and_reports() {
     let served = serve(&["--echo"]);
     let pid = served.child.id().to_string();

@@ -244,6 +244,16 @@ pub struct BenchArgs {
     /// platform scoring in bulk would ask.
     #[arg(long, value_enum, default_value = "full")]
     pub view: BenchView,
+    /// Run echo, Assess (full), AssessStream (basic) and AssessStream
+    /// (full) in turn for --rounds rounds of --duration seconds each, and
+    /// print one markdown table: medians, spread across rounds, server CPU
+    /// per request, peak RSS and every figure as a ratio to echo in the
+    /// same round. The server needs --echo; --mode and --view are ignored.
+    #[arg(long)]
+    pub suite: bool,
+    /// Rounds of the suite.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rounds: u32,
 }
 
 /// The answer `maturity bench` asks for.

@@ -32,18 +32,37 @@ const ORGANISATIONS: [&str; 4] = [
     ),
 ];
 
-/// What one worker saw.
-struct Tally {
-    latency: Histogram<u64>,
-    errors: u64,
+/// What one worker, or one whole run, saw.
+pub(crate) struct Tally {
+    /// Each answer's latency, in microseconds.
+    pub(crate) latency: Histogram<u64>,
+    /// Calls that failed.
+    pub(crate) errors: u64,
 }
 
-/// Runs the load and prints the report.
+/// Runs the load (or, with `--suite`, the interleaved suite) and prints
+/// the report.
 pub(crate) async fn run(mut args: BenchArgs) -> Result<(), CliError> {
-    let requests = organisations(args.view)?;
     // No more connections than calls in flight.
     let most = u16::try_from(args.concurrency.max(1)).unwrap_or(u16::MAX);
     args.connections = args.connections.min(most);
+    if args.suite {
+        return super::bench_suite::run(&args).await;
+    }
+    let (total, cpu) = load(&args, &args.mode, args.view).await?;
+    report(&args, &total, cpu);
+    Ok(())
+}
+
+/// Loads the server in `mode` with answers of `view` for `args.duration`
+/// seconds: what the calls saw, and the server's CPU seconds meanwhile
+/// (with `--server-pid`).
+pub(crate) async fn load(
+    args: &BenchArgs,
+    mode: &str,
+    view: BenchView,
+) -> Result<(Tally, Option<f64>), CliError> {
+    let requests = organisations(view)?;
     let mut channels = Vec::new();
     for _ in 0..args.connections {
         channels.push(connect(&args.server).await?);
@@ -53,7 +72,7 @@ pub(crate) async fn run(mut args: BenchArgs) -> Result<(), CliError> {
     let mut workers = Vec::new();
     for worker in 0..args.concurrency {
         let channel = channels[worker % channels.len()].clone();
-        let (requests, mode) = (requests.clone(), args.mode.clone());
+        let (requests, mode) = (requests.clone(), mode.to_owned());
         workers.push(tokio::spawn(async move {
             match mode.as_str() {
                 "stream" => stream(channel, requests, worker, until).await,
@@ -73,8 +92,7 @@ pub(crate) async fn run(mut args: BenchArgs) -> Result<(), CliError> {
         total.errors += tally.errors;
     }
     let cpu = cpu_before.zip(args.server_pid.and_then(cpu_seconds));
-    report(&args, &total, cpu.map(|(before, after)| after - before));
-    Ok(())
+    Ok((total, cpu.map(|(before, after)| after - before)))
 }
 
 /// One HTTP/2 connection to `server`.
@@ -247,7 +265,7 @@ fn cpu_seconds(pid: u32) -> Option<f64> {
 }
 
 /// The peak resident set of process `pid`, in KiB (Linux's VmHWM).
-fn peak_rss(pid: u32) -> Option<u64> {
+pub(crate) fn peak_rss(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()

@@ -17,6 +17,7 @@
 pub mod args;
 mod assess;
 mod bench;
+mod bench_suite;
 mod case;
 mod check;
 pub mod config;
