@@ -132,7 +132,12 @@ fn validation(cases: usize) -> pb::ValidateScriptRequest {
     };
     pb::ValidateScriptRequest {
         source: custom_model("spin", SPIN, "").text,
-        cases: vec![case; cases],
+        cases: (0..cases)
+            .map(|i| pb::TestCase {
+                name: format!("c{i}"),
+                ..case.clone()
+            })
+            .collect(),
         file_name: "spin.rhai".into(),
     }
 }
@@ -148,8 +153,9 @@ async fn a_validation_stops_at_the_callers_deadline() {
         matches!(status.code(), Code::DeadlineExceeded | Code::Cancelled),
         "{status:?}"
     );
+    // The three cases sent and the one the server holds for the model.
     wait_for_log(&[
-        "test cases stopped: the caller's deadline passed after 0 of 3",
+        "test cases stopped: the caller's deadline passed after 0 of 4",
         "model=spin",
     ])
     .await;
@@ -167,7 +173,7 @@ async fn a_validation_stops_when_its_caller_goes_away() {
             .is_err()
     );
     wait_for_log(&[
-        "test cases stopped: the call was cancelled after 0 of 3",
+        "test cases stopped: the call was cancelled after 0 of 4",
         "model=spin",
     ])
     .await;

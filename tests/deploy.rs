@@ -773,3 +773,104 @@ async fn a_retried_put_of_what_already_serves_answers_ok_and_changes_nothing() {
     assert_eq!(status.code(), Code::Aborted);
     d.server.stop().await;
 }
+
+#[tokio::test]
+async fn putting_what_serves_repairs_a_file_broken_on_disk() {
+    let mut d = deployment("deploy_repair").await;
+    let live = sha_of(&mut d.client, "five_stage").await.unwrap();
+    let file = d.dir.join("five_stage.rhai");
+    let original = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, [original.as_bytes(), b"\xff"].concat()).unwrap();
+    let put = d
+        .admin
+        .put_model(authed(put(&original, &live), DEPLOY))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!put.unchanged, "the broken file was left: {put:?}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), original);
+    d.server.stop().await;
+}
+
+#[tokio::test]
+async fn validate_refuses_what_put_refuses_before_running_anything() {
+    let mut d = deployment("deploy_validate_refusals").await;
+    let huge = format!(
+        "{}//{}",
+        custom_model("big", "|m| m.x >= 0.5", "").text,
+        "x".repeat(300_000)
+    );
+    let v = d
+        .admin
+        .validate_script(authed(
+            pb::ValidateScriptRequest {
+                source: huge,
+                ..Default::default()
+            },
+            VALIDATE,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!v.valid);
+    assert!(
+        v.diagnostics[0]
+            .message
+            .contains("over the limit of 262144"),
+        "{v:?}"
+    );
+    let twins = pb::ValidateScriptRequest {
+        source: custom_model("acme", "|m| m.x >= 0.5", "").text,
+        cases: vec![
+            case("Dup Name", 0.7, 2, "high"),
+            case("dup_name", 0.7, 2, "high"),
+        ],
+        ..Default::default()
+    };
+    let status = d
+        .admin
+        .validate_script(authed(twins, VALIDATE))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    assert!(
+        status.message().contains("dup_name.json"),
+        "{}",
+        status.message()
+    );
+    d.server.stop().await;
+}
+
+#[tokio::test]
+async fn deleting_a_model_removes_its_cases_so_a_new_one_starts_clean() {
+    let mut d = deployment("deploy_delete_cases").await;
+    let source = custom_model("acme", "|m| m.x >= 0.5", "").text;
+    let request = pb::PutModelRequest {
+        cases: vec![case("high", 0.7, 2, "high")],
+        ..put(&source, "")
+    };
+    let created = d
+        .admin
+        .put_model(authed(request, DEPLOY))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(d.dir.join("tests/acme/high.json").exists());
+    let delete = pb::DeleteModelRequest {
+        model: "acme".into(),
+        expected_sha256: created.script_sha256,
+    };
+    d.admin.delete_model(authed(delete, DEPLOY)).await.unwrap();
+    assert!(
+        !d.dir.join("tests/acme").exists(),
+        "the cases were left behind"
+    );
+    // A new model under the same id answers differently, and is not held
+    // to the deleted one's case.
+    let stricter = custom_model("acme", "|m| m.x >= 0.9", "").text;
+    d.admin
+        .put_model(authed(put(&stricter, ""), DEPLOY))
+        .await
+        .unwrap();
+    d.server.stop().await;
+}

@@ -166,6 +166,31 @@ async fn a_bad_row_is_invalid_argument_naming_file_line_column_and_value() {
 }
 
 #[tokio::test]
+async fn an_error_about_a_huge_header_is_bounded_and_never_echoes_it() {
+    let server = start_builtin_server().await;
+    let mut client = EvidenceServiceClient::new(server.channel().await);
+    let mut files = export(&["opportunities.csv"]);
+    let header = "a".repeat(300_000);
+    files.insert(
+        "opportunities.csv".into(),
+        format!("{header}\n1\n").into_bytes(),
+    );
+    let status = client.assess_export(request(files)).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument, "{}", status.message());
+    assert!(
+        status.message().len() <= 1024,
+        "{} bytes",
+        status.message().len()
+    );
+    assert!(
+        status.details().len() <= 4096,
+        "{} bytes",
+        status.details().len()
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn an_export_over_the_message_limit_is_resource_exhausted() {
     let server = start_builtin_server().await;
     let mut client = EvidenceServiceClient::new(server.channel().await);

@@ -604,3 +604,97 @@ async fn silent_idle_and_excess_connections_are_closed_and_logged() {
     )
     .await;
 }
+
+/// An HTTP/2 HEADERS frame opening a gRPC call of `path` on stream 1,
+/// without END_STREAM: the request body is still to come. HPACK literals,
+/// no Huffman coding.
+fn grpc_headers(path: &str) -> Vec<u8> {
+    let literal = |index: u8, value: &str| {
+        let mut field = vec![index, value.len() as u8];
+        field.extend_from_slice(value.as_bytes());
+        field
+    };
+    let mut block = vec![0x83, 0x86]; // :method POST, :scheme http
+    block.extend(literal(0x04, path)); // :path
+    block.extend(literal(0x01, "localhost")); // :authority
+    // content-type, static index 31: 15 in the 4-bit prefix, then 16.
+    block.extend([0x0f, 0x10, 16]);
+    block.extend_from_slice(b"application/grpc");
+    block.extend([0x00, 2, b't', b'e', 8]); // te: trailers, a new name
+    block.extend_from_slice(b"trailers");
+    let length = block.len() as u32;
+    let mut frame = length.to_be_bytes()[1..].to_vec();
+    frame.extend([1, 0x4, 0, 0, 0, 1]); // HEADERS, END_HEADERS, stream 1
+    frame.extend(block);
+    frame
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_that_never_finishes_does_not_hold_its_connection() {
+    use support::bin::serve;
+    use tokio::io::AsyncWriteExt;
+    let served = serve(&["--max-connections", "4", "--idle-timeout-seconds", "1"]);
+    let address = served.url.trim_start_matches("http://").to_owned();
+    let mut held = Vec::new();
+    for path in [
+        "/maturity.v1.MaturityService/Assess",
+        "/maturity.v1.MaturityService/AssessStream",
+        "/maturity.v1.AdminService/ReloadModels",
+    ] {
+        let mut stream = idle_http2(&address).await;
+        stream.write_all(&grpc_headers(path)).await.unwrap();
+        held.push((stream, path));
+    }
+    // Each call fails once its body has stalled for the idle timeout, and
+    // its connection, idle from then on, is closed.
+    for (stream, path) in &mut held {
+        closed_by_server(stream, path).await;
+    }
+    still_serving(
+        &mut MaturityServiceClient::connect(served.url.clone())
+            .await
+            .unwrap(),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_over_long_request_id_fails_its_item_not_the_stream() {
+    let server = hostile_server().await;
+    let mut client = server.client().await;
+    let flag = pb::MetricValue {
+        kind: Some(Kind::Flag(true)),
+    };
+    let item = |id: String| pb::AssessRequest {
+        request_id: id,
+        ..request("five_stage", vec![("crm_in_place".into(), flag.clone())])
+    };
+    let items = [
+        item("a".into()),
+        item("r".repeat(900_000)),
+        item("c".into()),
+    ];
+    let mut answers = client
+        .assess_stream(tokio_stream::iter(items))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut got = Vec::new();
+    while let Some(answer) = answers.message().await.unwrap() {
+        got.push(answer);
+    }
+    assert_eq!(got.len(), 3);
+    assert_eq!(got[0].request_id, "a");
+    assert!(got[1].request_id.len() <= 256, "the long id was echoed");
+    let Some(pb::assess_stream_response::Outcome::Error(error)) = &got[1].outcome else {
+        panic!("{:?}", got[1].outcome)
+    };
+    assert_eq!(error.code, Code::InvalidArgument as i32);
+    assert!(
+        error.message.contains("request_id length"),
+        "{}",
+        error.message
+    );
+    assert_eq!(got[2].request_id, "c");
+    server.stop().await;
+}

@@ -321,6 +321,26 @@ async fn health_follows_the_models_and_sigterm_drains_then_exits() {
 }
 
 #[test]
+fn limits_no_call_could_pass_are_refused_with_their_names() {
+    for (flag, name) in [
+        (
+            "--max-message-bytes",
+            "max_message_bytes must be at least 16384, got 0",
+        ),
+        (
+            "--max-connections",
+            "max_connections must be at least 1, got 0",
+        ),
+        ("--max-in-flight", "max_in_flight must be at least 1, got 0"),
+    ] {
+        let output = support::bin::maturity(&["serve", flag, "0"]);
+        assert_eq!(output.status.code(), Some(1), "{flag}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(name), "{flag}: {stderr}");
+    }
+}
+
+#[test]
 fn a_zero_handshake_timeout_is_refused_with_its_name() {
     let output = support::bin::maturity(&["serve", "--handshake-timeout-seconds", "0"]);
     assert_eq!(output.status.code(), Some(1));

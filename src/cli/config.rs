@@ -137,22 +137,31 @@ pub fn settings(args: &ServeArgs) -> Result<Settings, CliError> {
         tls_client_ca,
         metrics_listen: args.metrics_listen.or(file.metrics_listen),
         decision_log: args.decision_log.clone().or(file.decision_log),
-        max_in_flight: args
-            .max_in_flight
-            .or(file.max_in_flight)
-            .unwrap_or(defaults.max_in_flight),
-        max_message_bytes: args
-            .max_message_bytes
-            .or(file.max_message_bytes)
-            .unwrap_or(defaults.max_message_bytes),
-        max_streams_per_connection: args
-            .max_streams_per_connection
-            .or(file.max_streams_per_connection)
-            .unwrap_or(defaults.max_streams_per_connection),
-        max_connections: args
-            .max_connections
-            .or(file.max_connections)
-            .unwrap_or(defaults.max_connections),
+        max_in_flight: at_least(
+            "max_in_flight",
+            args.max_in_flight.or(file.max_in_flight),
+            1,
+        )?
+        .unwrap_or(defaults.max_in_flight),
+        max_message_bytes: at_least(
+            "max_message_bytes",
+            args.max_message_bytes.or(file.max_message_bytes),
+            MIN_MESSAGE_BYTES,
+        )?
+        .unwrap_or(defaults.max_message_bytes),
+        max_streams_per_connection: at_least(
+            "max_streams_per_connection",
+            args.max_streams_per_connection
+                .or(file.max_streams_per_connection),
+            1,
+        )?
+        .unwrap_or(defaults.max_streams_per_connection),
+        max_connections: at_least(
+            "max_connections",
+            args.max_connections.or(file.max_connections),
+            1,
+        )?
+        .unwrap_or(defaults.max_connections),
         handshake_timeout: match args
             .handshake_timeout_seconds
             .or(file.handshake_timeout_seconds)
@@ -176,4 +185,22 @@ pub fn settings(args: &ServeArgs) -> Result<Settings, CliError> {
             .map_or(defaults.drain, Duration::from_secs),
         echo: args.echo || file.echo.unwrap_or(false),
     })
+}
+
+/// The smallest message limit that still carries a full organisation (51
+/// metrics take about 1.5 KiB) and its answer's error details.
+const MIN_MESSAGE_BYTES: usize = 16 * 1024;
+
+/// `value`, unless it is set below `min`: a limit no call could pass makes
+/// a server that refuses everything, which is a setting's mistake.
+fn at_least<T>(name: &str, value: Option<T>, min: T) -> Result<Option<T>, CliError>
+where
+    T: PartialOrd + std::fmt::Display + Copy,
+{
+    match value {
+        Some(v) if v < min => Err(CliError::Config(format!(
+            "{name} must be at least {min}, got {v}"
+        ))),
+        other => Ok(other),
+    }
 }

@@ -111,6 +111,8 @@ impl Catalog {
                 });
             }
         };
+        // Refused as the deploy would refuse them: two cases, one file.
+        case_files(model.id(), cases)?;
         let held = kept(model.id(), cases, &set.cases);
         let runs = cases
             .iter()
@@ -160,7 +162,7 @@ impl Catalog {
         let id = first.id().to_owned();
         let file = file_for(&live, &id)?;
         let sent = case_files(&id, sent)?;
-        if already_serving(&live, &first, &sent, dir) {
+        if already_serving(&live, &first, &sent, dir) && on_disk(&dir.join(&file), source) {
             return Ok(PutOutcome::unchanged(&first));
         }
         let previous_sha256 = check_expected(&live, &id, expected_sha256)?;
@@ -202,9 +204,9 @@ impl Catalog {
         })
     }
 
-    /// Removes model `id` and its script, if `expected_sha256` is the hash
-    /// serving now. Returns that hash. The audit record is written and
-    /// synced before the script is removed.
+    /// Removes model `id`, its script and its case files, if
+    /// `expected_sha256` is the hash serving now. Returns that hash. The
+    /// audit record is written and synced before anything is removed.
     pub fn delete(
         &self,
         id: &str,
@@ -231,7 +233,19 @@ impl Catalog {
             old_sha256: &previous,
             new_sha256: "",
         };
-        self.change(&entry, || store::remove(&dir.join(&file)))?;
+        // Its cases go with it: left behind, they would hold a new model of
+        // the same id to the old one's answers.
+        let cases: Vec<_> = self
+            .script_set()?
+            .cases_of(id)
+            .map(|c| dir.join(&c.file))
+            .collect();
+        self.change(&entry, || {
+            store::remove(&dir.join(&file))?;
+            cases.iter().try_for_each(|case| store::remove(case))?;
+            let _ = std::fs::remove_dir(dir.join("tests").join(id));
+            Ok(())
+        })?;
         let set = self.script_set()?;
         let (snapshot, _) = rebuild(self.limits(), &live, &set, &|_| false);
         self.publish(snapshot);
@@ -306,9 +320,13 @@ impl PutOutcome {
 fn already_serving(live: &Snapshot, model: &Model, sent: &[CaseSource], dir: &Path) -> bool {
     let serving = live.engine().model(model.id());
     serving.is_ok_and(|s| s.sha256() == model.sha256())
-        && sent
-            .iter()
-            .all(|c| std::fs::read_to_string(dir.join(&c.file)).is_ok_and(|t| t == c.text))
+        && sent.iter().all(|c| on_disk(&dir.join(&c.file), &c.text))
+}
+
+/// Whether `path` holds exactly `text` (a retry finds it so; a file broken
+/// on disk since the model loaded does not).
+fn on_disk(path: &Path, text: &str) -> bool {
+    std::fs::read_to_string(path).is_ok_and(|t| t == text)
 }
 
 /// The warning for a model with no test case to guard its next change.

@@ -107,12 +107,25 @@ fn describe_breaches(breaches: &[Diagnostic]) -> String {
 }
 
 impl LoadError {
-    /// Every diagnostic the error carries, each pinned to a place.
+    /// Every diagnostic the error carries, each pinned to a place (line 0
+    /// when it is about the whole script).
     pub fn diagnostics(&self) -> Vec<Diagnostic> {
         match self {
             Self::Script(d) => vec![(**d).clone()],
             Self::Contract(all) => all.clone(),
-            _ => Vec::new(),
+            Self::TooLarge {
+                file,
+                actual,
+                limit,
+            } => vec![Diagnostic::unplaced(
+                file,
+                format!("the script is {actual} bytes, over the limit of {limit}"),
+            )],
+            Self::DuplicateModel { file, model, other } => vec![Diagnostic::unplaced(
+                file,
+                format!("model id '{model}' is already declared by {other}"),
+            )],
+            Self::Io { .. } | Self::NoModels(_) => Vec::new(),
         }
     }
 

@@ -1,27 +1,43 @@
 //! Counting each connection's calls in flight, for its idle timeout: a call
 //! starts when its request arrives and ends when its response body is done
-//! (for a stream, when the stream ends).
+//! (for a stream, when the stream ends). A request must keep arriving until
+//! it is answered: a request body that stalls for the idle timeout before
+//! the response starts (a unary call's whole body), or before its first
+//! message (a stream's), fails the call, so a client cannot hold a
+//! connection and its slot under the connection limit by never finishing a
+//! request. A stream that has begun may then idle: it is the client's.
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use http_body::{Body, Frame, SizeHint};
+use tokio::time::{Instant, Sleep};
 use tonic::codegen::http::{Request, Response};
 use tonic::transport::server::TlsConnectInfo;
 use tower::{Layer, Service};
 
 use super::connection::{CallGuard, ConnectionInfo};
 
-/// The layer that counts calls on their connection.
+/// The layer that counts calls on their connection and bounds how long a
+/// request body may stall (never, when `None`).
 #[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct CountCalls;
+pub(crate) struct CountCalls {
+    /// The longest a request body may go without a frame.
+    pub(crate) stall: Option<Duration>,
+}
 
 impl<S> Layer<S> for CountCalls {
     type Service = Counted<S>;
 
     fn layer(&self, inner: S) -> Counted<S> {
-        Counted { inner }
+        Counted {
+            inner,
+            stall: self.stall,
+        }
     }
 }
 
@@ -29,11 +45,12 @@ impl<S> Layer<S> for CountCalls {
 #[derive(Debug, Clone)]
 pub(crate) struct Counted<S> {
     inner: S,
+    stall: Option<Duration>,
 }
 
 impl<S, B, R> Service<Request<B>> for Counted<S>
 where
-    S: Service<Request<B>, Response = Response<R>>,
+    S: Service<Request<Patient<B>>, Response = Response<R>>,
     S::Future: Send + 'static,
 {
     type Response = Response<CountedBody<R>>;
@@ -52,9 +69,13 @@ where
                 .map(TlsConnectInfo::get_ref)
         });
         let guard = info.map(|info| info.calls.start());
-        let response = self.inner.call(request);
+        let answered = Arc::new(AtomicBool::new(false));
+        let patient = |body| Patient::new(body, self.stall, Arc::clone(&answered));
+        let response = self.inner.call(request.map(patient));
         Box::pin(async move {
-            let response = response.await?;
+            let response = response.await;
+            answered.store(true, Ordering::Relaxed);
+            let response = response?;
             Ok(response.map(|body| CountedBody { body, _call: guard }))
         })
     }
@@ -76,6 +97,84 @@ impl<B: Body + Unpin> Body for CountedBody<B> {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<B::Data>, B::Error>>> {
         Pin::new(&mut self.get_mut().body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
+
+/// A request body that fails once it has gone `stall` without a frame,
+/// until its call is answered and it has carried data.
+#[derive(Debug)]
+pub(crate) struct Patient<B> {
+    body: B,
+    stall: Option<Duration>,
+    timer: Option<Pin<Box<Sleep>>>,
+    answered: Arc<AtomicBool>,
+    carried_data: bool,
+}
+
+impl<B> Patient<B> {
+    fn new(body: B, stall: Option<Duration>, answered: Arc<AtomicBool>) -> Self {
+        Self {
+            body,
+            stall,
+            timer: None,
+            answered,
+            carried_data: false,
+        }
+    }
+
+    /// Whether the request may still stall the call: it has not been
+    /// answered, or has sent nothing yet.
+    fn bounded(&self) -> bool {
+        !(self.carried_data && self.answered.load(Ordering::Relaxed))
+    }
+}
+
+/// The error a stalled request body ends with.
+#[derive(Debug, thiserror::Error)]
+#[error("the request stopped arriving: no data for {0:?}, the idle timeout")]
+pub(crate) struct Stalled(Duration);
+
+impl<B> Body for Patient<B>
+where
+    B: Body + Unpin,
+    B::Error: Into<tonic::codegen::StdError>,
+{
+    type Data = B::Data;
+    type Error = tonic::codegen::StdError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<B::Data>, Self::Error>>> {
+        let this = self.get_mut();
+        if let Poll::Ready(frame) = Pin::new(&mut this.body).poll_frame(cx) {
+            this.timer = None;
+            if let Some(Ok(frame)) = &frame {
+                this.carried_data |= frame.is_data();
+            }
+            return Poll::Ready(frame.map(|f| f.map_err(Into::into)));
+        }
+        let Some(stall) = this.stall.filter(|_| this.bounded()) else {
+            return Poll::Pending;
+        };
+        let timer = this
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(Instant::now() + stall)));
+        match timer.as_mut().poll(cx) {
+            Poll::Ready(()) => {
+                tracing::debug!(?stall, "a request body stalled; failing its call");
+                Poll::Ready(Some(Err(Box::new(Stalled(stall)))))
+            }
+            Poll::Pending => Poll::Pending,
+        }
     }
 
     fn is_end_stream(&self) -> bool {

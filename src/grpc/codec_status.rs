@@ -11,12 +11,23 @@ use tonic::{Code, Status};
 const TOO_LARGE: &str = "message length too large";
 /// What tonic's codec says when a body does not decode.
 const UNDECODABLE: &str = "failed to decode Protobuf message";
+/// What tonic's codec says when a body ends inside a message's frame.
+const TRUNCATED: &str = "Unexpected EOF decoding stream";
+/// What tonic's codec says when a message is flagged compressed without an
+/// encoding.
+const COMPRESSED: &str = "protocol error: received message with compressed-flag";
 
 /// The code a codec error of `code` with `message` should have, if not its own.
 fn corrected(code: Code, message: &str) -> Option<Code> {
     match code {
         Code::OutOfRange if message.contains(TOO_LARGE) => Some(Code::ResourceExhausted),
-        Code::Internal if message.starts_with(UNDECODABLE) => Some(Code::InvalidArgument),
+        Code::Internal
+            if [UNDECODABLE, TRUNCATED, COMPRESSED]
+                .iter()
+                .any(|known| message.starts_with(known)) =>
+        {
+            Some(Code::InvalidArgument)
+        }
         _ => None,
     }
 }
@@ -61,6 +72,12 @@ mod tests {
         assert_eq!(rewrite_status(undecodable).code(), Code::InvalidArgument);
         let large = Status::out_of_range("Error, decoded message length too large: found 9 bytes");
         assert_eq!(rewrite_status(large).code(), Code::ResourceExhausted);
+        let truncated = Status::internal("Unexpected EOF decoding stream.");
+        assert_eq!(rewrite_status(truncated).code(), Code::InvalidArgument);
+        let flagged = Status::internal(
+            "protocol error: received message with compressed-flag but no grpc-encoding was specified",
+        );
+        assert_eq!(rewrite_status(flagged).code(), Code::InvalidArgument);
         let script = Status::internal("model 'm' failed in criterion 'c': boom");
         assert_eq!(rewrite_status(script).code(), Code::Internal);
     }

@@ -64,6 +64,10 @@ fn check_size(request: &pb::AssessRequest) -> Result<(), EngineError> {
     if request.metrics.len() > MAX_METRICS {
         return too_large("metrics".into(), request.metrics.len(), MAX_METRICS);
     }
+    if request.request_id.len() > super::stream::MAX_REQUEST_ID {
+        let (actual, limit) = (request.request_id.len(), super::stream::MAX_REQUEST_ID);
+        return too_large("request_id length".into(), actual, limit);
+    }
     if request.subject_id.len() > MAX_SUBJECT_ID {
         let actual = request.subject_id.len();
         return too_large("subject_id length".into(), actual, MAX_SUBJECT_ID);

@@ -6,8 +6,7 @@
 
 use std::sync::Arc;
 
-use tonic::{Code, Request, Response, Status};
-use tonic_types::{ErrorDetails, StatusExt};
+use tonic::{Request, Response, Status};
 
 use super::auth::{Role, Tokens};
 use super::convert::{metric_to_pb_value, request_from_pb, request_to_pb};
@@ -15,7 +14,7 @@ use super::limits::deadline_of;
 use super::pb;
 use super::pb::evidence_service_server::{EvidenceService, EvidenceServiceServer};
 use super::service::MaturityApi;
-use super::status::{task_failed, to_status};
+use super::status::{evidence_status, task_failed, to_status};
 use crate::evidence::{self, Evidence, EvidenceError, Export, Mapping, Merged, Options};
 
 /// The gRPC face of the evidence library, assessing through `MaturityApi`.
@@ -144,38 +143,4 @@ fn response(assessment: pb::Assessment, ev: Evidence, merged: Merged) -> pb::Ass
         disagreements,
         notes: ev.notes,
     }
-}
-
-/// Turns an evidence error into the status a caller receives: a bad
-/// export or request is INVALID_ARGUMENT with one violation per problem,
-/// each naming the file (as `files[NAME]`), line, column and value.
-pub fn evidence_status(err: EvidenceError) -> Status {
-    let message = err.to_string();
-    let mut details = ErrorDetails::new();
-    match &err {
-        EvidenceError::Rows { problems, .. } => {
-            for p in problems {
-                let place = format!("line {}, column {}", p.line, p.column);
-                let what = format!("{place}: {:?} {}", p.value, p.rule);
-                details.add_bad_request_violation(format!("files[{}]", p.file), what);
-            }
-        }
-        EvidenceError::MissingColumn { file, .. } | EvidenceError::UnknownFile { file, .. } => {
-            details.add_bad_request_violation(format!("files[{file}]"), &message);
-        }
-        EvidenceError::MissingFile(file) => {
-            details.add_bad_request_violation(format!("files[{file}]"), &message);
-        }
-        EvidenceError::Mapping { .. } => {
-            details.add_bad_request_violation("mapping", &message);
-        }
-        EvidenceError::AsOf(_) => {
-            details.add_bad_request_violation("as_of", &message);
-        }
-        EvidenceError::Io { .. } => {
-            tracing::error!(error = %message, "reading an export failed");
-            return Status::internal(message);
-        }
-    }
-    Status::with_error_details(Code::InvalidArgument, message, details)
 }

@@ -204,7 +204,9 @@ fn router(
         .http2_keepalive_interval(Some(options.keepalive.0))
         .http2_keepalive_timeout(Some(options.keepalive.1))
         .max_concurrent_streams(Some(options.max_streams_per_connection))
-        .layer(calls::CountCalls)
+        .layer(calls::CountCalls {
+            stall: options.idle_timeout,
+        })
         .layer(tower::util::MapResponseLayer::new(
             codec_status::rewrite_response as Rewrite,
         ))

@@ -14,6 +14,7 @@ use tonic_types::{ErrorDetails, StatusExt};
 
 use crate::deploy::{DeployError, Refusal, Stop};
 use crate::engine::{EngineError, MetricViolation};
+use crate::evidence::EvidenceError;
 use crate::telemetry::{Throttle, one_line};
 
 /// The longest status message, in bytes (percent-encoded, at most three
@@ -25,6 +26,47 @@ pub const MAX_DETAILS: usize = 2048;
 pub const MAX_VIOLATIONS: usize = 10;
 /// The longest field or description of one violation in the details.
 const MAX_PART: usize = 256;
+
+/// Turns an evidence error into the status a caller receives: a bad
+/// export or request is INVALID_ARGUMENT with one violation per problem,
+/// each naming the file (as `files[NAME]`), line, column and value.
+pub fn evidence_status(err: EvidenceError) -> Status {
+    let message = err.to_string();
+    let whole = |field: String| [(field, message.clone())];
+    match &err {
+        EvidenceError::Rows { problems, .. } => {
+            let violations = problems.iter().map(|p| {
+                let what = format!(
+                    "line {}, column {}: {:?} {}",
+                    p.line, p.column, p.value, p.rule
+                );
+                (format!("files[{}]", p.file), what)
+            });
+            bad_request(Code::InvalidArgument, message.clone(), violations)
+        }
+        EvidenceError::MissingColumn { file, .. }
+        | EvidenceError::UnknownFile { file, .. }
+        | EvidenceError::MissingFile(file) => bad_request(
+            Code::InvalidArgument,
+            message.clone(),
+            whole(format!("files[{file}]")),
+        ),
+        EvidenceError::Mapping { .. } => bad_request(
+            Code::InvalidArgument,
+            message.clone(),
+            whole("mapping".into()),
+        ),
+        EvidenceError::AsOf(_) => bad_request(
+            Code::InvalidArgument,
+            message.clone(),
+            whole("as_of".into()),
+        ),
+        EvidenceError::Io { .. } => {
+            tracing::error!(error = %one_line(&message), "reading an export failed");
+            status(Code::Internal, message)
+        }
+    }
+}
 
 /// Turns an engine error into the status a caller receives.
 pub fn to_status(err: EngineError) -> Status {

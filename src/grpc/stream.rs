@@ -60,13 +60,17 @@ pub(crate) fn assess_stream(
     Box::pin(ReceiverStream::new(rx))
 }
 
+/// The longest `request_id` a stream item may carry, in bytes.
+pub(crate) const MAX_REQUEST_ID: usize = 256;
+
 /// The answer to one streamed request: its assessment or its error.
 async fn answer(
     api: &MaturityApi,
     request: pb::AssessRequest,
     deadline: Option<Instant>,
 ) -> pb::AssessStreamResponse {
-    let request_id = request.request_id.clone();
+    // An over-long id is refused below; it is not echoed back whole.
+    let request_id = super::status::truncate(&request.request_id, MAX_REQUEST_ID);
     let _permit = api.admission().admit().await;
     let outcome = match api.evaluate("AssessStream", request, deadline).await {
         Ok(assessment) => Outcome::Assessment(assessment),
