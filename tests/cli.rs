@@ -286,7 +286,9 @@ fn a_jsonl_file_streams_through_the_server_one_answer_per_line() {
         "--metrics",
         file.to_str().unwrap(),
     ]);
-    let text = stdout(&output);
+    // Every answer is printed; the exit status says two were errors.
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8(output.stdout.clone()).unwrap();
     let answers: Vec<serde_json::Value> = text
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())

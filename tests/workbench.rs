@@ -87,6 +87,23 @@ fn diff_shows_who_moves_and_why_and_exits_as_diff_does() {
     let mut broken = args(&new);
     broken[4] = dir.join("nowhere.jsonl").display().to_string();
     assert_eq!(run(broken).status.code(), Some(2));
+    // An organisation the model refuses is named by its line and subject.
+    let bad = dir.join("bad.jsonl");
+    std::fs::write(
+        &bad,
+        "{\"crm_in_place\": true}\n{\"subject_id\": \"acme\", \"metrics\": {\"crm_adoption\": 2}}\n",
+    )
+    .unwrap();
+    let mut refused = args(&new);
+    refused[4] = bad.display().to_string();
+    let output = run(refused);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("bad.jsonl: line 2 (acme), on ")
+            && stderr.contains("metrics[crm_adoption]"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -91,14 +91,20 @@ fn compare(args: &DiffArgs) -> Result<Report, CliError> {
         summary: Summary::default(),
     };
     for (line, request) in portfolio(&args.orgs, model.as_deref())? {
-        let before = assess(&old, &request, &args.old)?;
-        let after = assess(&new, &request, &args.new)?;
-        report.summary.organisations += 1;
         let subject = if request.subject_id.is_empty() {
             format!("line {line}")
         } else {
             request.subject_id.clone()
         };
+        let assess = |engine: &Engine, side: &Path| {
+            engine.assess(&request).map_err(|err| {
+                let place = format!("line {line} ({subject}), on {}", side.display());
+                input_error(&args.orgs, format!("{place}: {err}"))
+            })
+        };
+        let before = assess(&old, &args.old)?;
+        let after = assess(&new, &args.new)?;
+        report.summary.organisations += 1;
         match change(subject, &before, &after) {
             Some(change) => {
                 let moved = change.after.level - change.before.level;
@@ -179,12 +185,6 @@ fn portfolio(path: &Path, model: Option<&str>) -> Result<Vec<(usize, AssessReque
         out.push((i + 1, request));
     }
     Ok(out)
-}
-
-fn assess(engine: &Engine, request: &AssessRequest, side: &Path) -> Result<Assessment, CliError> {
-    engine
-        .assess(request)
-        .map_err(|err| input_error(side, format!("model '{}': {err}", request.model)))
 }
 
 fn standing(a: &Assessment) -> Standing {

@@ -57,7 +57,12 @@ pub(crate) async fn run(args: &AssessArgs) -> Result<(), CliError> {
     reader
         .await
         .map_err(|e| CliError::Config(format!("reading the file: {e}")))??;
-    eprintln!("{assessed} assessed, {failed} failed");
+    let summary = format!("{assessed} assessed, {failed} failed");
+    if failed > 0 {
+        // Every answer is printed; the exit status says not all were good.
+        return Err(CliError::Failed(summary));
+    }
+    eprintln!("{summary}");
     Ok(())
 }
 

@@ -98,6 +98,20 @@ impl Tokens {
                 secret.len()
             ));
         }
+        // One secret under two names would act with whichever role is
+        // checked first, and log the wrong name: refuse it, as a repeated
+        // name, which makes the audit log ambiguous.
+        if let Some(other) = self.tokens.iter().find(|t| t.secret == secret) {
+            return Err(format!(
+                "token '{name}' has the same secret as token '{}'; give each its own",
+                other.name
+            ));
+        }
+        if self.tokens.iter().any(|t| t.name == name) {
+            return Err(format!(
+                "token name '{name}' is used twice; names must be unique"
+            ));
+        }
         self.tokens.push(Token {
             name: name.to_owned(),
             role,
@@ -189,8 +203,9 @@ fn warn_if_readable_by_others(path: &Path) {
 mod tests {
     use super::*;
 
-    fn file(text: &str) -> std::path::PathBuf {
-        let path = std::env::temp_dir().join(format!("maturity-tokens-{}", std::process::id()));
+    fn file(tag: &str, text: &str) -> std::path::PathBuf {
+        let name = format!("maturity-tokens-{tag}-{}", std::process::id());
+        let path = std::env::temp_dir().join(name);
         std::fs::write(&path, text).unwrap();
         path
     }
@@ -203,7 +218,10 @@ mod tests {
 
     #[test]
     fn a_hash_inside_a_token_is_part_of_it() {
-        let path = file("# ops tokens\nops deploy abcdefghij#klmnopqrstu # the CI's\n");
+        let path = file(
+            "hash",
+            "# ops tokens\nops deploy abcdefghij#klmnopqrstu # the CI's\n",
+        );
         let tokens = Tokens::from_file(&path).unwrap();
         std::fs::remove_file(&path).unwrap();
         let whole = tokens.authorize(&bearer("abcdefghij#klmnopqrstu"), Role::Deploy);
@@ -213,5 +231,27 @@ mod tests {
                 .authorize(&bearer("abcdefghij"), Role::Assess)
                 .is_err()
         );
+    }
+
+    #[test]
+    fn one_secret_or_one_name_twice_is_refused_naming_the_line() {
+        let secret = "abcdefghijklmnopqrstuvwxyz";
+        let same_secret = file(
+            "secret",
+            &format!("b validate {secret}\na deploy {secret}\n"),
+        );
+        let err = Tokens::from_file(&same_secret).unwrap_err();
+        std::fs::remove_file(&same_secret).unwrap();
+        assert!(
+            err.ends_with(":2: token 'a' has the same secret as token 'b'; give each its own"),
+            "{err}"
+        );
+        let same_name = file(
+            "name",
+            &format!("a validate {secret}\na deploy {secret}0\n"),
+        );
+        let err = Tokens::from_file(&same_name).unwrap_err();
+        std::fs::remove_file(&same_name).unwrap();
+        assert!(err.contains(":2: token name 'a' is used twice"), "{err}");
     }
 }
