@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::candidate::{MAX_CASES, Refusal, admit, compile_within, run_bounded};
-use super::case_files::{case_files, kept, merged};
+use super::case_files::{case_files, kept, merged, replacement_warnings};
 use super::catalog::{Catalog, FileStatus, Snapshot};
 use super::error::DeployError;
 use super::reload::{identity, rebuild};
@@ -173,6 +173,7 @@ impl Catalog {
             compile_within(&engine, &script, &set.libs, budget).map_err(refused)?
         };
         let mut written = set;
+        let mut warnings = replacement_warnings(&sent, &written.cases);
         written.cases = merged(&sent, &written.cases);
         let (model, cases) = admit(&engine, first, &written.cases, budget).map_err(refused)?;
         let sha256 = model.sha256().to_owned();
@@ -195,7 +196,10 @@ impl Catalog {
         self.publish(with_admitted(self, &live, &written, model, &script));
         tracing::info!(model = %one_line(&id), who = %one_line(who), sha256 = %sha256, previous = %previous_sha256, "model deployed");
         Ok(PutOutcome {
-            warnings: no_cases_warning(&id, &cases),
+            warnings: {
+                warnings.extend(no_cases_warning(&id, &cases));
+                warnings
+            },
             model: id,
             sha256,
             previous_sha256,
@@ -376,16 +380,26 @@ fn file_for(live: &Snapshot, id: &str) -> Result<String, DeployError> {
     if let Ok(model) = live.engine().model(id) {
         return Ok(model.file().to_owned());
     }
-    let safe = !id.is_empty()
-        && id.len() <= 100
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        && !id.starts_with('-');
-    if safe && Path::new(id).file_name().is_some() {
-        Ok(format!("{id}.rhai"))
+    let rule = if id.is_empty() {
+        Some("it is empty")
+    } else if id.len() > 100 {
+        Some("it is over 100 characters")
+    } else if !id
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        Some("use only letters, digits, '_' and '-'")
+    } else if id.starts_with('-') {
+        Some("it may not start with '-'")
     } else {
-        Err(DeployError::BadModelId(shorten(id)))
+        None
+    };
+    match rule {
+        None => Ok(format!("{id}.rhai")),
+        Some(rule) => Err(DeployError::BadModelId {
+            id: shorten(id),
+            rule,
+        }),
     }
 }
 

@@ -11,6 +11,9 @@ use crate::engine::cases::Case;
 /// The longest file stem a case name becomes.
 const MAX_STEM: usize = 64;
 
+/// The longest case name, in characters.
+const MAX_NAME: usize = 128;
+
 /// The case files `cases` become for model `id`, in the order sent; two
 /// cases whose names make the same file are refused.
 pub(crate) fn case_files(id: &str, cases: &[Case]) -> Result<Vec<CaseSource>, DeployError> {
@@ -19,13 +22,19 @@ pub(crate) fn case_files(id: &str, cases: &[Case]) -> Result<Vec<CaseSource>, De
         .iter()
         .enumerate()
         .map(|(index, case)| {
+            let refuse = |reason: String| DeployError::InvalidCase {
+                index,
+                name: shorten(&case.name),
+                reason,
+            };
+            if let Some(reason) = bad_name(&case.name) {
+                return Err(refuse(reason.to_owned()));
+            }
             let stem = file_stem(&case.name);
             if !stems.insert(stem.clone()) {
-                return Err(DeployError::InvalidCase {
-                    index,
-                    name: shorten(&case.name),
-                    reason: format!("another case sent is also saved as {stem}.json"),
-                });
+                return Err(refuse(format!(
+                    "another case sent is also saved as {stem}.json"
+                )));
             }
             let mut case = case.clone();
             case.model = id.to_owned();
@@ -34,6 +43,44 @@ pub(crate) fn case_files(id: &str, cases: &[Case]) -> Result<Vec<CaseSource>, De
                 file: format!("tests/{id}/{stem}.json"),
                 model: id.to_owned(),
                 text,
+            })
+        })
+        .collect()
+}
+
+/// Why a case name cannot be saved, if it cannot: it must have a letter or
+/// digit, no control characters, and at most [`MAX_NAME`] characters.
+fn bad_name(name: &str) -> Option<&'static str> {
+    if !name.chars().any(char::is_alphanumeric) {
+        Some("a case name needs at least one letter or digit")
+    } else if name.chars().any(char::is_control) {
+        Some("a case name may not hold control characters")
+    } else if name.chars().count() > MAX_NAME {
+        Some("a case name may be at most 128 characters")
+    } else {
+        None
+    }
+}
+
+/// A warning for each of `sent` that replaces a case file of `existing`
+/// saved under another name (two names can make one file).
+pub(crate) fn replacement_warnings(sent: &[CaseSource], existing: &[CaseSource]) -> Vec<String> {
+    let name_in = |text: &str| {
+        serde_json::from_str::<serde_json::Value>(text)
+            .ok()
+            .and_then(|v| v.get("name")?.as_str().map(str::to_owned))
+    };
+    sent.iter()
+        .filter_map(|new| {
+            let old = existing.iter().find(|c| c.file == new.file)?;
+            let (old_name, new_name) = (name_in(&old.text)?, name_in(&new.text)?);
+            (old_name != new_name).then(|| {
+                format!(
+                    "case '{}' replaces {}, which held case '{}'",
+                    shorten(&new_name),
+                    new.file,
+                    shorten(&old_name)
+                )
             })
         })
         .collect()
@@ -114,6 +161,13 @@ mod tests {
         let mut twin = case.clone();
         twin.name = "a-b".into();
         assert!(case_files("m", &[case.clone(), case.clone()]).is_err());
+        for bad in ["", "..", "a\u{0}b", &"x".repeat(129)] {
+            let named = Case {
+                name: bad.to_owned(),
+                ..case.clone()
+            };
+            assert!(case_files("m", &[named]).is_err(), "{bad:?}");
+        }
         let files = case_files("m", &[case, twin]).unwrap();
         assert_eq!(files[0].file, "tests/m/a_b.json");
         assert_eq!(files[1].file, "tests/m/a-b.json");
@@ -143,5 +197,20 @@ mod tests {
                 ("tests/m/a.json".into(), "a".into())
             ]
         );
+    }
+
+    #[test]
+    fn a_case_replacing_another_names_file_is_warned_about() {
+        let source = |name: &str| CaseSource {
+            file: "tests/m/a_b.json".into(),
+            model: "m".into(),
+            text: format!(r#"{{"name": "{name}"}}"#),
+        };
+        let warnings = replacement_warnings(&[source("a-b?")], &[source("a_b")]);
+        assert_eq!(
+            warnings,
+            ["case 'a-b?' replaces tests/m/a_b.json, which held case 'a_b'"]
+        );
+        assert!(replacement_warnings(&[source("a_b")], &[source("a_b")]).is_empty());
     }
 }

@@ -30,8 +30,13 @@ pub enum DeployError {
     #[error("model '{0}' not found")]
     UnknownModel(String),
     /// The model id cannot name a script file.
-    #[error("model id '{0}' cannot name a script file: use letters, digits, '_' and '-'")]
-    BadModelId(String),
+    #[error("model id '{id}' cannot name a script file: {rule}")]
+    BadModelId {
+        /// The id, shortened.
+        id: String,
+        /// The rule it breaks.
+        rule: &'static str,
+    },
     /// A test case given with the call is malformed.
     #[error("cases[{index}] ('{name}'): {reason}")]
     InvalidCase {

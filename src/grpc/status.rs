@@ -115,7 +115,7 @@ pub fn deploy_status(err: DeployError) -> Status {
         DeployError::Refused(refusal) => refusal_status(refusal, message),
         DeployError::Stale { .. } => status(Code::Aborted, message),
         DeployError::UnknownModel(_) => status(Code::NotFound, message),
-        DeployError::BadModelId(_) => {
+        DeployError::BadModelId { .. } => {
             let violation = ("source".into(), message.clone());
             bad_request(Code::InvalidArgument, message, [violation])
         }
