@@ -40,6 +40,11 @@ pub enum Command {
     /// (or a decision log): exit 0 when nothing changed, 1 when something
     /// did, 2 on error.
     Diff(DiffArgs),
+    /// Re-assess the requests of a decision log (written with
+    /// --decision-log-requests) on the models of a scripts directory and
+    /// show what changed against the logged answers: exit 0 when nothing
+    /// changed, 1 when something did, 2 on error.
+    Replay(ReplayArgs),
     /// Work with test cases: `case add` saves an organisation with its
     /// current answer.
     #[command(subcommand)]
@@ -64,6 +69,20 @@ pub struct DiffArgs {
     /// model of OLD when it is a single script).
     #[arg(long)]
     pub model: Option<String>,
+    /// Print the comparison as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Flags of `maturity replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The decision log (JSON Lines); lines without a request are skipped
+    /// and counted.
+    pub log: PathBuf,
+    /// The scripts directory to re-assess on.
+    #[arg(long)]
+    pub scripts: PathBuf,
     /// Print the comparison as JSON.
     #[arg(long)]
     pub json: bool,
@@ -181,9 +200,20 @@ pub struct ServeArgs {
     /// Serve Prometheus metrics over HTTP on this address (GET /metrics).
     #[arg(long, env = "MATURITY_METRICS_LISTEN")]
     pub metrics_listen: Option<SocketAddr>,
+    /// Serve the HTTP/JSON API on this address too (POST
+    /// /v1/models/{model}:assess, GET /v1/models, GET /v1/openapi.json):
+    /// the same models, tokens, limits and decision log as gRPC. Plaintext
+    /// HTTP/1.1: put TLS in front of it.
+    #[arg(long, env = "MATURITY_HTTP_LISTEN")]
+    pub http_listen: Option<SocketAddr>,
     /// Append every decision to this JSON Lines file, off the request path.
     #[arg(long, env = "MATURITY_DECISION_LOG")]
     pub decision_log: Option<PathBuf>,
+    /// Keep each whole request in the decision log too (its `request`, in
+    /// the proto3 JSON mapping), so `maturity replay` can re-assess it. Off
+    /// by default: requests may hold what a log should not.
+    #[arg(long, env = "MATURITY_DECISION_LOG_REQUESTS")]
+    pub decision_log_requests: bool,
     /// Log format: text or json [default: text].
     #[arg(long, env = "MATURITY_LOG_FORMAT")]
     pub log_format: Option<String>,

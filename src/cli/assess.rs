@@ -72,8 +72,11 @@ pub(crate) fn request_from_json(
 }
 
 /// One organisation from JSON: an object of metrics, or an object with
-/// "metrics" and, optionally, "model" and a "subject_id" or "name" (a case
-/// file, or a line of a portfolio). `model` (a flag) wins over the file's.
+/// "metrics" and, optionally, "model" and a "subject_id" (or "subjectId")
+/// or "name" (a case file, a line of a portfolio, an AssessRequest in its
+/// proto3 JSON mapping). A metric's value is plain (0.6, true, "text") or
+/// a MetricValue's mapping ({"number": 0.6}). `model` (a flag) wins over
+/// the file's.
 pub(crate) fn organisation_from_json(
     path: &Path,
     json: &Value,
@@ -90,7 +93,7 @@ pub(crate) fn organisation_from_json(
             "no model given: pass --model or use a case file with a \"model\" field".into(),
         )
     })?;
-    let subject = ["subject_id", "name"]
+    let subject = ["subject_id", "subjectId", "name"]
         .iter()
         .find_map(|key| json.get(*key).and_then(Value::as_str))
         .filter(|_| file_model.is_some() || json.get("metrics").is_some())
@@ -118,6 +121,22 @@ fn read_metrics(path: &Path, json: &Value) -> Result<Metrics, CliError> {
             Value::Bool(b) => MetricValue::Flag(*b),
             Value::String(s) => MetricValue::Text(s.clone()),
             Value::Number(n) => MetricValue::Number(n.as_f64().unwrap_or(f64::NAN)),
+            // The proto3 JSON mapping of a MetricValue.
+            Value::Object(kind) if kind.len() == 1 => match kind.iter().next() {
+                Some((key, Value::Number(n))) if key == "number" => {
+                    MetricValue::Number(n.as_f64().unwrap_or(f64::NAN))
+                }
+                Some((key, Value::Bool(b))) if key == "flag" => MetricValue::Flag(*b),
+                Some((key, Value::String(s))) if key == "text" => MetricValue::Text(s.clone()),
+                _ => {
+                    return Err(input_error(
+                        path,
+                        format!(
+                            "metrics[{name}]: expected {{\"number\": N}}, {{\"flag\": B}} or {{\"text\": S}}, got {value}"
+                        ),
+                    ));
+                }
+            },
             other => {
                 return Err(input_error(
                     path,

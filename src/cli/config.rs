@@ -25,7 +25,9 @@ pub struct FileSettings {
     tls_key: Option<PathBuf>,
     tls_client_ca: Option<PathBuf>,
     metrics_listen: Option<SocketAddr>,
+    http_listen: Option<SocketAddr>,
     decision_log: Option<PathBuf>,
+    decision_log_requests: Option<bool>,
     log_format: Option<String>,
     max_in_flight: Option<usize>,
     max_message_bytes: Option<usize>,
@@ -58,8 +60,12 @@ pub struct Settings {
     pub tls_client_ca: Option<PathBuf>,
     /// Address of the Prometheus metrics endpoint, when wanted.
     pub metrics_listen: Option<SocketAddr>,
+    /// Address of the HTTP/JSON API, when wanted.
+    pub http_listen: Option<SocketAddr>,
     /// JSON Lines file of decisions, when wanted.
     pub decision_log: Option<PathBuf>,
+    /// Whether the decision log keeps whole requests (for replay).
+    pub decision_log_requests: bool,
     /// Assessments in flight at once.
     pub max_in_flight: usize,
     /// Largest message, in bytes.
@@ -136,7 +142,10 @@ pub fn settings(args: &ServeArgs) -> Result<Settings, CliError> {
         tls,
         tls_client_ca,
         metrics_listen: args.metrics_listen.or(file.metrics_listen),
+        http_listen: args.http_listen.or(file.http_listen),
         decision_log: args.decision_log.clone().or(file.decision_log),
+        decision_log_requests: args.decision_log_requests
+            || file.decision_log_requests.unwrap_or(false),
         max_in_flight: args
             .max_in_flight
             .or(file.max_in_flight)

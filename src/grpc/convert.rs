@@ -172,6 +172,9 @@ impl From<Assessment> for pb::Assessment {
             why_not_higher: a.why_not_higher,
             levers: a.levers.into_iter().map(Into::into).collect(),
             levers_reach_next_level: a.levers_reach_next_level,
+            // Stamped by the server, never by the engine.
+            assessment_id: String::new(),
+            evaluated_at: String::new(),
         }
     }
 }

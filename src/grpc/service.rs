@@ -10,6 +10,7 @@ use super::auth::{Role, Tokens};
 use super::convert::{failure_to_pb, model_to_pb, request_from_pb};
 use super::limits::{Admission, CancelOnDrop, deadline_of};
 use super::pb;
+use super::stamp::Stamp;
 use super::status::{task_failed, to_status};
 use super::stream::{ResponseStream, assess_stream};
 use crate::deploy::{Catalog, Snapshot};
@@ -47,7 +48,7 @@ impl MaturityApi {
 
     /// Refuses callers without a token, when the server requires one.
     #[allow(clippy::result_large_err)]
-    fn authorize<T>(&self, request: &Request<T>) -> Result<(), Status> {
+    pub(crate) fn authorize<T>(&self, request: &Request<T>) -> Result<(), Status> {
         match &self.tokens {
             Some(tokens) => tokens.authorize(request.metadata(), Role::Assess).map(drop),
             None => Ok(()),
@@ -64,12 +65,13 @@ impl MaturityApi {
         deadline: Option<Instant>,
     ) -> Result<pb::Assessment, Status> {
         let started = Instant::now();
+        let stamp = Stamp::now();
         let snapshot = self.catalog.snapshot();
         let (model, outcome) = match snapshot.engine().model(&request.model) {
             Ok(model) => {
                 let model = Arc::clone(model);
                 let snapshot = Arc::clone(&snapshot);
-                let outcome = self.run(request, deadline, snapshot, Arc::clone(&model));
+                let outcome = self.run(request, deadline, snapshot, Arc::clone(&model), &stamp);
                 (Some(model), outcome.await)
             }
             Err(err) => (None, Err(to_status(err))),
@@ -81,7 +83,10 @@ impl MaturityApi {
             Err(status) => ("", format!("{:?}", status.code())),
         };
         metrics().request(method, label, level, &status, started.elapsed());
-        Ok(outcome?.into())
+        let mut answer = pb::Assessment::from(outcome?);
+        answer.evaluated_at = stamp.evaluated_at();
+        answer.assessment_id = stamp.assessment_id;
+        Ok(answer)
     }
 
     /// Assesses `request` on `model`. An assessment that runs natively
@@ -94,7 +99,15 @@ impl MaturityApi {
         deadline: Option<Instant>,
         snapshot: Arc<Snapshot>,
         model: Arc<Model>,
+        stamp: &Stamp,
     ) -> Result<Assessment, Status> {
+        // The request as it came, in its JSON mapping, when the decision log
+        // keeps requests (so they can be replayed).
+        let logged_request = self
+            .decisions
+            .as_ref()
+            .filter(|log| log.records_requests())
+            .and_then(|_| serde_json::to_value(&request).ok());
         let request = request_from_pb(request).map_err(to_status)?;
         let cancel = CancelOnDrop::default();
         let budget = Budget {
@@ -123,7 +136,13 @@ impl MaturityApi {
         let assessment = outcome.map_err(to_status)?;
         metrics().evaluation(&assessment.model, took);
         if let Some(log) = &self.decisions {
-            log.record(request, &assessment);
+            log.record(
+                request,
+                &assessment,
+                &stamp.assessment_id,
+                stamp.at,
+                logged_request,
+            );
         }
         Ok(assessment)
     }
