@@ -19,6 +19,7 @@ fn number(n: f64) -> pb::MetricValue {
 
 fn request(model: &str, metrics: &[(&str, pb::MetricValue)]) -> pb::AssessRequest {
     pb::AssessRequest {
+        script_sha256: String::new(),
         model: model.into(),
         metrics: metrics
             .iter()

@@ -241,6 +241,11 @@ pub struct ServeArgs {
     /// Seconds calls in flight may take to finish at shutdown [default: 10].
     #[arg(long, env = "MATURITY_DRAIN_SECONDS")]
     pub drain_seconds: Option<u64>,
+    /// Versions of each model kept, the serving one included, so a request
+    /// can pin one (AssessRequest.script_sha256) during a rollout
+    /// [default: 3].
+    #[arg(long, env = "MATURITY_KEPT_VERSIONS")]
+    pub kept_versions: Option<usize>,
     /// Serve BenchService.Echo, the baseline of `maturity bench --mode echo`.
     #[arg(long, env = "MATURITY_ECHO")]
     pub echo: bool,

@@ -37,6 +37,7 @@ pub struct FileSettings {
     idle_timeout_seconds: Option<u64>,
     drain_seconds: Option<u64>,
     echo: Option<bool>,
+    kept_versions: Option<usize>,
 }
 
 /// The settings `serve` runs with, after merging.
@@ -82,6 +83,8 @@ pub struct Settings {
     pub drain: Duration,
     /// Whether to serve the load generator's echo baseline.
     pub echo: bool,
+    /// Versions of each model kept for pinned requests.
+    pub kept_versions: usize,
 }
 
 /// Reads the settings file, if one is named.
@@ -184,5 +187,14 @@ pub fn settings(args: &ServeArgs) -> Result<Settings, CliError> {
             .or(file.drain_seconds)
             .map_or(defaults.drain, Duration::from_secs),
         echo: args.echo || file.echo.unwrap_or(false),
+        kept_versions: match args.kept_versions.or(file.kept_versions) {
+            Some(0) => {
+                return Err(CliError::Config(
+                    "kept_versions must be at least 1 (the version serving)".into(),
+                ));
+            }
+            Some(n) => n,
+            None => crate::deploy::DEFAULT_KEPT_VERSIONS,
+        },
     })
 }

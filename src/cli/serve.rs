@@ -140,6 +140,7 @@ fn open_catalog(settings: &Settings) -> Result<Catalog, CliError> {
         return Ok(Catalog::fixed(Engine::with_builtin_models()?));
     };
     let (catalog, _) = Catalog::open(dir.clone(), Limits::default(), settings.audit_log.clone())?;
+    let catalog = catalog.with_kept_versions(settings.kept_versions);
     if catalog.snapshot().engine().models().next().is_none() {
         return Err(LoadError::NoModels(dir.display().to_string()).into());
     }

@@ -11,7 +11,7 @@ use super::convert::{failure_to_pb, model_to_pb, request_from_pb};
 use super::limits::{Admission, CancelOnDrop, deadline_of};
 use super::pb;
 use super::stamp::Stamp;
-use super::status::{task_failed, to_status};
+use super::status::{deploy_status, task_failed, to_status};
 use super::stream::{ResponseStream, assess_stream};
 use crate::deploy::{Catalog, Snapshot};
 use crate::engine::{AssessRequest, Assessment, Budget, Engine, EngineError, Model};
@@ -68,6 +68,22 @@ impl MaturityApi {
         let stamp = Stamp::now();
         let snapshot = self.catalog.snapshot();
         let (model, outcome) = match snapshot.engine().model(&request.model) {
+            // A request may pin the serving version or one kept.
+            Ok(serving) if !request.script_sha256.is_empty() => {
+                match snapshot.pinned(serving, &request.script_sha256) {
+                    Ok(model) => {
+                        let run = self.run(
+                            request,
+                            deadline,
+                            Arc::clone(&snapshot),
+                            Arc::clone(&model),
+                            &stamp,
+                        );
+                        (Some(model), run.await)
+                    }
+                    Err(err) => (Some(Arc::clone(serving)), Err(deploy_status(err))),
+                }
+            }
             Ok(model) => {
                 let model = Arc::clone(model);
                 let snapshot = Arc::clone(&snapshot);
@@ -192,13 +208,7 @@ impl pb::maturity_service_server::MaturityService for MaturityApi {
         let models = snapshot
             .engine()
             .models()
-            .map(|m| {
-                let mut model = model_to_pb(m);
-                if let Some(refusal) = snapshot.refusal_of(m) {
-                    model.load_error = refusal.to_string();
-                }
-                model
-            })
+            .map(|m| described(&snapshot, m))
             .collect();
         let failures = snapshot
             .failures()
@@ -217,10 +227,24 @@ impl pb::maturity_service_server::MaturityService for MaturityApi {
             .engine()
             .model(&request.get_ref().model)
             .map_err(to_status)?;
-        let mut reply = model_to_pb(model);
-        if let Some(refusal) = snapshot.refusal_of(model) {
-            reply.load_error = refusal.to_string();
-        }
-        Ok(Response::new(reply))
+        Ok(Response::new(described(&snapshot, model)))
     }
+}
+
+/// `model` as ListModels and GetModel describe it: with why its newest edit
+/// was refused, if it was, and the versions kept for pinning.
+fn described(snapshot: &Snapshot, model: &Arc<Model>) -> pb::Model {
+    let mut reply = model_to_pb(model);
+    if let Some(refusal) = snapshot.refusal_of(model) {
+        reply.load_error = refusal.to_string();
+    }
+    reply.kept_versions = snapshot
+        .versions(model)
+        .map(|m| pb::ModelVersion {
+            script_sha256: m.sha256().to_owned(),
+            version: m.spec().version.to_string(),
+            serving: Arc::ptr_eq(m, model),
+        })
+        .collect();
+    reply
 }
