@@ -248,6 +248,8 @@ fn router(
         builder = builder.tls_config(tls.timeout(options.handshake_timeout))?;
     }
     Ok(builder
+        // gRPC-Web (from browsers) arrives over HTTP/1.1 as well as HTTP/2.
+        .accept_http1(true)
         .http2_keepalive_interval(Some(options.keepalive.0))
         .http2_keepalive_timeout(Some(options.keepalive.1))
         .max_concurrent_streams(Some(options.max_streams_per_connection))
@@ -255,6 +257,7 @@ fn router(
         .layer(tower::util::MapResponseLayer::new(
             codec_status::rewrite_response as Rewrite,
         ))
+        .layer(tonic_web::GrpcWebLayer::new())
         .add_service(health)
         .add_service(reflection)
         .add_service(reflection_alpha)
@@ -286,10 +289,14 @@ type Rewrite = fn(
 ) -> tonic::codegen::http::Response<tonic::body::Body>;
 
 /// The layers around every service: calls counted per connection, outside
-/// the rewrite of the codec's statuses.
+/// the rewrite of the codec's statuses, outside gRPC-Web's translation (so
+/// a gRPC-Web call is counted and rewritten as any other).
 type Layers = tower::layer::util::Stack<
-    tower::util::MapResponseLayer<Rewrite>,
-    tower::layer::util::Stack<calls::CountCalls, tower::layer::util::Identity>,
+    tonic_web::GrpcWebLayer,
+    tower::layer::util::Stack<
+        tower::util::MapResponseLayer<Rewrite>,
+        tower::layer::util::Stack<calls::CountCalls, tower::layer::util::Identity>,
+    >,
 >;
 
 /// Keeps the health status in step with the catalog: SERVING while at least

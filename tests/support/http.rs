@@ -56,6 +56,8 @@ pub struct Answer {
     pub status: StatusCode,
     pub content_type: String,
     pub body: Bytes,
+    /// The grpc-status header, if any (a gRPC-Web trailers-only answer).
+    pub grpc_status: Option<String>,
 }
 
 impl Answer {
@@ -102,10 +104,15 @@ pub async fn call(
         .get("content-type")
         .map(|v| v.to_str().unwrap().to_owned())
         .unwrap_or_default();
+    let grpc_status = response
+        .headers()
+        .get("grpc-status")
+        .map(|v| v.to_str().unwrap().to_owned());
     let body = response.into_body().collect().await.unwrap().to_bytes();
     Answer {
         status,
         content_type,
         body,
+        grpc_status,
     }
 }
