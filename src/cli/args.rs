@@ -257,8 +257,9 @@ pub struct BenchArgs {
     /// The server to load (e.g. http://127.0.0.1:50051).
     #[arg(long)]
     pub server: String,
-    /// What to call: assess (unary), stream (AssessStream) or echo (the
-    /// baseline; the server needs --echo).
+    /// What to call: assess (unary), stream (AssessStream), echo (the
+    /// baseline; the server needs --echo) or http (Assess through the
+    /// HTTP/JSON API; --server is then the --http-listen address).
     #[arg(long, default_value = "assess")]
     pub mode: String,
     /// Calls (or streams) in flight at once.
