@@ -147,6 +147,7 @@ async fn errors_have_the_json_shape_and_the_http_status_of_their_code() {
             "NOT_FOUND",
         ),
         ("GET", "/v2/anything", "", 404, "NOT_FOUND"),
+        ("GET", ASSESS, "", 404, "NOT_FOUND"),
         (
             "POST",
             "/v1/models/five_stage:assess?timeout=soon",
@@ -165,6 +166,12 @@ async fn errors_have_the_json_shape_and_the_http_status_of_their_code() {
         let error = answer.json();
         assert_eq!(error["code"], *code, "{error}");
         assert!(!error["message"].as_str().unwrap().is_empty(), "{error}");
+        if *method == "GET" && path.ends_with(":assess") {
+            assert!(
+                error["message"].as_str().unwrap().contains("takes POST"),
+                "{error}"
+            );
+        }
         assert!(error["details"].is_array(), "{error}");
     }
     // A metric out of range names the field in a google.rpc.BadRequest.

@@ -394,4 +394,8 @@ pub struct ModelsArgs {
     /// List the models in this directory (local only).
     #[arg(long, conflicts_with = "server")]
     pub scripts: Option<PathBuf>,
+    /// Print a ListModelsResponse in the proto3 JSON mapping (what the
+    /// HTTP API's GET /v1/models answers).
+    #[arg(long)]
+    pub json: bool,
 }

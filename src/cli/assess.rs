@@ -1,5 +1,6 @@
 //! `maturity assess`: one organisation from a JSON file, assessed locally or
-//! by a running server, printed as a report or as JSON.
+//! by a running server, printed as a report or as JSON (an Assessment in
+//! the proto3 JSON mapping, as the HTTP API and grpcurl print it).
 
 use std::path::Path;
 
@@ -9,6 +10,7 @@ use super::args::AssessArgs;
 use super::{CliError, connect, load_engine, report};
 use crate::engine::{AssessRequest, Assessment, MetricValue, Metrics};
 use crate::grpc::convert::request_to_pb;
+use crate::grpc::pb;
 
 /// Runs the assessment and prints it; a `.jsonl` file is streamed to the
 /// server, one organisation per line.
@@ -25,17 +27,24 @@ pub(crate) async fn run(args: AssessArgs) -> Result<(), CliError> {
         return super::stream::run(&args).await;
     }
     let request = read_request(&args)?;
-    let assessment = match &args.server {
+    let (assessment, served) = match &args.server {
         Some(url) => {
             let mut client = connect(url).await?;
-            Assessment::from(client.assess(request_to_pb(request)).await?.into_inner())
+            let served = client.assess(request_to_pb(request)).await?.into_inner();
+            (Assessment::from(served.clone()), Some(served))
         }
-        None => load_engine(args.scripts.as_deref())?.assess(&request)?,
+        None => (
+            load_engine(args.scripts.as_deref())?.assess(&request)?,
+            None,
+        ),
     };
     if args.json {
+        // The API's own JSON: a server's answer as it came (with its id and
+        // time), a local one in the same mapping.
+        let answer = served.unwrap_or_else(|| pb::Assessment::from(assessment));
         println!(
             "{}",
-            serde_json::to_string_pretty(&assessment).unwrap_or_default()
+            serde_json::to_string_pretty(&answer).unwrap_or_default()
         );
     } else {
         print!("{}", report::render(&assessment, args.explain));

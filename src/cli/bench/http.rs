@@ -80,6 +80,10 @@ async fn call(
         .header("content-type", "application/json")
         .body(Full::new(body));
     let Ok(request) = request else { return false };
+    // A kept-alive connection takes the next request once the last is done.
+    if sender.ready().await.is_err() {
+        return false;
+    }
     match sender.send_request(request).await {
         Ok(response) => {
             let ok = response.status() == hyper::StatusCode::OK;

@@ -128,6 +128,13 @@ async fn get_model(
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
+    if let Some((_, method)) = name.rsplit_once(':') {
+        let method = crate::grpc::status::truncate(method, 32);
+        return error_response(&Status::not_found(format!(
+            "GET {}: :{method} takes POST with a JSON body",
+            crate::grpc::status::truncate(uri.path(), 128)
+        )));
+    }
     let message = pb::GetModelRequest { model: name };
     let request = match grpc_request(&headers, &uri, message) {
         Ok(request) => request,
