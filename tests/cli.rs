@@ -10,15 +10,20 @@ use std::path::Path;
 
 use maturity_engine::engine::Assessment;
 
+/// `assess --json`: an Assessment in the proto3 JSON mapping.
+fn from_json(text: &str) -> Assessment {
+    let answer: maturity_engine::grpc::pb::Assessment = serde_json::from_str(text)
+        .unwrap_or_else(|e| panic!("not an Assessment in the proto3 JSON mapping: {e}\n{text}"));
+    Assessment::from(answer)
+}
+
 #[test]
 fn assess_reports_every_case_in_text_and_json() {
     for (file, case) in support::load_cases() {
         let path = support::scripts_dir().join(&file);
         let path = path.to_str().unwrap();
         let text = stdout(&maturity(&["assess", "--metrics", path]));
-        let got: Assessment =
-            serde_json::from_str(&stdout(&maturity(&["assess", "--metrics", path, "--json"])))
-                .unwrap();
+        let got = from_json(&stdout(&maturity(&["assess", "--metrics", path, "--json"])));
         let level_line = format!("\nLevel {} {}  (score", case.expect.rank, got.level.name);
         assert!(
             got.level.id == case.expect.level_id && text.contains(&level_line),
@@ -32,7 +37,7 @@ fn assess_reports_every_case_in_text_and_json() {
             &case.model,
             "--json",
         ]));
-        let got: Assessment = serde_json::from_str(&json).unwrap();
+        let got = from_json(&json);
         assert!(
             case.differences(&got).is_empty(),
             "{file}: {:?}",
@@ -184,6 +189,22 @@ fn models_lists_the_built_in_models() {
 }
 
 #[test]
+fn models_json_is_what_the_http_api_lists() {
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&maturity(&["models", "--json"]))).unwrap();
+    let models = json["models"].as_array().unwrap();
+    let five = models.iter().find(|m| m["id"] == "five_stage").unwrap();
+    // The proto3 JSON mapping: lowerCamelCase names, enums by name.
+    assert_eq!(five["scriptSha256"].as_str().unwrap().len(), 64, "{five}");
+    assert_eq!(five["levels"][0]["rank"], 1);
+    let kind = five["metrics"][0]["kind"].as_str().unwrap();
+    assert!(kind.starts_with("METRIC_KIND_"), "{kind}");
+    let listed: maturity_engine::grpc::pb::ListModelsResponse =
+        serde_json::from_value(json.clone()).unwrap();
+    assert_eq!(listed.models.len(), models.len());
+}
+
+#[test]
 fn serve_then_assess_and_list_through_the_server() {
     let served = serve(&[]);
     for (file, case) in support::load_cases() {
@@ -196,7 +217,7 @@ fn serve_then_assess_and_list_through_the_server() {
             path.to_str().unwrap(),
             "--json",
         ]));
-        let got: Assessment = serde_json::from_str(&json).unwrap();
+        let got = from_json(&json);
         assert!(
             case.differences(&got).is_empty(),
             "{file}: {:?}",
@@ -294,10 +315,10 @@ fn a_jsonl_file_streams_through_the_server_one_answer_per_line() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(answers.len(), 3, "{text}");
-    assert_eq!(answers[0]["request_id"], "1");
+    assert_eq!(answers[0]["requestId"], "1");
     assert_eq!(answers[0]["assessment"]["level"]["id"], "process_driven");
-    assert_eq!(answers[1]["request_id"], "bad");
-    assert_eq!(answers[1]["error"]["code"], "InvalidArgument");
+    assert_eq!(answers[1]["requestId"], "bad");
+    assert_eq!(answers[1]["error"]["code"], "INVALID_ARGUMENT");
     assert!(
         answers[1]["error"]["message"]
             .as_str()
@@ -306,10 +327,10 @@ fn a_jsonl_file_streams_through_the_server_one_answer_per_line() {
     );
     assert_eq!(
         (
-            answers[2]["request_id"].as_str(),
+            answers[2]["requestId"].as_str(),
             answers[2]["error"]["code"].as_str()
         ),
-        (Some("4"), Some("NotFound"))
+        (Some("4"), Some("NOT_FOUND"))
     );
     assert!(String::from_utf8_lossy(&output.stderr).contains("1 assessed, 2 failed"));
 }

@@ -227,11 +227,9 @@ fn the_metrics_file_is_what_assess_accepts() {
     let assessment: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(assessment["model"], "five_stage");
     assert!(
-        !assessment["missing_metrics"]
+        !assessment["missingMetrics"]
             .as_array()
-            .unwrap()
-            .iter()
-            .any(|m| m == "win_rate")
+            .is_some_and(|missing| missing.iter().any(|m| m == "win_rate"))
     );
 }
 

@@ -127,11 +127,9 @@ fn assess_crm_says_where_each_metric_came_from() {
     assert_eq!(merged["disagreements"][0]["metric"], "win_rate");
     assert_eq!(merged["by_hand"], serde_json::json!(["playbook_exists"]));
     assert!(
-        !json["missing_metrics"]
+        !json["missingMetrics"]
             .as_array()
-            .unwrap()
-            .iter()
-            .any(|m| m == "crm_adoption")
+            .is_some_and(|missing| missing.iter().any(|m| m == "crm_adoption"))
     );
 }
 

@@ -118,6 +118,7 @@ fn assess_seeds() -> Vec<Vec<u8>> {
         request_id: "r".into(),
         target_rank: 3,
         view: 0,
+        script_sha256: String::new(),
     };
     vec![
         request("five_stage", false).encode_to_vec(),

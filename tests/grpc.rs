@@ -19,6 +19,7 @@ fn number(n: f64) -> pb::MetricValue {
 
 fn request(model: &str, metrics: &[(&str, pb::MetricValue)]) -> pb::AssessRequest {
     pb::AssessRequest {
+        script_sha256: String::new(),
         model: model.into(),
         metrics: metrics
             .iter()
@@ -91,6 +92,22 @@ async fn the_order_of_metrics_on_the_wire_does_not_matter() {
     let a = call(sorted).await.unwrap();
     let b = call(reversed).await.unwrap();
     assert!(!a.is_empty());
+    // Every answer has its own id and time; all else is the same, byte for
+    // byte.
+    let unstamped = |bytes: Vec<u8>| {
+        let mut answer = pb::Assessment::decode(&bytes[..]).unwrap();
+        assert_eq!(answer.assessment_id.len(), 36, "a UUID");
+        assert!(
+            answer.evaluated_at.ends_with('Z'),
+            "{}",
+            answer.evaluated_at
+        );
+        let id = std::mem::take(&mut answer.assessment_id);
+        answer.evaluated_at.clear();
+        (id, answer.encode_to_vec())
+    };
+    let ((id_a, a), (id_b, b)) = (unstamped(a), unstamped(b));
+    assert_ne!(id_a, id_b, "two answers, two ids");
     assert_eq!(a, b);
     server.stop().await;
 }

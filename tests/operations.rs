@@ -215,14 +215,25 @@ async fn a_config_file_with_metrics_decisions_and_json_logs() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     };
     let first: serde_json::Value = serde_json::from_str(lines.lines().next().unwrap()).unwrap();
-    assert_eq!(first["subject_id"], "org-7");
+    assert_eq!(first["subjectId"], "org-7");
     assert_eq!(first["model"], "five_stage");
-    assert_eq!(first["level"], "effort_driven");
-    assert_eq!(first["script_sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(first["level"]["id"], "effort_driven");
+    assert!(first["ceiling"]["rank"].as_i64().unwrap() >= 1, "{first}");
+    assert!(first["score"].is_number(), "{first}");
+    assert_eq!(first["assessmentId"].as_str().unwrap().len(), 36, "{first}");
+    assert!(
+        first["evaluatedAt"].as_str().unwrap().ends_with('Z'),
+        "{first}"
+    );
+    assert!(
+        first.get("request").is_none(),
+        "requests are kept only when asked"
+    );
+    assert_eq!(first["scriptSha256"].as_str().unwrap().len(), 64);
     let hashes: Vec<String> = lines
         .lines()
         .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["input_sha256"]
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["inputSha256"]
                 .as_str()
                 .unwrap()
                 .to_owned()

@@ -148,6 +148,28 @@ fn the_northwind_walkthrough_works_as_written() {
     assert!(text.contains("emea") && !text.contains("nordics"), "{text}");
     assert!(text.contains("crm_in_use"), "the flip is named:\n{text}");
 
+    // Replay: real requests, logged by a server on the shipped scripts.
+    let log = dir.join("decisions.jsonl");
+    let log_arg = log.to_str().unwrap();
+    let served = support::bin::serve(&["--decision-log", log_arg, "--decision-log-requests"]);
+    let portfolio = dir.join("portfolio.jsonl");
+    let sent = maturity(&[
+        "assess",
+        "--server",
+        &served.url,
+        "--model",
+        "five_stage",
+        "--metrics",
+        portfolio.to_str().unwrap(),
+    ]);
+    assert!(sent.status.success(), "{sent:?}");
+    logged_lines(&log, 2);
+    let replay = maturity(&["replay", log_arg, "--scripts", dir.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&replay.stdout);
+    assert_eq!(replay.status.code(), Some(1), "emea moves:\n{text}");
+    assert!(text.contains("emea") && !text.contains("nordics"), "{text}");
+    drop(served);
+
     let html = dir.join("northwind.html");
     let written = maturity(&[
         "report",
@@ -186,4 +208,21 @@ fn the_northwind_walkthrough_works_as_written() {
         text.contains("criterion 'crm_in_use': expected it to fail, it holds"),
         "{text}"
     );
+}
+
+/// Waits (up to 20 s) until the decision log at `path` holds `count` lines.
+fn logged_lines(path: &Path, count: usize) {
+    let start = std::time::Instant::now();
+    loop {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        if text.lines().count() >= count {
+            return;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "the decision log holds {} of {count} lines",
+            text.lines().count()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
 }

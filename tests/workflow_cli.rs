@@ -132,6 +132,21 @@ fn check_accepts_the_shipped_models_with_their_hash() {
 }
 
 #[test]
+fn check_places_a_byte_that_is_not_utf8() {
+    let dir = scratch("check_latin1");
+    let model = dir.join("latin1.rhai");
+    std::fs::write(&model, b"// ok\n// caf\xe9\n").unwrap();
+    let output = maturity(&["check", model.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(all.contains("line 2, column 7"), "{all}");
+}
+
+#[test]
 fn check_names_the_checks_that_run_as_scripts() {
     let dir = scratch("check_scripted");
     copy_scripts(&dir);

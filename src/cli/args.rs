@@ -40,6 +40,11 @@ pub enum Command {
     /// (or a decision log): exit 0 when nothing changed, 1 when something
     /// did, 2 on error.
     Diff(DiffArgs),
+    /// Re-assess the requests of a decision log (written with
+    /// --decision-log-requests) on the models of a scripts directory and
+    /// show what changed against the logged answers: exit 0 when nothing
+    /// changed, 1 when something did, 2 on error.
+    Replay(ReplayArgs),
     /// Work with test cases: `case add` saves an organisation with its
     /// current answer.
     #[command(subcommand)]
@@ -64,6 +69,20 @@ pub struct DiffArgs {
     /// model of OLD when it is a single script).
     #[arg(long)]
     pub model: Option<String>,
+    /// Print the comparison as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Flags of `maturity replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The decision log (JSON Lines); lines without a request are skipped
+    /// and counted.
+    pub log: PathBuf,
+    /// The scripts directory to re-assess on.
+    #[arg(long)]
+    pub scripts: PathBuf,
     /// Print the comparison as JSON.
     #[arg(long)]
     pub json: bool,
@@ -181,9 +200,20 @@ pub struct ServeArgs {
     /// Serve Prometheus metrics over HTTP on this address (GET /metrics).
     #[arg(long, env = "MATURITY_METRICS_LISTEN")]
     pub metrics_listen: Option<SocketAddr>,
+    /// Serve the HTTP/JSON API on this address too (POST
+    /// /v1/models/{model}:assess, GET /v1/models, GET /v1/openapi.json):
+    /// the same models, tokens, limits and decision log as gRPC. Plaintext
+    /// HTTP/1.1: put TLS in front of it.
+    #[arg(long, env = "MATURITY_HTTP_LISTEN")]
+    pub http_listen: Option<SocketAddr>,
     /// Append every decision to this JSON Lines file, off the request path.
     #[arg(long, env = "MATURITY_DECISION_LOG")]
     pub decision_log: Option<PathBuf>,
+    /// Keep each whole request in the decision log too (its `request`, in
+    /// the proto3 JSON mapping), so `maturity replay` can re-assess it. Off
+    /// by default: requests may hold what a log should not.
+    #[arg(long, env = "MATURITY_DECISION_LOG_REQUESTS")]
+    pub decision_log_requests: bool,
     /// Log format: text or json [default: text].
     #[arg(long, env = "MATURITY_LOG_FORMAT")]
     pub log_format: Option<String>,
@@ -211,6 +241,11 @@ pub struct ServeArgs {
     /// Seconds calls in flight may take to finish at shutdown [default: 10].
     #[arg(long, env = "MATURITY_DRAIN_SECONDS")]
     pub drain_seconds: Option<u64>,
+    /// Versions of each model kept, the serving one included, so a request
+    /// can pin one (AssessRequest.script_sha256) during a rollout
+    /// [default: 3].
+    #[arg(long, env = "MATURITY_KEPT_VERSIONS")]
+    pub kept_versions: Option<usize>,
     /// Serve BenchService.Echo, the baseline of `maturity bench --mode echo`.
     #[arg(long, env = "MATURITY_ECHO")]
     pub echo: bool,
@@ -222,8 +257,9 @@ pub struct BenchArgs {
     /// The server to load (e.g. http://127.0.0.1:50051).
     #[arg(long)]
     pub server: String,
-    /// What to call: assess (unary), stream (AssessStream) or echo (the
-    /// baseline; the server needs --echo).
+    /// What to call: assess (unary), stream (AssessStream), echo (the
+    /// baseline; the server needs --echo) or http (Assess through the
+    /// HTTP/JSON API; --server is then the --http-listen address).
     #[arg(long, default_value = "assess")]
     pub mode: String,
     /// Calls (or streams) in flight at once.
@@ -382,4 +418,8 @@ pub struct ModelsArgs {
     /// List the models in this directory (local only).
     #[arg(long, conflicts_with = "server")]
     pub scripts: Option<PathBuf>,
+    /// Print a ListModelsResponse in the proto3 JSON mapping (what the
+    /// HTTP API's GET /v1/models answers).
+    #[arg(long)]
+    pub json: bool,
 }

@@ -1,5 +1,6 @@
 //! `maturity assess`: one organisation from a JSON file, assessed locally or
-//! by a running server, printed as a report or as JSON.
+//! by a running server, printed as a report or as JSON (an Assessment in
+//! the proto3 JSON mapping, as the HTTP API and grpcurl print it).
 
 use std::path::Path;
 
@@ -9,6 +10,7 @@ use super::args::AssessArgs;
 use super::{CliError, connect, load_engine, report};
 use crate::engine::{AssessRequest, Assessment, MetricValue, Metrics};
 use crate::grpc::convert::request_to_pb;
+use crate::grpc::pb;
 
 /// Runs the assessment and prints it; a `.jsonl` file is streamed to the
 /// server, one organisation per line.
@@ -25,17 +27,24 @@ pub(crate) async fn run(args: AssessArgs) -> Result<(), CliError> {
         return super::stream::run(&args).await;
     }
     let request = read_request(&args)?;
-    let assessment = match &args.server {
+    let (assessment, served) = match &args.server {
         Some(url) => {
             let mut client = connect(url).await?;
-            Assessment::from(client.assess(request_to_pb(request)).await?.into_inner())
+            let served = client.assess(request_to_pb(request)).await?.into_inner();
+            (Assessment::from(served.clone()), Some(served))
         }
-        None => load_engine(args.scripts.as_deref())?.assess(&request)?,
+        None => (
+            load_engine(args.scripts.as_deref())?.assess(&request)?,
+            None,
+        ),
     };
     if args.json {
+        // The API's own JSON: a server's answer as it came (with its id and
+        // time), a local one in the same mapping.
+        let answer = served.unwrap_or_else(|| pb::Assessment::from(assessment));
         println!(
             "{}",
-            serde_json::to_string_pretty(&assessment).unwrap_or_default()
+            serde_json::to_string_pretty(&answer).unwrap_or_default()
         );
     } else {
         print!("{}", report::render(&assessment, args.explain));
@@ -72,8 +81,11 @@ pub(crate) fn request_from_json(
 }
 
 /// One organisation from JSON: an object of metrics, or an object with
-/// "metrics" and, optionally, "model" and a "subject_id" or "name" (a case
-/// file, or a line of a portfolio). `model` (a flag) wins over the file's.
+/// "metrics" and, optionally, "model" and a "subject_id" (or "subjectId")
+/// or "name" (a case file, a line of a portfolio, an AssessRequest in its
+/// proto3 JSON mapping). A metric's value is plain (0.6, true, "text") or
+/// a MetricValue's mapping ({"number": 0.6}). `model` (a flag) wins over
+/// the file's.
 pub(crate) fn organisation_from_json(
     path: &Path,
     json: &Value,
@@ -90,7 +102,7 @@ pub(crate) fn organisation_from_json(
             "no model given: pass --model or use a case file with a \"model\" field".into(),
         )
     })?;
-    let subject = ["subject_id", "name"]
+    let subject = ["subject_id", "subjectId", "name"]
         .iter()
         .find_map(|key| json.get(*key).and_then(Value::as_str))
         .filter(|_| file_model.is_some() || json.get("metrics").is_some())
@@ -118,6 +130,22 @@ fn read_metrics(path: &Path, json: &Value) -> Result<Metrics, CliError> {
             Value::Bool(b) => MetricValue::Flag(*b),
             Value::String(s) => MetricValue::Text(s.clone()),
             Value::Number(n) => MetricValue::Number(n.as_f64().unwrap_or(f64::NAN)),
+            // The proto3 JSON mapping of a MetricValue.
+            Value::Object(kind) if kind.len() == 1 => match kind.iter().next() {
+                Some((key, Value::Number(n))) if key == "number" => {
+                    MetricValue::Number(n.as_f64().unwrap_or(f64::NAN))
+                }
+                Some((key, Value::Bool(b))) if key == "flag" => MetricValue::Flag(*b),
+                Some((key, Value::String(s))) if key == "text" => MetricValue::Text(s.clone()),
+                _ => {
+                    return Err(input_error(
+                        path,
+                        format!(
+                            "metrics[{name}]: expected {{\"number\": N}}, {{\"flag\": B}} or {{\"text\": S}}, got {value}"
+                        ),
+                    ));
+                }
+            },
             other => {
                 return Err(input_error(
                     path,

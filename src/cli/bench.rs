@@ -3,6 +3,8 @@
 //! the Echo baseline, and reports requests per second, latency
 //! percentiles, errors and the server's peak RSS.
 
+mod http;
+
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
@@ -65,7 +67,13 @@ pub(crate) async fn load(
     let requests = organisations(view)?;
     let mut channels = Vec::new();
     for _ in 0..args.connections {
-        channels.push(connect(&args.server).await?);
+        channels.push(match mode {
+            // The HTTP API's callers connect on their own.
+            "http" => Channel::from_shared(args.server.clone())
+                .map_err(|e| CliError::Config(format!("--server: {e}")))?
+                .connect_lazy(),
+            _ => connect(&args.server).await?,
+        });
     }
     let cpu_before = args.server_pid.and_then(cpu_seconds);
     let until = Instant::now() + Duration::from_secs(args.duration);
@@ -73,8 +81,10 @@ pub(crate) async fn load(
     for worker in 0..args.concurrency {
         let channel = channels[worker % channels.len()].clone();
         let (requests, mode) = (requests.clone(), mode.to_owned());
+        let server = args.server.clone();
         workers.push(tokio::spawn(async move {
             match mode.as_str() {
+                "http" => http::unary(server, requests, worker, until).await,
                 "stream" => stream(channel, requests, worker, until).await,
                 other => unary(channel, requests, worker, until, other == "echo").await,
             }

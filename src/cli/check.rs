@@ -34,7 +34,8 @@ pub(crate) fn run(args: CheckArgs) -> Result<(), CliError> {
 /// Checks one model script, compiled with the helpers in its directory's
 /// `lib/`, as the server would load it.
 fn check(path: &Path) -> Result<String, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text =
+        crate::engine::read_script_text(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())

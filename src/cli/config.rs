@@ -25,7 +25,9 @@ pub struct FileSettings {
     tls_key: Option<PathBuf>,
     tls_client_ca: Option<PathBuf>,
     metrics_listen: Option<SocketAddr>,
+    http_listen: Option<SocketAddr>,
     decision_log: Option<PathBuf>,
+    decision_log_requests: Option<bool>,
     log_format: Option<String>,
     max_in_flight: Option<usize>,
     max_message_bytes: Option<usize>,
@@ -35,6 +37,7 @@ pub struct FileSettings {
     idle_timeout_seconds: Option<u64>,
     drain_seconds: Option<u64>,
     echo: Option<bool>,
+    kept_versions: Option<usize>,
 }
 
 /// The settings `serve` runs with, after merging.
@@ -58,8 +61,12 @@ pub struct Settings {
     pub tls_client_ca: Option<PathBuf>,
     /// Address of the Prometheus metrics endpoint, when wanted.
     pub metrics_listen: Option<SocketAddr>,
+    /// Address of the HTTP/JSON API, when wanted.
+    pub http_listen: Option<SocketAddr>,
     /// JSON Lines file of decisions, when wanted.
     pub decision_log: Option<PathBuf>,
+    /// Whether the decision log keeps whole requests (for replay).
+    pub decision_log_requests: bool,
     /// Assessments in flight at once.
     pub max_in_flight: usize,
     /// Largest message, in bytes.
@@ -76,6 +83,8 @@ pub struct Settings {
     pub drain: Duration,
     /// Whether to serve the load generator's echo baseline.
     pub echo: bool,
+    /// Versions of each model kept for pinned requests.
+    pub kept_versions: usize,
 }
 
 /// Reads the settings file, if one is named.
@@ -136,7 +145,10 @@ pub fn settings(args: &ServeArgs) -> Result<Settings, CliError> {
         tls,
         tls_client_ca,
         metrics_listen: args.metrics_listen.or(file.metrics_listen),
+        http_listen: args.http_listen.or(file.http_listen),
         decision_log: args.decision_log.clone().or(file.decision_log),
+        decision_log_requests: args.decision_log_requests
+            || file.decision_log_requests.unwrap_or(false),
         max_in_flight: at_least(
             "max_in_flight",
             args.max_in_flight.or(file.max_in_flight),
@@ -184,6 +196,15 @@ pub fn settings(args: &ServeArgs) -> Result<Settings, CliError> {
             .or(file.drain_seconds)
             .map_or(defaults.drain, Duration::from_secs),
         echo: args.echo || file.echo.unwrap_or(false),
+        kept_versions: match args.kept_versions.or(file.kept_versions) {
+            Some(0) => {
+                return Err(CliError::Config(
+                    "kept_versions must be at least 1 (the version serving)".into(),
+                ));
+            }
+            Some(n) => n,
+            None => crate::deploy::DEFAULT_KEPT_VERSIONS,
+        },
     })
 }
 

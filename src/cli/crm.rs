@@ -31,7 +31,8 @@ pub(crate) async fn run(args: AssessArgs) -> Result<(), CliError> {
         None => load_engine(args.scripts.as_deref())?.assess(&request)?,
     };
     if args.json {
-        let mut json = serde_json::to_value(&assessment).unwrap_or_default();
+        let answer = crate::grpc::pb::Assessment::from(assessment);
+        let mut json = serde_json::to_value(&answer).unwrap_or_default();
         if let Value::Object(object) = &mut json {
             let sources = serde_json::json!({ "derived": ev, "merged": merged });
             object.insert("evidence".into(), sources);

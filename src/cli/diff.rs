@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::CliError;
-use super::args::DiffArgs;
+use super::args::{DiffArgs, ReplayArgs};
 use super::assess::{input_error, organisation_from_json};
 use crate::engine::{
     AssessRequest, Assessment, Engine, Limits, Outcome, ScriptSet, read_scripts_dir,
@@ -22,7 +22,19 @@ use crate::engine::{
 /// Compares and prints; `Err(Differ)` when something changed.
 pub(crate) fn run(args: DiffArgs) -> Result<(), CliError> {
     let report = compare(&args).map_err(|err| CliError::Trouble(Box::new(err)))?;
-    if args.json {
+    print_report(&report, args.json)
+}
+
+/// `maturity replay LOG --scripts DIR`: the logged answers against the
+/// answers of DIR's models, printed as `diff` prints; `Err(Differ)` when
+/// something changed.
+pub(crate) fn replay(args: ReplayArgs) -> Result<(), CliError> {
+    let report = replay_log(&args).map_err(|err| CliError::Trouble(Box::new(err)))?;
+    print_report(&report, args.json)
+}
+
+fn print_report(report: &Report, json: bool) -> Result<(), CliError> {
+    if json {
         println!(
             "{}",
             serde_json::to_string_pretty(&report).unwrap_or_default()
@@ -73,6 +85,106 @@ struct Summary {
     moved_up: usize,
     moved_down: usize,
     unchanged: usize,
+    /// Lines of a decision log without a request (replay only).
+    #[serde(skip_serializing_if = "is_zero")]
+    skipped: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+impl Report {
+    /// Counts one organisation, changed or not.
+    fn count(&mut self, change: Option<Change>) {
+        self.summary.organisations += 1;
+        match change {
+            Some(change) => {
+                let moved = change.after.level - change.before.level;
+                self.summary.moved_up += usize::from(moved > 0);
+                self.summary.moved_down += usize::from(moved < 0);
+                self.summary.changed += 1;
+                self.changes.push(change);
+            }
+            None => self.summary.unchanged += 1,
+        }
+    }
+}
+
+/// Re-assesses each logged request on the models of `args.scripts`.
+fn replay_log(args: &ReplayArgs) -> Result<Report, CliError> {
+    let (engine, _) = load_side(&args.scripts)?;
+    let mut report = Report {
+        changes: Vec::new(),
+        summary: Summary::default(),
+    };
+    let file = std::fs::File::open(&args.log).map_err(|source| CliError::Read {
+        path: args.log.clone(),
+        source,
+    })?;
+    let path = &args.log;
+    for (i, line) in BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(|source| CliError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let at = |e: String| input_error(path, format!("line {}: {e}", i + 1));
+        let json: Value = serde_json::from_str(&line).map_err(|e| at(e.to_string()))?;
+        let Some(logged) = json.get("request") else {
+            report.summary.skipped += 1;
+            continue;
+        };
+        let request = organisation_from_json(path, logged, None).map_err(|e| at(e.to_string()))?;
+        let rank = |key: &str| {
+            json[key]["rank"]
+                .as_i64()
+                .and_then(|r| i32::try_from(r).ok())
+        };
+        let before = match (rank("level"), rank("ceiling"), json["score"].as_f64()) {
+            (Some(level), Some(ceiling), Some(score)) => Standing {
+                level,
+                ceiling,
+                score,
+            },
+            _ => {
+                return Err(at(
+                    "no level, ceiling and score logged with the request".into()
+                ));
+            }
+        };
+        let after = engine
+            .assess(&request)
+            .map_err(|err| at(format!("on {}: {err}", args.scripts.display())))?;
+        let after = standing(&after);
+        let subject = match json["assessmentId"].as_str() {
+            Some(id) if request.subject_id.is_empty() => id.to_owned(),
+            _ if request.subject_id.is_empty() => format!("line {}", i + 1),
+            _ => request.subject_id.clone(),
+        };
+        let same = before.level == after.level
+            && before.ceiling == after.ceiling
+            && (before.score - after.score).abs() < 1e-9;
+        report.count((!same).then(|| Change {
+            subject,
+            model: request.model.clone(),
+            before,
+            after,
+            flipped: Vec::new(),
+        }));
+    }
+    if report.summary.organisations == 0 && report.summary.skipped > 0 {
+        return Err(input_error(
+            path,
+            format!(
+                "none of its {} decisions holds a request: serve with --decision-log-requests to record them",
+                report.summary.skipped
+            ),
+        ));
+    }
+    Ok(report)
 }
 
 /// Every change, then the summary.
@@ -104,17 +216,7 @@ fn compare(args: &DiffArgs) -> Result<Report, CliError> {
         };
         let before = assess(&old, &args.old)?;
         let after = assess(&new, &args.new)?;
-        report.summary.organisations += 1;
-        match change(subject, &before, &after) {
-            Some(change) => {
-                let moved = change.after.level - change.before.level;
-                report.summary.moved_up += usize::from(moved > 0);
-                report.summary.moved_down += usize::from(moved < 0);
-                report.summary.changed += 1;
-                report.changes.push(change);
-            }
-            None => report.summary.unchanged += 1,
-        }
+        report.count(change(subject, &before, &after));
     }
     Ok(report)
 }
@@ -260,6 +362,12 @@ impl Report {
             s.changed - s.moved_up - s.moved_down,
             s.unchanged
         ));
+        if s.skipped > 0 {
+            out.push_str(&format!(
+                "{} logged decisions skipped: recorded without their request (--decision-log-requests)\n",
+                s.skipped
+            ));
+        }
         out
     }
 }

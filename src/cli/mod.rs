@@ -53,6 +53,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Derive(args) => derive::run(args),
         Command::GenerateCrm(args) => generate::run(args),
         Command::Diff(args) => diff::run(args),
+        Command::Replay(args) => diff::replay(args),
         Command::Case(args::CaseCommand::Add(args)) => case::add(args),
         Command::Report(args) => report_html::run(args),
     }

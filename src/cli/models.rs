@@ -24,6 +24,14 @@ pub(crate) async fn run(args: ModelsArgs) -> Result<(), CliError> {
             (models, Vec::new())
         }
     };
+    if args.json {
+        let listed = pb::ListModelsResponse { models, failures };
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&listed).unwrap_or_default()
+        );
+        return Ok(());
+    }
     for model in &models {
         println!("{} {}: {}", model.id, model.version, model.name);
         println!("  sha256 {}", model.script_sha256);

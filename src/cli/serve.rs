@@ -57,8 +57,21 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), CliError> {
     }
     warn_if_too_few_files(settings.max_connections);
     let options = serve_options(&settings, tokens)?;
+    let http = match settings.http_listen {
+        Some(address) => {
+            let listener = bind(address).await?;
+            if let Ok(on) = listener.local_addr() {
+                tracing::info!(%on, "HTTP/JSON API listening on http://{on}/v1/models");
+            }
+            if settings.tls.is_some() {
+                tracing::warn!("the HTTP/JSON API is plaintext: terminate TLS in front of it");
+            }
+            Some(listener)
+        }
+        None => None,
+    };
     tracing::info!(%address, tls = settings.tls.is_some(), "maturity service listening");
-    crate::grpc::serve(listener, catalog, options, shutdown_signal()).await?;
+    crate::grpc::serve_with_http(listener, http, catalog, options, shutdown_signal()).await?;
     tracing::info!("maturity service stopped");
     Ok(())
 }
@@ -93,10 +106,14 @@ fn serve_options(settings: &Settings, tokens: Tokens) -> Result<ServeOptions, Cl
         None => None,
     };
     let decisions = match &settings.decision_log {
-        Some(path) => Some(DecisionLog::open(path).map_err(|source| CliError::Read {
-            path: path.clone(),
-            source,
-        })?),
+        Some(path) => Some(
+            DecisionLog::open(path)
+                .map_err(|source| CliError::Read {
+                    path: path.clone(),
+                    source,
+                })?
+                .with_requests(settings.decision_log_requests),
+        ),
         None => None,
     };
     Ok(ServeOptions {
@@ -123,6 +140,7 @@ fn open_catalog(settings: &Settings) -> Result<Catalog, CliError> {
         return Ok(Catalog::fixed(Engine::with_builtin_models()?));
     };
     let (catalog, _) = Catalog::open(dir.clone(), Limits::default(), settings.audit_log.clone())?;
+    let catalog = catalog.with_kept_versions(settings.kept_versions);
     if catalog.snapshot().engine().models().next().is_none() {
         return Err(LoadError::NoModels(dir.display().to_string()).into());
     }

@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
@@ -14,7 +14,6 @@ use tokio_stream::wrappers::ReceiverStream;
 use super::args::AssessArgs;
 use super::assess::{input_error, request_from_json};
 use super::{CliError, connect};
-use crate::engine::Assessment;
 use crate::grpc::convert::request_to_pb;
 use crate::grpc::pb;
 use crate::grpc::pb::assess_stream_response::Outcome;
@@ -94,7 +93,7 @@ async fn read_lines(
         let mut request = request_to_pb(request);
         // Bulk answers carry explanations only when asked.
         request.explain = args.explain;
-        request.request_id = match value.get("request_id") {
+        request.request_id = match value.get("requestId").or(value.get("request_id")) {
             Some(Value::String(id)) => id.clone(),
             _ => number.to_string(),
         };
@@ -105,22 +104,9 @@ async fn read_lines(
     Ok(())
 }
 
-/// One answer as a JSON line: `{"request_id", "assessment"}` or
-/// `{"request_id", "error": {"code", "message"}}`.
+/// One answer as a JSON line, an AssessStreamResponse in the proto3 JSON
+/// mapping: `{"requestId", "assessment"}` or `{"requestId", "error":
+/// {"code", "message", "details"}}`, as the HTTP API streams them.
 fn answer_json(answer: pb::AssessStreamResponse) -> Value {
-    match answer.outcome {
-        Some(Outcome::Assessment(a)) => {
-            json!({ "request_id": answer.request_id, "assessment": Assessment::from(a) })
-        }
-        Some(Outcome::Error(status)) => json!({
-            "request_id": answer.request_id,
-            "error": {
-                "code": format!("{:?}", tonic::Code::from_i32(status.code)),
-                "message": status.message,
-            }
-        }),
-        None => {
-            json!({ "request_id": answer.request_id, "error": { "code": "Unknown", "message": "empty answer" } })
-        }
-    }
+    serde_json::to_value(&answer).unwrap_or_default()
 }

@@ -13,16 +13,77 @@ use super::error::DeployError;
 use super::reload::ReloadReport;
 use crate::engine::{Engine, Limits, Model};
 
+/// How many versions of each model a catalog keeps, the serving one
+/// included, unless told otherwise.
+pub const DEFAULT_KEPT_VERSIONS: usize = 3;
+
 /// What is serving at one moment.
 #[derive(Debug)]
 pub struct Snapshot {
     engine: Engine,
     files: BTreeMap<String, FileStatus>,
+    /// Earlier versions of each model still kept for pinned requests,
+    /// newest first (the serving one is not among them).
+    earlier: BTreeMap<String, Vec<Arc<Model>>>,
 }
 
 impl Snapshot {
     pub(crate) fn new(engine: Engine, files: BTreeMap<String, FileStatus>) -> Self {
-        Self { engine, files }
+        Self {
+            engine,
+            files,
+            earlier: BTreeMap::new(),
+        }
+    }
+
+    /// Keeps, for each serving model, the versions `previous` kept of it
+    /// and the one it served, up to `keep` versions in all.
+    fn keep_versions(&mut self, previous: &Snapshot, keep: usize) {
+        for model in self.engine.models() {
+            let id = model.id();
+            let before = previous.engine.model(id).ok().into_iter();
+            let older = previous.earlier.get(id).into_iter().flatten();
+            let mut earlier: Vec<Arc<Model>> = Vec::new();
+            for old in before.chain(older) {
+                let known = old.sha256() == model.sha256()
+                    || earlier.iter().any(|m| m.sha256() == old.sha256());
+                if !known && earlier.len() + 1 < keep {
+                    earlier.push(Arc::clone(old));
+                }
+            }
+            if !earlier.is_empty() {
+                self.earlier.insert(id.to_owned(), earlier);
+            }
+        }
+    }
+
+    /// The versions of `model` kept, newest first, the serving one first.
+    pub fn versions<'a>(&'a self, model: &'a Arc<Model>) -> impl Iterator<Item = &'a Arc<Model>> {
+        let earlier = self.earlier.get(model.id()).into_iter().flatten();
+        std::iter::once(model).chain(earlier)
+    }
+
+    /// The version of `model` whose script hashes to `sha256` (hex, any
+    /// case): the serving one or one kept; `NotKept` naming both hashes
+    /// otherwise.
+    pub fn pinned(&self, model: &Arc<Model>, sha256: &str) -> Result<Arc<Model>, DeployError> {
+        if let Some(found) = self
+            .versions(model)
+            .find(|m| m.sha256().eq_ignore_ascii_case(sha256))
+        {
+            return Ok(Arc::clone(found));
+        }
+        let kept: Vec<&str> = self.versions(model).map(|m| m.sha256()).collect();
+        let mut pinned: String = sha256.chars().take(64).collect();
+        if pinned.len() < sha256.len() {
+            pinned.push('…');
+        }
+        Err(DeployError::NotKept {
+            model: model.id().to_owned(),
+            pinned,
+            serving: model.sha256().to_owned(),
+            kept: kept.join(", "),
+        })
     }
 
     /// The engine with the serving models.
@@ -79,6 +140,9 @@ pub struct Catalog {
     audit_log: Option<PathBuf>,
     /// Serialises changes (reloads, puts, deletes); readers never wait.
     writer: Mutex<()>,
+    /// Versions of each model kept for pinned requests, the serving one
+    /// included.
+    keep: usize,
 }
 
 impl Catalog {
@@ -91,7 +155,15 @@ impl Catalog {
             limits: Limits::default(),
             audit_log: None,
             writer: Mutex::new(()),
+            keep: DEFAULT_KEPT_VERSIONS,
         }
+    }
+
+    /// Keeps `keep` versions of each model (at least the serving one) for
+    /// requests that pin one.
+    pub fn with_kept_versions(mut self, keep: usize) -> Self {
+        self.keep = keep.max(1);
+        self
     }
 
     /// Loads the scripts in `dir`; changes are later written there and
@@ -111,6 +183,7 @@ impl Catalog {
             dir: Some(dir),
             limits,
             writer: Mutex::new(()),
+            keep: DEFAULT_KEPT_VERSIONS,
         };
         let report = catalog.reload()?;
         Ok((catalog, report))
@@ -143,7 +216,9 @@ impl Catalog {
     }
 
     /// Replaces the live snapshot in one step.
-    pub(crate) fn publish(&self, snapshot: Snapshot) {
+    /// The versions the previous snapshot kept carry over.
+    pub(crate) fn publish(&self, mut snapshot: Snapshot) {
+        snapshot.keep_versions(&self.live.load(), self.keep);
         self.live.store(Arc::new(snapshot));
     }
 }

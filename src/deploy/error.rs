@@ -29,6 +29,20 @@ pub enum DeployError {
     /// No model has this id.
     #[error("model '{0}' not found")]
     UnknownModel(String),
+    /// A request pins a version of a model that neither serves nor is kept.
+    #[error(
+        "model '{model}' serves script_sha256 '{serving}', not the pinned '{pinned}', and keeps no such earlier version (kept: {kept}); pin one of those or none"
+    )]
+    NotKept {
+        /// The model id.
+        model: String,
+        /// The hash the request pins (shortened when long).
+        pinned: String,
+        /// The hash serving.
+        serving: String,
+        /// The hashes kept, newest first, comma-separated.
+        kept: String,
+    },
     /// The model id cannot name a script file.
     #[error("model id '{id}' cannot name a script file: {rule}")]
     BadModelId {

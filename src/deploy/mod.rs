@@ -23,7 +23,7 @@ mod watch;
 
 pub use admin::{PutOutcome, PutRequest, Validation};
 pub use candidate::{MAX_CASES, MAX_CASES_TIME, Refusal, Stop};
-pub use catalog::{Catalog, FileStatus, Snapshot};
+pub use catalog::{Catalog, DEFAULT_KEPT_VERSIONS, FileStatus, Snapshot};
 pub use error::DeployError;
 pub use reload::{DEBOUNCE, ReloadReport};
 pub use watch::watch;

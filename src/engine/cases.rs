@@ -20,7 +20,9 @@ pub struct Case {
     /// Why the case exists.
     #[serde(default)]
     pub why: String,
-    /// The organisation's metrics.
+    /// The organisation's metrics: read plain or in the API's JSON mapping
+    /// (`{"number": 0.4}`), written in the mapping, as an AssessRequest's.
+    #[serde(serialize_with = "mapped_metrics")]
     pub metrics: Metrics,
     /// What the assessment must say.
     pub expect: Expectation,
@@ -42,6 +44,23 @@ pub struct Expectation {
     /// Interventions (by id) that must be due now.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub now: Vec<String>,
+}
+
+/// Writes metrics as the API's JSON mapping writes a MetricValue.
+fn mapped_metrics<S: serde::Serializer>(metrics: &Metrics, out: S) -> Result<S::Ok, S::Error> {
+    use crate::engine::value::MetricValue;
+    use serde::ser::SerializeMap;
+    let mut map = out.serialize_map(Some(metrics.len()))?;
+    for (name, value) in metrics.iter() {
+        match value {
+            MetricValue::Number(n) => {
+                map.serialize_entry(name, &BTreeMap::from([("number", n)]))?
+            }
+            MetricValue::Flag(b) => map.serialize_entry(name, &BTreeMap::from([("flag", b)]))?,
+            MetricValue::Text(t) => map.serialize_entry(name, &BTreeMap::from([("text", t)]))?,
+        }
+    }
+    map.end()
 }
 
 impl Case {

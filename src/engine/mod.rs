@@ -47,7 +47,8 @@ pub use model::spec::{DimensionSpec, Level, ModelSpec};
 pub use sandbox::{Budget, Limits};
 pub use scripts::builtin::builtin_scripts;
 pub use scripts::dir::{
-    CaseSource, MAX_FILE_BYTES, ScriptSet, Unreadable, is_script_path, read_scripts_dir,
+    CaseSource, MAX_FILE_BYTES, ScriptSet, Unreadable, is_script_path, read_script_text,
+    read_scripts_dir,
 };
 pub use value::{MetricValue, Metrics, Names, Text};
 

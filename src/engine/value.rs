@@ -6,9 +6,11 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// One supplied metric value.
+/// One supplied metric value. Read plain (`0.6`, `true`, `"text"`) or as
+/// the API's JSON mapping writes it (`{"number": 0.6}`, `{"flag": true}`,
+/// `{"text": "text"}`); written plain.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, try_from = "ReadValue")]
 pub enum MetricValue {
     /// For ratio, number and count metrics.
     Number(f64),
@@ -16,6 +18,55 @@ pub enum MetricValue {
     Flag(bool),
     /// For text metrics.
     Text(String),
+}
+
+/// What a metric value is read from: plain, or as its JSON mapping.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ReadValue {
+    Number(f64),
+    Flag(bool),
+    Text(String),
+    Mapped(Mapped),
+}
+
+/// A MetricValue in the API's JSON mapping: exactly one of its fields.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Mapped {
+    number: Option<f64>,
+    flag: Option<bool>,
+    text: Option<String>,
+}
+
+impl TryFrom<ReadValue> for MetricValue {
+    type Error = &'static str;
+
+    fn try_from(read: ReadValue) -> Result<Self, Self::Error> {
+        Ok(match read {
+            ReadValue::Number(n) => Self::Number(n),
+            ReadValue::Flag(b) => Self::Flag(b),
+            ReadValue::Text(t) => Self::Text(t),
+            ReadValue::Mapped(Mapped {
+                number: Some(n),
+                flag: None,
+                text: None,
+            }) => Self::Number(n),
+            ReadValue::Mapped(Mapped {
+                number: None,
+                flag: Some(b),
+                text: None,
+            }) => Self::Flag(b),
+            ReadValue::Mapped(Mapped {
+                number: None,
+                flag: None,
+                text: Some(t),
+            }) => Self::Text(t),
+            ReadValue::Mapped(_) => {
+                return Err("a metric value holds exactly one of number, flag or text");
+            }
+        })
+    }
 }
 
 impl MetricValue {

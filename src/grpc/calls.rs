@@ -88,6 +88,17 @@ pub(crate) struct CountedBody<B> {
     _call: Option<CallGuard>,
 }
 
+impl<B> CountedBody<B> {
+    /// `body`, ending `call` when done: for servers other than tonic's (the
+    /// HTTP/JSON API) that count calls on the same connections.
+    pub(crate) fn new(body: B, call: CallGuard) -> Self {
+        Self {
+            body,
+            _call: Some(call),
+        }
+    }
+}
+
 impl<B: Body + Unpin> Body for CountedBody<B> {
     type Data = B::Data;
     type Error = B::Error;

@@ -125,6 +125,7 @@ pub fn request_to_pb(request: AssessRequest) -> pb::AssessRequest {
         subject_id: request.subject_id,
         explain: request.explain,
         request_id: String::new(),
+        script_sha256: String::new(),
         target_rank: request.target_rank,
         view: match request.view {
             View::Basic => pb::View::Basic,
@@ -176,6 +177,9 @@ impl From<Assessment> for pb::Assessment {
             why_not_higher: a.why_not_higher,
             levers: a.levers.into_iter().map(Into::into).collect(),
             levers_reach_next_level: a.levers_reach_next_level,
+            // Stamped by the server, never by the engine.
+            assessment_id: String::new(),
+            evaluated_at: String::new(),
         }
     }
 }
@@ -431,6 +435,8 @@ pub fn model_to_pb(model: &Model) -> pb::Model {
         metrics: spec.metrics.iter().map(metric_to_pb).collect(),
         file: model.file().to_owned(),
         load_error: String::new(),
+        // The versions kept are the catalog's to say.
+        kept_versions: Vec::new(),
         dimensions: spec
             .dimensions
             .iter()

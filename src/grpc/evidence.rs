@@ -61,6 +61,7 @@ impl EvidenceService for EvidenceApi {
             target_rank: r.target_rank,
             request_id: String::new(),
             view: 0,
+            script_sha256: String::new(),
         })
         .map_err(to_status)?;
         let (files, mapping, as_of) = (r.files, r.mapping, r.as_of);

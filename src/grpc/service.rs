@@ -10,7 +10,8 @@ use super::auth::{Role, Tokens};
 use super::convert::{failure_to_pb, model_to_pb, request_from_pb};
 use super::limits::{Admission, CancelOnDrop, deadline_of};
 use super::pb;
-use super::status::{task_failed, to_status};
+use super::stamp::Stamp;
+use super::status::{deploy_status, task_failed, to_status};
 use super::stream::{ResponseStream, assess_stream};
 use crate::deploy::{Catalog, Snapshot};
 use crate::engine::{AssessRequest, Assessment, Budget, Engine, EngineError, Model};
@@ -47,7 +48,7 @@ impl MaturityApi {
 
     /// Refuses callers without a token, when the server requires one.
     #[allow(clippy::result_large_err)]
-    fn authorize<T>(&self, request: &Request<T>) -> Result<(), Status> {
+    pub(crate) fn authorize<T>(&self, request: &Request<T>) -> Result<(), Status> {
         match &self.tokens {
             Some(tokens) => tokens.authorize(request.metadata(), Role::Assess).map(drop),
             None => Ok(()),
@@ -64,12 +65,29 @@ impl MaturityApi {
         deadline: Option<Instant>,
     ) -> Result<pb::Assessment, Status> {
         let started = Instant::now();
+        let stamp = Stamp::now();
         let snapshot = self.catalog.snapshot();
         let (model, outcome) = match snapshot.engine().model(&request.model) {
+            // A request may pin the serving version or one kept.
+            Ok(serving) if !request.script_sha256.is_empty() => {
+                match snapshot.pinned(serving, &request.script_sha256) {
+                    Ok(model) => {
+                        let run = self.run(
+                            request,
+                            deadline,
+                            Arc::clone(&snapshot),
+                            Arc::clone(&model),
+                            &stamp,
+                        );
+                        (Some(model), run.await)
+                    }
+                    Err(err) => (Some(Arc::clone(serving)), Err(deploy_status(err))),
+                }
+            }
             Ok(model) => {
                 let model = Arc::clone(model);
                 let snapshot = Arc::clone(&snapshot);
-                let outcome = self.run(request, deadline, snapshot, Arc::clone(&model));
+                let outcome = self.run(request, deadline, snapshot, Arc::clone(&model), &stamp);
                 (Some(model), outcome.await)
             }
             Err(err) => (None, Err(to_status(err))),
@@ -81,7 +99,10 @@ impl MaturityApi {
             Err(status) => ("", format!("{:?}", status.code())),
         };
         metrics().request(method, label, level, &status, started.elapsed());
-        Ok(outcome?.into())
+        let mut answer = pb::Assessment::from(outcome?);
+        answer.evaluated_at = stamp.evaluated_at();
+        answer.assessment_id = stamp.assessment_id;
+        Ok(answer)
     }
 
     /// Assesses `request` on `model`. An assessment that runs natively
@@ -94,7 +115,15 @@ impl MaturityApi {
         deadline: Option<Instant>,
         snapshot: Arc<Snapshot>,
         model: Arc<Model>,
+        stamp: &Stamp,
     ) -> Result<Assessment, Status> {
+        // The request as it came, in its JSON mapping, when the decision log
+        // keeps requests (so they can be replayed).
+        let logged_request = self
+            .decisions
+            .as_ref()
+            .filter(|log| log.records_requests())
+            .and_then(|_| serde_json::to_value(&request).ok());
         let request = request_from_pb(request).map_err(to_status)?;
         let cancel = CancelOnDrop::default();
         let budget = Budget {
@@ -123,7 +152,13 @@ impl MaturityApi {
         let assessment = outcome.map_err(to_status)?;
         metrics().evaluation(&assessment.model, took);
         if let Some(log) = &self.decisions {
-            log.record(request, &assessment);
+            log.record(
+                request,
+                &assessment,
+                &stamp.assessment_id,
+                stamp.at,
+                logged_request,
+            );
         }
         Ok(assessment)
     }
@@ -173,13 +208,7 @@ impl pb::maturity_service_server::MaturityService for MaturityApi {
         let models = snapshot
             .engine()
             .models()
-            .map(|m| {
-                let mut model = model_to_pb(m);
-                if let Some(refusal) = snapshot.refusal_of(m) {
-                    model.load_error = refusal.to_string();
-                }
-                model
-            })
+            .map(|m| described(&snapshot, m))
             .collect();
         let failures = snapshot
             .failures()
@@ -198,10 +227,24 @@ impl pb::maturity_service_server::MaturityService for MaturityApi {
             .engine()
             .model(&request.get_ref().model)
             .map_err(to_status)?;
-        let mut reply = model_to_pb(model);
-        if let Some(refusal) = snapshot.refusal_of(model) {
-            reply.load_error = refusal.to_string();
-        }
-        Ok(Response::new(reply))
+        Ok(Response::new(described(&snapshot, model)))
     }
+}
+
+/// `model` as ListModels and GetModel describe it: with why its newest edit
+/// was refused, if it was, and the versions kept for pinning.
+fn described(snapshot: &Snapshot, model: &Arc<Model>) -> pb::Model {
+    let mut reply = model_to_pb(model);
+    if let Some(refusal) = snapshot.refusal_of(model) {
+        reply.load_error = refusal.to_string();
+    }
+    reply.kept_versions = snapshot
+        .versions(model)
+        .map(|m| pb::ModelVersion {
+            script_sha256: m.sha256().to_owned(),
+            version: m.spec().version.to_string(),
+            serving: Arc::ptr_eq(m, model),
+        })
+        .collect();
+    reply
 }

@@ -115,6 +115,10 @@ pub fn deploy_status(err: DeployError) -> Status {
         DeployError::Refused(refusal) => refusal_status(refusal, message),
         DeployError::Stale { .. } => status(Code::Aborted, message),
         DeployError::UnknownModel(_) => status(Code::NotFound, message),
+        DeployError::NotKept { .. } => {
+            let violation = ("script_sha256".into(), message.clone());
+            bad_request(Code::FailedPrecondition, message, [violation])
+        }
         DeployError::BadModelId { .. } => {
             let violation = ("source".into(), message.clone());
             bad_request(Code::InvalidArgument, message, [violation])

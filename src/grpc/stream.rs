@@ -64,7 +64,7 @@ pub(crate) fn assess_stream(
 pub(crate) const MAX_REQUEST_ID: usize = 256;
 
 /// The answer to one streamed request: its assessment or its error.
-async fn answer(
+pub(crate) async fn answer(
     api: &MaturityApi,
     request: pb::AssessRequest,
     deadline: Option<Instant>,
@@ -84,7 +84,7 @@ async fn answer(
 
 /// A status as the google.rpc.Status a unary call would carry, details
 /// included.
-fn rpc_status(status: &Status) -> tonic_types::pb::Status {
+pub(crate) fn rpc_status(status: &Status) -> tonic_types::pb::Status {
     let details = tonic_types::pb::Status::decode(status.details()).unwrap_or_default();
     tonic_types::pb::Status {
         code: status.code() as i32,

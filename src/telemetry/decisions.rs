@@ -1,8 +1,13 @@
-//! The decision log: one JSON line per assessment (time, subject, model,
-//! version, script hash, input hash, level), written by its own thread so
-//! the request path only hands over what it already has. When the writer
-//! falls behind, decisions are dropped and counted rather than slowing
-//! answers.
+//! The decision log: one JSON line per assessment (its id and time, subject,
+//! model, version, script hash, input hash, level, ceiling and score, and,
+//! when asked for, the whole request), written by its own thread so the
+//! request path only hands over what it already has. When the writer falls
+//! behind, decisions are dropped and counted rather than slowing answers.
+//!
+//! Keys are spelled as the proto3 JSON mapping spells the Assessment's
+//! fields (`subjectId`, `scriptSha256`, ...), and `request` is an
+//! AssessRequest in that mapping: `maturity replay` and `maturity diff
+//! --orgs` read it back.
 
 use std::fs::OpenOptions;
 use std::io::{BufWriter, Write};
@@ -23,27 +28,43 @@ const BACKLOG: usize = 16 * 1024;
 #[derive(Debug, Clone)]
 pub struct DecisionLog {
     tx: SyncSender<(SystemTime, AssessRequest, Summary)>,
+    requests: bool,
 }
 
 /// What the log keeps of an assessment.
 #[derive(Debug)]
 struct Summary {
+    assessment_id: String,
     model_version: String,
     script_sha256: String,
+    level: Rung,
+    ceiling: Rung,
+    score: f64,
+    request: Option<serde_json::Value>,
+}
+
+/// A level: its rank and id.
+#[derive(Debug, Serialize)]
+struct Rung {
     rank: i32,
-    level: String,
+    id: String,
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct Line<'a> {
-    time: String,
+    assessment_id: &'a str,
+    evaluated_at: String,
     subject_id: &'a str,
     model: &'a str,
     model_version: &'a str,
     script_sha256: &'a str,
     input_sha256: String,
-    rank: i32,
-    level: &'a str,
+    level: &'a Rung,
+    ceiling: &'a Rung,
+    score: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request: Option<&'a serde_json::Value>,
 }
 
 impl DecisionLog {
@@ -54,19 +75,50 @@ impl DecisionLog {
         std::thread::Builder::new()
             .name("maturity-decisions".into())
             .spawn(move || write_all(rx, BufWriter::new(file)))?;
-        Ok(Self { tx })
+        Ok(Self {
+            tx,
+            requests: false,
+        })
     }
 
-    /// Queues one decision; never blocks.
-    pub fn record(&self, request: AssessRequest, assessment: &Assessment) {
+    /// Keeps each whole request too (`request`, in its JSON mapping), so
+    /// the log can be replayed; off by default, as requests may hold what
+    /// a log should not.
+    pub fn with_requests(mut self, requests: bool) -> Self {
+        self.requests = requests;
+        self
+    }
+
+    /// Whether whole requests are kept.
+    pub fn records_requests(&self) -> bool {
+        self.requests
+    }
+
+    /// Queues one decision, made at `at` with id `assessment_id`, with the
+    /// request in its JSON mapping when whole requests are kept; never
+    /// blocks.
+    pub fn record(
+        &self,
+        request: AssessRequest,
+        assessment: &Assessment,
+        assessment_id: &str,
+        at: SystemTime,
+        logged_request: Option<serde_json::Value>,
+    ) {
+        let rung = |level: &crate::engine::Level| Rung {
+            rank: level.rank,
+            id: level.id.to_string(),
+        };
         let summary = Summary {
+            assessment_id: assessment_id.to_owned(),
             model_version: assessment.model_version.to_string(),
             script_sha256: assessment.script_sha256.to_string(),
-            rank: assessment.level.rank,
-            level: assessment.level.id.to_string(),
+            level: rung(&assessment.level),
+            ceiling: rung(&assessment.ceiling),
+            score: assessment.score,
+            request: logged_request.filter(|_| self.requests),
         };
-        if let Err(TrySendError::Full(_)) = self.tx.try_send((SystemTime::now(), request, summary))
-        {
+        if let Err(TrySendError::Full(_)) = self.tx.try_send((at, request, summary)) {
             metrics().decision_dropped();
         }
     }
@@ -78,14 +130,17 @@ fn write_all(rx: Receiver<(SystemTime, AssessRequest, Summary)>, mut out: impl W
         // The metrics map is ordered, so equal inputs hash equally.
         let input = serde_json::to_vec(&request.metrics).unwrap_or_default();
         let line = Line {
-            time: humantime::format_rfc3339_millis(time).to_string(),
+            assessment_id: &summary.assessment_id,
+            evaluated_at: humantime::format_rfc3339_millis(time).to_string(),
             subject_id: &request.subject_id,
             model: &request.model,
             model_version: &summary.model_version,
             script_sha256: &summary.script_sha256,
             input_sha256: format!("{:x}", Sha256::digest(&input)),
-            rank: summary.rank,
             level: &summary.level,
+            ceiling: &summary.ceiling,
+            score: summary.score,
+            request: summary.request.as_ref(),
         };
         if serde_json::to_writer(&mut out, &line).is_err() || out.write_all(b"\n").is_err() {
             tracing::error!("cannot write the decision log");
@@ -126,11 +181,18 @@ mod tests {
     fn a_backlog_is_written_with_one_flush_not_one_per_line() {
         let (tx, rx) = mpsc::sync_channel(BACKLOG);
         for _ in 0..1000 {
+            let rung = || Rung {
+                rank: 1,
+                id: "l".into(),
+            };
             let summary = Summary {
+                assessment_id: "a".into(),
                 model_version: "1".into(),
                 script_sha256: "s".into(),
-                rank: 1,
-                level: "l".into(),
+                level: rung(),
+                ceiling: rung(),
+                score: 1.0,
+                request: None,
             };
             tx.send((SystemTime::now(), AssessRequest::default(), summary))
                 .unwrap();

@@ -3,6 +3,7 @@
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
 pub mod bin;
+pub mod http;
 pub mod raw;
 
 use std::path::{Path, PathBuf};

@@ -164,7 +164,7 @@ fn read_files(
             continue;
         }
         let file = format!("{prefix}{}", file_name(&path));
-        match read_text(&path) {
+        match read_script_text(&path) {
             Ok(text) => files.push((file, text)),
             Err(reason) => unreadable.push(Unreadable { file, reason }),
         }
@@ -176,7 +176,7 @@ fn read_files(
 
 /// The text of `path`, or why it cannot be had: a name or content that is
 /// not UTF-8, a size over [`MAX_FILE_BYTES`], or an I/O error.
-fn read_text(path: &Path) -> Result<String, String> {
+pub fn read_script_text(path: &Path) -> Result<String, String> {
     if path.file_name().and_then(|n| n.to_str()).is_none() {
         return Err("its name is not UTF-8: rename it".into());
     }

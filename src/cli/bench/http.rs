@@ -1,0 +1,94 @@
+//! `maturity bench --mode http`: the same load through the HTTP/JSON API
+//! (`POST /v1/models/{model}:assess`), one HTTP/1.1 keep-alive connection
+//! per caller (HTTP/1.1 carries one call at a time, so `--connections`
+//! does not apply).
+
+use std::time::Instant;
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+
+use super::{Tally, histogram, micros};
+use crate::grpc::pb;
+
+/// One call at a time until `until`, on a connection of its own.
+pub(super) async fn unary(
+    server: String,
+    requests: Vec<pb::AssessRequest>,
+    worker: usize,
+    until: Instant,
+) -> Tally {
+    let mut tally = Tally {
+        latency: histogram(),
+        errors: 0,
+    };
+    let address = server
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    let bodies: Vec<(String, Bytes)> = requests
+        .iter()
+        .map(|r| {
+            let path = format!("/v1/models/{}:assess", r.model);
+            (path, Bytes::from(serde_json::to_vec(r).unwrap_or_default()))
+        })
+        .collect();
+    let mut sender = None;
+    let mut i = worker;
+    while Instant::now() < until {
+        let (path, body) = &bodies[i % bodies.len()];
+        i += 1;
+        let started = Instant::now();
+        if sender.is_none() {
+            sender = connect(&address).await;
+        }
+        let ok = match &mut sender {
+            Some(s) => call(s, &address, path, body.clone()).await,
+            None => false,
+        };
+        if !ok {
+            sender = None;
+        }
+        let _ = tally.latency.record(micros(started.elapsed()));
+        tally.errors += u64::from(!ok);
+    }
+    tally
+}
+
+async fn connect(address: &str) -> Option<SendRequest<Full<Bytes>>> {
+    let stream = TcpStream::connect(address).await.ok()?;
+    let _ = stream.set_nodelay(true);
+    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .ok()?;
+    tokio::spawn(connection);
+    Some(sender)
+}
+
+/// One assessment; whether it answered 200 with its whole body.
+async fn call(
+    sender: &mut SendRequest<Full<Bytes>>,
+    address: &str,
+    path: &str,
+    body: Bytes,
+) -> bool {
+    let request = hyper::Request::post(path)
+        .header("host", address)
+        .header("content-type", "application/json")
+        .body(Full::new(body));
+    let Ok(request) = request else { return false };
+    // A kept-alive connection takes the next request once the last is done.
+    if sender.ready().await.is_err() {
+        return false;
+    }
+    match sender.send_request(request).await {
+        Ok(response) => {
+            let ok = response.status() == hyper::StatusCode::OK;
+            ok && response.into_body().collect().await.is_ok()
+        }
+        Err(_) => false,
+    }
+}

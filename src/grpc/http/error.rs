@@ -1,0 +1,92 @@
+//! The one place gRPC status codes become HTTP status codes, as Google's API
+//! design guide maps them, and errors become JSON answers.
+
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use tonic::{Code, Status};
+
+use crate::grpc::json::status_json;
+
+/// The HTTP status of a gRPC status code (Google API design guide, "Error
+/// codes"; CANCELLED is the de-facto 499 "client closed request").
+pub fn http_status(code: Code) -> StatusCode {
+    match code {
+        Code::Ok => StatusCode::OK,
+        Code::InvalidArgument | Code::FailedPrecondition | Code::OutOfRange => {
+            StatusCode::BAD_REQUEST
+        }
+        Code::Unauthenticated => StatusCode::UNAUTHORIZED,
+        Code::PermissionDenied => StatusCode::FORBIDDEN,
+        Code::NotFound => StatusCode::NOT_FOUND,
+        Code::AlreadyExists | Code::Aborted => StatusCode::CONFLICT,
+        Code::ResourceExhausted => StatusCode::TOO_MANY_REQUESTS,
+        Code::Cancelled => StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST),
+        Code::Unknown | Code::Internal | Code::DataLoss => StatusCode::INTERNAL_SERVER_ERROR,
+        Code::Unimplemented => StatusCode::NOT_IMPLEMENTED,
+        Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        Code::DeadlineExceeded => StatusCode::GATEWAY_TIMEOUT,
+    }
+}
+
+/// A failed call's answer: the status's HTTP code and its JSON.
+pub(super) fn error_response(status: &Status) -> Response {
+    respond(http_status(status.code()), status)
+}
+
+/// A request body over the size limit: 413, with the RESOURCE_EXHAUSTED a
+/// gRPC call of that size gets, so a client does not retry it as it would
+/// a 429.
+pub(super) fn too_large(limit: usize) -> Response {
+    let status = Status::resource_exhausted(format!(
+        "request body over {limit} bytes, the server's limit (--max-message-bytes)"
+    ));
+    respond(StatusCode::PAYLOAD_TOO_LARGE, &status)
+}
+
+/// `body` as JSON with `code`.
+pub(super) fn json_response(code: StatusCode, body: String) -> Response {
+    (code, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+fn respond(code: StatusCode, status: &Status) -> Response {
+    json_response(code, status_json(status).to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_map_as_the_api_design_guide_says() {
+        assert_eq!(http_status(Code::InvalidArgument), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            http_status(Code::FailedPrecondition),
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(http_status(Code::NotFound), StatusCode::NOT_FOUND);
+        assert_eq!(http_status(Code::Unauthenticated), StatusCode::UNAUTHORIZED);
+        assert_eq!(http_status(Code::PermissionDenied), StatusCode::FORBIDDEN);
+        assert_eq!(
+            http_status(Code::ResourceExhausted),
+            StatusCode::TOO_MANY_REQUESTS
+        );
+        assert_eq!(
+            http_status(Code::DeadlineExceeded),
+            StatusCode::GATEWAY_TIMEOUT
+        );
+        assert_eq!(http_status(Code::Cancelled).as_u16(), 499);
+        assert_eq!(
+            http_status(Code::Unavailable),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(http_status(Code::Aborted), StatusCode::CONFLICT);
+        assert_eq!(
+            http_status(Code::Internal),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+        assert_eq!(
+            http_status(Code::Unimplemented),
+            StatusCode::NOT_IMPLEMENTED
+        );
+    }
+}

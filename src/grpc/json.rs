@@ -1,0 +1,137 @@
+//! The proto3 JSON mapping of the API, where the generated serde impls
+//! (pbjson, see build.rs) stop: the error shape, the one message that
+//! carries a google.rpc.Status, and plain metric values read for
+//! convenience.
+//!
+//! An error is `{"code": "INVALID_ARGUMENT", "message": "...", "details":
+//! [{"@type": "type.googleapis.com/google.rpc.BadRequest", "fieldViolations":
+//! [...]}]}`: the status code by name, as gRPC's JSON tools print it.
+
+use prost::Message;
+use serde::ser::SerializeStruct;
+use serde_json::{Map, Value, json};
+use tonic::{Code, Status};
+use tonic_types::pb::BadRequest;
+
+use super::pb;
+
+/// The name of a gRPC status code, as the proto3 JSON mapping spells the
+/// enum `google.rpc.Code` (e.g. `INVALID_ARGUMENT`).
+pub fn code_name(code: Code) -> &'static str {
+    match code {
+        Code::Ok => "OK",
+        Code::Cancelled => "CANCELLED",
+        Code::Unknown => "UNKNOWN",
+        Code::InvalidArgument => "INVALID_ARGUMENT",
+        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
+        Code::NotFound => "NOT_FOUND",
+        Code::AlreadyExists => "ALREADY_EXISTS",
+        Code::PermissionDenied => "PERMISSION_DENIED",
+        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
+        Code::FailedPrecondition => "FAILED_PRECONDITION",
+        Code::Aborted => "ABORTED",
+        Code::OutOfRange => "OUT_OF_RANGE",
+        Code::Unimplemented => "UNIMPLEMENTED",
+        Code::Internal => "INTERNAL",
+        Code::Unavailable => "UNAVAILABLE",
+        Code::DataLoss => "DATA_LOSS",
+        Code::Unauthenticated => "UNAUTHENTICATED",
+    }
+}
+
+/// A status in the JSON error shape, its details decoded.
+pub fn status_json(status: &Status) -> Value {
+    let details = tonic_types::pb::Status::decode(status.details()).unwrap_or_default();
+    rpc_status_json(
+        Code::from_i32(status.code() as i32),
+        status.message(),
+        &details.details,
+    )
+}
+
+/// A google.rpc.Status in the JSON error shape.
+fn rpc_status_json(code: Code, message: &str, details: &[prost_types::Any]) -> Value {
+    let details: Vec<Value> = details.iter().map(any_json).collect();
+    json!({ "code": code_name(code), "message": message, "details": details })
+}
+
+/// One detail of a status: a google.rpc.BadRequest in its JSON mapping,
+/// anything else by its type alone.
+fn any_json(any: &prost_types::Any) -> Value {
+    let mut out = Map::new();
+    out.insert("@type".into(), Value::String(any.type_url.clone()));
+    if any.type_url.ends_with("/google.rpc.BadRequest") {
+        if let Ok(bad) = BadRequest::decode(any.value.as_slice()) {
+            let violations: Vec<Value> = bad
+                .field_violations
+                .iter()
+                .map(|v| json!({ "field": v.field, "description": v.description }))
+                .collect();
+            out.insert("fieldViolations".into(), Value::Array(violations));
+        }
+    }
+    Value::Object(out)
+}
+
+impl serde::Serialize for pb::AssessStreamResponse {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use pb::assess_stream_response::Outcome;
+        let mut map = serializer.serialize_struct("AssessStreamResponse", 2)?;
+        if !self.request_id.is_empty() {
+            map.serialize_field("requestId", &self.request_id)?;
+        }
+        match &self.outcome {
+            Some(Outcome::Assessment(assessment)) => {
+                map.serialize_field("assessment", assessment)?;
+            }
+            Some(Outcome::Error(status)) => {
+                let error = rpc_status_json(
+                    Code::from_i32(status.code),
+                    &status.message,
+                    &status.details,
+                );
+                map.serialize_field("error", &error)?;
+            }
+            None => {}
+        }
+        map.end()
+    }
+}
+
+/// Reads an AssessRequest from its proto3 JSON, where a metric's value may
+/// also be written plainly: `"crm_adoption": 0.6` for `{"number": 0.6}`,
+/// `true` for `{"flag": true}`, `"text"` for `{"text": "text"}`.
+#[allow(clippy::result_large_err)]
+pub fn assess_request_from_json(text: &[u8]) -> Result<pb::AssessRequest, Status> {
+    let mut value: Value = serde_json::from_slice(text)
+        .map_err(|e| Status::invalid_argument(format!("request is not JSON: {e}")))?;
+    plain_metrics_to_canonical(&mut value);
+    serde_json::from_value(value)
+        .map_err(|e| Status::invalid_argument(format!("request is not an AssessRequest: {e}")))
+}
+
+/// Rewrites plain metric values of an AssessRequest's `metrics` object into
+/// the canonical MetricValue objects; leaves everything else as it is.
+pub fn plain_metrics_to_canonical(request: &mut Value) {
+    let Some(Value::Object(metrics)) = request.get_mut("metrics") else {
+        return;
+    };
+    for value in metrics.values_mut() {
+        let key = match value {
+            Value::Number(_) => "number",
+            Value::Bool(_) => "flag",
+            Value::String(_) => "text",
+            _ => continue,
+        };
+        *value = json!({ key: value.take() });
+    }
+}
+
+/// Serializes `value` as one line of JSON: the generated serde impls never
+/// fail, so this cannot either.
+pub fn to_json_line<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|e| {
+        json!({ "code": "INTERNAL", "message": format!("cannot write JSON: {e}"), "details": [] })
+            .to_string()
+    })
+}

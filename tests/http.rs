@@ -1,0 +1,287 @@
+//! The HTTP/JSON API against a real server: every route of the generated
+//! OpenAPI document answers, answers match gRPC's in the proto3 JSON
+//! mapping, and errors carry the right HTTP status and the JSON error shape.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use maturity_engine::deploy::Catalog;
+use maturity_engine::engine::{Engine, Limits};
+use maturity_engine::grpc::ServeOptions;
+use maturity_engine::grpc::auth::{Role, Tokens};
+use maturity_engine::grpc::pb;
+use serde_json::json;
+use support::http::{call, start_builtin_http_server, start_http_server};
+
+const ASSESS: &str = "/v1/models/five_stage:assess";
+
+#[tokio::test]
+async fn every_route_in_the_openapi_document_answers() {
+    let server = start_builtin_http_server().await;
+    let doc = call(&server.http, "GET", "/v1/openapi.json", &[], "").await;
+    assert_eq!(doc.status, 200);
+    let doc = doc.json();
+    assert_eq!(doc["openapi"], "3.0.3");
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(paths.len() >= 5, "{paths:?}");
+    let body = json!({ "metrics": { "crm_adoption": { "number": 0.8 } } }).to_string();
+    let mut answered = 0;
+    for (path, operations) in paths {
+        for (method, operation) in operations.as_object().unwrap() {
+            let path = path.replace("{model}", "five_stage");
+            let streamed = operation["requestBody"]["content"]
+                .get("application/x-ndjson")
+                .is_some();
+            let sent = if streamed {
+                format!("{body}\n{body}\n")
+            } else if method == "post" {
+                body.clone()
+            } else {
+                String::new()
+            };
+            let answer = call(&server.http, &method.to_uppercase(), &path, &[], sent).await;
+            assert_eq!(answer.status, 200, "{method} {path}: {:?}", answer.body);
+            if streamed {
+                let lines = answer.lines();
+                assert_eq!(lines.len(), 2, "{method} {path}");
+                assert!(
+                    lines.iter().all(|l| l["assessment"].is_object()),
+                    "{lines:?}"
+                );
+            } else {
+                assert!(answer.json().is_object(), "{method} {path}");
+            }
+            answered += 1;
+        }
+    }
+    assert_eq!(answered, maturity_engine::grpc::http::ROUTES.len());
+    server.grpc.stop().await;
+}
+
+#[tokio::test]
+async fn an_assessment_over_http_is_the_grpc_answer_in_proto3_json() {
+    let server = start_builtin_http_server().await;
+    let metrics = [("crm_adoption", 0.8), ("win_rate", 0.3)];
+    let request = pb::AssessRequest {
+        model: "five_stage".into(),
+        subject_id: "acme".into(),
+        metrics: metrics
+            .iter()
+            .map(|(name, value)| {
+                let value = pb::MetricValue {
+                    kind: Some(pb::metric_value::Kind::Number(*value)),
+                };
+                ((*name).to_owned(), value)
+            })
+            .collect(),
+        ..Default::default()
+    };
+    let mut client = server.grpc.client().await;
+    let over_grpc = client.assess(request.clone()).await.unwrap().into_inner();
+    let expected = unstamped(serde_json::to_value(&over_grpc).unwrap());
+
+    // The canonical mapping, and the same metrics written plainly.
+    let canonical = serde_json::to_string(&request).unwrap();
+    let plain = json!({ "model": "five_stage", "subjectId": "acme", "metrics": { "crm_adoption": 0.8, "win_rate": 0.3 } });
+    for body in [canonical, plain.to_string()] {
+        let answer = call(&server.http, "POST", ASSESS, &[], body.clone()).await;
+        assert_eq!(answer.status, 200, "{body}");
+        assert_eq!(answer.content_type, "application/json");
+        assert_eq!(unstamped(answer.json()), expected, "{body}");
+    }
+    // lowerCamelCase names, as grpcurl prints them.
+    assert_eq!(expected["subjectId"], "acme");
+    assert!(expected["scriptSha256"].is_string(), "{expected}");
+    assert!(expected["level"]["rank"].is_number());
+    server.grpc.stop().await;
+}
+
+/// An assessment without its id and time, the two fields that differ
+/// between two answers to the same request.
+fn unstamped(mut assessment: serde_json::Value) -> serde_json::Value {
+    let object = assessment.as_object_mut().unwrap();
+    let id = object.remove("assessmentId").unwrap();
+    assert_eq!(id.as_str().unwrap().len(), 36, "{id}");
+    let at = object.remove("evaluatedAt").unwrap();
+    assert!(at.as_str().unwrap().ends_with('Z'), "{at}");
+    assessment
+}
+
+#[tokio::test]
+async fn errors_have_the_json_shape_and_the_http_status_of_their_code() {
+    let server = start_builtin_http_server().await;
+    let cases: &[(&str, &str, &str, u16, &str)] = &[
+        ("POST", ASSESS, "{not json", 400, "INVALID_ARGUMENT"),
+        (
+            "POST",
+            ASSESS,
+            r#"{"metrics": {"crm_adoption": 7}}"#,
+            400,
+            "INVALID_ARGUMENT",
+        ),
+        (
+            "POST",
+            ASSESS,
+            r#"{"model": "other"}"#,
+            400,
+            "INVALID_ARGUMENT",
+        ),
+        (
+            "POST",
+            ASSESS,
+            r#"{"nonsense": 1}"#,
+            400,
+            "INVALID_ARGUMENT",
+        ),
+        ("POST", "/v1/models/nope:assess", "{}", 404, "NOT_FOUND"),
+        ("GET", "/v1/models/nope", "", 404, "NOT_FOUND"),
+        (
+            "POST",
+            "/v1/models/five_stage:explode",
+            "{}",
+            404,
+            "NOT_FOUND",
+        ),
+        ("GET", "/v2/anything", "", 404, "NOT_FOUND"),
+        ("GET", ASSESS, "", 404, "NOT_FOUND"),
+        (
+            "POST",
+            "/v1/models/five_stage:assess?timeout=soon",
+            "{}",
+            400,
+            "INVALID_ARGUMENT",
+        ),
+    ];
+    for (method, path, body, status, code) in cases {
+        let answer = call(&server.http, method, path, &[], *body).await;
+        assert_eq!(
+            answer.status, *status,
+            "{method} {path} {body}: {:?}",
+            answer.body
+        );
+        let error = answer.json();
+        assert_eq!(error["code"], *code, "{error}");
+        assert!(!error["message"].as_str().unwrap().is_empty(), "{error}");
+        if *method == "GET" && path.ends_with(":assess") {
+            assert!(
+                error["message"].as_str().unwrap().contains("takes POST"),
+                "{error}"
+            );
+        }
+        assert!(error["details"].is_array(), "{error}");
+    }
+    // A metric out of range names the field in a google.rpc.BadRequest.
+    let body = r#"{"metrics": {"crm_adoption": 7}}"#;
+    let error = call(&server.http, "POST", ASSESS, &[], body).await.json();
+    let detail = &error["details"][0];
+    assert_eq!(detail["@type"], "type.googleapis.com/google.rpc.BadRequest");
+    assert_eq!(
+        detail["fieldViolations"][0]["field"],
+        "metrics[crm_adoption]"
+    );
+
+    // Over the message limit: 413, not a 429 a client would retry.
+    let huge = format!(r#"{{"subjectId": "{}"}}"#, "x".repeat(2 * 1024 * 1024));
+    let answer = call(&server.http, "POST", ASSESS, &[], huge).await;
+    assert_eq!(answer.status, 413);
+    assert_eq!(answer.json()["code"], "RESOURCE_EXHAUSTED");
+    server.grpc.stop().await;
+}
+
+#[tokio::test]
+async fn a_stream_answers_each_line_in_order_and_a_bad_line_alone() {
+    let server = start_builtin_http_server().await;
+    let body = [
+        r#"{"requestId": "a", "metrics": {"crm_adoption": 0.9}}"#,
+        "",
+        r#"{"requestId": "b", "metrics": {"crm_adoption": 9}}"#,
+        "not json",
+        r#"{"requestId": "c"}"#,
+    ]
+    .join("\n");
+    let answer = call(
+        &server.http,
+        "POST",
+        "/v1/models/five_stage:assessStream",
+        &[],
+        body,
+    )
+    .await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.content_type, "application/x-ndjson");
+    let lines = answer.lines();
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    assert_eq!(lines[0]["requestId"], "a");
+    assert!(lines[0]["assessment"]["level"].is_object());
+    assert_eq!(lines[1]["requestId"], "b");
+    assert_eq!(lines[1]["error"]["code"], "INVALID_ARGUMENT");
+    assert_eq!(
+        lines[1]["error"]["details"][0]["@type"],
+        "type.googleapis.com/google.rpc.BadRequest"
+    );
+    assert_eq!(lines[2]["error"]["code"], "INVALID_ARGUMENT");
+    assert_eq!(lines[3]["requestId"], "c");
+    assert!(lines[3]["assessment"].is_object());
+    server.grpc.stop().await;
+}
+
+#[tokio::test]
+async fn tokens_are_required_over_http_as_over_grpc() {
+    let engine = Engine::with_builtin_models().unwrap();
+    let mut tokens = Tokens::default();
+    tokens
+        .add("platform", Role::Assess, "assess-token-0123456789")
+        .unwrap();
+    let options = ServeOptions {
+        tokens,
+        require_token: true,
+        ..Default::default()
+    };
+    let server = start_http_server(Arc::new(Catalog::fixed(engine)), options).await;
+    for path in ["/v1/models", "/v1/models/five_stage"] {
+        let refused = call(&server.http, "GET", path, &[], "").await;
+        assert_eq!(refused.status, 401, "{path}");
+        assert_eq!(refused.json()["code"], "UNAUTHENTICATED");
+    }
+    let refused = call(&server.http, "POST", ASSESS, &[], "{}").await;
+    assert_eq!(refused.status, 401);
+    let bearer = [("authorization", "Bearer assess-token-0123456789")];
+    let allowed = call(&server.http, "POST", ASSESS, &bearer, "{}").await;
+    assert_eq!(allowed.status, 200, "{:?}", allowed.body);
+    let wrong = [("authorization", "Bearer wrong-token-0123456789")];
+    let refused = call(&server.http, "GET", "/v1/models", &wrong, "").await;
+    assert!(matches!(refused.status.as_u16(), 401 | 403), "{refused:?}");
+    server.grpc.stop().await;
+}
+
+#[tokio::test]
+async fn a_timeout_parameter_is_the_calls_deadline() {
+    // A check that spins until something stops it: the deadline does, well
+    // before the sandbox's own five seconds.
+    let limits = Limits {
+        max_operations: 0,
+        max_time: Duration::from_secs(5),
+        ..Limits::default()
+    };
+    let mut engine = Engine::new(limits);
+    let spin = "|m| { let i = 0; while i >= 0 { i += 1; } m.x > 0.0 }";
+    engine
+        .load(&support::custom_model("spin", spin, ""), &[])
+        .unwrap();
+    let server = start_http_server(Arc::new(Catalog::fixed(engine)), ServeOptions::default()).await;
+    let body = r#"{"metrics": {"x": 0.5}}"#;
+    let path = "/v1/models/spin:assess?timeout=300ms";
+    let answer = call(&server.http, "POST", path, &[], body).await;
+    assert_eq!(answer.status, 504, "{:?}", answer.body);
+    assert_eq!(answer.json()["code"], "DEADLINE_EXCEEDED");
+    // The same with gRPC's own header.
+    let header = [("grpc-timeout", "300m")];
+    let path = "/v1/models/spin:assess";
+    let answer = call(&server.http, "POST", path, &header, body).await;
+    assert_eq!(answer.status, 504, "{:?}", answer.body);
+    server.grpc.stop().await;
+}
