@@ -259,9 +259,10 @@ fn check_reports_every_problem_of_a_script_at_once_with_likely_names() {
     let dir = scratch("check_all_at_once");
     copy_scripts(&dir);
     let model = dir.join("five_stage.rhai");
-    // Four mistakes in one file: an unknown key that would silently not
+    // Five mistakes in one file: an unknown key that would silently not
     // apply, a standard metric given another meaning, a threshold no ratio
-    // can meet, and a check that returns a number.
+    // can meet, a check that returns a number, and a check that reads a
+    // misspelt metric.
     edit(
         &model,
         "    metrics: standard_vocabulary(),",
@@ -280,6 +281,11 @@ fn check_reports_every_problem_of_a_script_at_once_with_likely_names() {
         "check: |m| m.loss_reason_coverage >= R3.loss_reason_coverage,",
         "check: |m| m.loss_reason_coverage,",
     );
+    edit(
+        &model,
+        "m.crm_adoption >= R2.crm_adoption",
+        "m.crm_adoptoin >= R2.crm_adoption",
+    );
     let output = maturity(&["check", model.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1));
     let text = output_text(&output);
@@ -288,6 +294,7 @@ fn check_reports_every_problem_of_a_script_at_once_with_likely_names() {
         "metric 'win_rate' is a ratio in [0, 1], better higher in the standard vocabulary (docs/metrics.md) but declared here as a count",
         "criterion 'standard_qualification' can never hold: not even with every metric it reads at its best (qualification_coverage at 1)",
         "criterion 'loss_reasons_recorded': the check returns f64",
+        "reads metric 'crm_adoptoin', which the model does not declare (did you mean 'crm_adoption'?)",
     ] {
         assert!(text.contains(wanted), "wanted {wanted:?} in:\n{text}");
     }
@@ -296,7 +303,7 @@ fn check_reports_every_problem_of_a_script_at_once_with_likely_names() {
         .lines()
         .filter(|l| l.contains(&format!("{}:", model.display())))
         .count();
-    assert!(places >= 4, "{text}");
+    assert!(places >= 5, "{text}");
 }
 
 #[test]

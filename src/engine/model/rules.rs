@@ -274,7 +274,10 @@ pub(crate) fn check_declared_reads(spec: &ModelSpec, ast: &AST, problems: &Probl
                     read.metric
                 )
             };
-            problems.push(ContractError::new(Place::Exact(read.pos), message));
+            // The declaration is whole: a check reading an unlisted metric
+            // sees it as missing, so the probes that find other problems
+            // of the same file still run.
+            problems.push_aside(ContractError::new(Place::Exact(read.pos), message));
         }
     }
     if let Some(level) = &spec.level_override {
