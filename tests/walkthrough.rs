@@ -189,6 +189,59 @@ fn the_northwind_walkthrough_works_as_written() {
         "a report with charts"
     );
 
+    // Deploy to a server on the shipped scripts: script and cases go live.
+    let served_dir = scratch("northwind_server");
+    copy_scripts(&served_dir);
+    let tokens = served_dir.join("tokens.txt");
+    let token = "northwind-deploy-0123456789";
+    std::fs::write(&tokens, format!("consultant deploy {token}\n")).unwrap();
+    let server = support::bin::serve(&[
+        "--scripts",
+        served_dir.to_str().unwrap(),
+        "--admin-tokens",
+        tokens.to_str().unwrap(),
+    ]);
+    let deployed = stdout(&maturity(&[
+        "deploy",
+        model.to_str().unwrap(),
+        "--server",
+        &server.url,
+        "--token",
+        token,
+    ]));
+    assert!(deployed.starts_with("deployed five_stage "), "{deployed}");
+    // Every five_stage case in the folder, Northwind's included, ran.
+    let five = std::fs::read_dir(dir.join("tests/five_stage"))
+        .unwrap()
+        .count();
+    assert!(
+        deployed.contains(&format!("{five} of {five} test cases passed")),
+        "{deployed}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(served_dir.join("five_stage.rhai")).unwrap(),
+        std::fs::read_to_string(&model).unwrap()
+    );
+    assert!(
+        served_dir
+            .join("tests/five_stage/northwind_pilot.json")
+            .exists()
+    );
+    // Run again (a retry): nothing changes.
+    let again = stdout(&maturity(&[
+        "deploy",
+        model.to_str().unwrap(),
+        "--server",
+        &server.url,
+        "--token",
+        token,
+    ]));
+    assert!(
+        again.contains("was already serving: nothing changed"),
+        "{again}"
+    );
+    drop(server);
+
     // Undo the threshold edit: the pilot case must then fail, naming the flip.
     let Step::Replace { from, to, .. } = &steps[0] else {
         panic!("the first step is the threshold")

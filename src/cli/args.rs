@@ -51,6 +51,24 @@ pub enum Command {
     Case(CaseCommand),
     /// Write a self-contained HTML report of one organisation for the client.
     Report(ReportArgs),
+    /// Deploy a model script with its test cases (tests/MODEL/*.json beside
+    /// it) to a running server through PutModel, replacing the version
+    /// serving there.
+    Deploy(DeployArgs),
+}
+
+/// Flags of `maturity deploy`.
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    /// The model script; its cases are read from tests/MODEL/ in its folder.
+    #[arg(value_parser = any_path)]
+    pub script: PathBuf,
+    /// The server (e.g. http://127.0.0.1:50051).
+    #[arg(long)]
+    pub server: String,
+    /// A token with the deploy role.
+    #[arg(long, env = "MATURITY_TOKEN", hide_env_values = true)]
+    pub token: String,
 }
 
 /// Flags of `maturity diff`.

@@ -22,6 +22,7 @@ mod case;
 mod check;
 pub mod config;
 mod crm;
+mod deploy;
 mod derive;
 mod diff;
 mod error;
@@ -56,6 +57,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Replay(args) => diff::replay(args),
         Command::Case(args::CaseCommand::Add(args)) => case::add(args),
         Command::Report(args) => report_html::run(args),
+        Command::Deploy(args) => deploy::run(args).await,
     }
 }
 

@@ -511,6 +511,23 @@ pub fn case_result_to_pb(o: &CaseOutcome) -> pb::CaseResult {
     }
 }
 
+/// A test case as protobuf, to send with a deploy.
+pub fn case_to_pb(case: Case) -> pb::TestCase {
+    pb::TestCase {
+        name: case.name,
+        metrics: case
+            .metrics
+            .into_iter()
+            .map(|(name, value)| (name, metric_to_pb_value(value)))
+            .collect(),
+        expect_rank: case.expect.rank,
+        expect_level_id: case.expect.level_id,
+        expect_interventions_name_any_of: case.expect.interventions_name_any_of,
+        expect_criteria: case.expect.criteria.into_iter().collect(),
+        expect_now: case.expect.now,
+    }
+}
+
 /// A test case from a request (the `index`th), or the error naming the
 /// metric with no value.
 pub fn case_from_pb(index: usize, case: pb::TestCase) -> Result<Case, DeployError> {
