@@ -54,51 +54,23 @@ pub(crate) fn assess(
     } else {
         (String::new(), levers::Found::default())
     };
-    let level = |rank| {
-        spec.level(rank)
-            .cloned()
-            .unwrap_or_else(|| spec.levels[0].clone())
-    };
+    let plan = plan_of(&run, request, &evaluation);
     Ok(Assessment {
-        model: spec.id.clone(),
-        model_version: spec.version.clone(),
-        script_sha256: model.sha256_text().clone(),
-        subject_id: request.subject_id.clone(),
-        level: level(evaluation.level),
-        next_level: spec.level(evaluation.level + 1).cloned(),
-        ceiling: level(evaluation.ceiling),
-        score: standing::score(spec, evaluation.level, &evaluation.criteria),
-        confidence,
-        dimensions: dimensions::dimensions(spec, &evaluation.criteria),
-        interventions: plan::plan(
-            spec,
-            &evaluation.criteria,
-            evaluation.level,
-            &evaluation.fired,
-            request.target_rank,
-        ),
         criteria,
         missing_metrics,
         ignored_metrics: resolved.ignored.into_iter().map(str::to_owned).collect(),
         why_not_higher,
         levers: found.levers,
         levers_reach_next_level: found.reach_next_level,
+        ..standing_of(&run, request, &evaluation, confidence, plan)
     })
 }
 
 /// The basic view: the standing, dimensions and the ids and titles of what
 /// is due now, without building criteria or descriptions.
 fn basic(run: &Run<'_>, request: &AssessRequest, evaluation: &Evaluation) -> Assessment {
-    let (model, spec) = (run.model, run.model.spec());
-    let (_, confidence) = standing::missing(model, &evaluation.criteria, &run.values);
-    let plan = plan::plan(
-        spec,
-        &evaluation.criteria,
-        evaluation.level,
-        &evaluation.fired,
-        request.target_rank,
-    );
-    let now = plan
+    let (_, confidence) = standing::missing(run.model, &evaluation.criteria, &run.values);
+    let now = plan_of(run, request, evaluation)
         .into_iter()
         .filter(|i| i.horizon == Horizon::Now)
         .map(|i| Intervention {
@@ -108,6 +80,32 @@ fn basic(run: &Run<'_>, request: &AssessRequest, evaluation: &Evaluation) -> Ass
             ..i
         })
         .collect();
+    standing_of(run, request, evaluation, confidence, now)
+}
+
+/// The plan for the organisation, up to the rank the request asks for.
+fn plan_of(run: &Run<'_>, request: &AssessRequest, evaluation: &Evaluation) -> Vec<Intervention> {
+    let criteria = &evaluation.criteria;
+    let (level, fired) = (evaluation.level, &evaluation.fired);
+    plan::plan(
+        run.model.spec(),
+        criteria,
+        level,
+        fired,
+        request.target_rank,
+    )
+}
+
+/// The answer's standing (levels, score, confidence, dimensions) with
+/// `interventions`, and no criteria or explanation.
+fn standing_of(
+    run: &Run<'_>,
+    request: &AssessRequest,
+    evaluation: &Evaluation,
+    confidence: f64,
+    interventions: Vec<Intervention>,
+) -> Assessment {
+    let (model, spec) = (run.model, run.model.spec());
     let level = |rank| {
         spec.level(rank)
             .cloned()
@@ -124,7 +122,7 @@ fn basic(run: &Run<'_>, request: &AssessRequest, evaluation: &Evaluation) -> Ass
         score: standing::score(spec, evaluation.level, &evaluation.criteria),
         confidence,
         dimensions: dimensions::dimensions(spec, &evaluation.criteria),
-        interventions: now,
+        interventions,
         criteria: Vec::new(),
         missing_metrics: Vec::new(),
         ignored_metrics: Vec::new(),
