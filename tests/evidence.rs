@@ -34,7 +34,7 @@ fn full() -> Map<String, Value> {
 }
 
 fn close(metrics: &Map<String, Value>, name: &str, expected: f64) {
-    let got = metrics[name]
+    let got = metrics[name]["number"]
         .as_f64()
         .unwrap_or_else(|| panic!("{name}: {}", metrics[name]));
     assert!(
@@ -46,7 +46,7 @@ fn close(metrics: &Map<String, Value>, name: &str, expected: f64) {
 #[test]
 fn system_of_record() {
     let m = full();
-    assert_eq!(m["crm_in_place"], true);
+    assert_eq!(m["crm_in_place"]["flag"], true);
     // Quota-carrying sellers who had started by 2025-06-30: bob, cat, dan
     // (fay starts 2025-09-01; ann and eve carry no quota). Modified in
     // 2025-06-01..30: o8 (bob), o10 (dan). 2 / 3.
@@ -78,8 +78,8 @@ fn documented_process() {
     // Discovery, Proposal, Negotiation: 3 rows, all with a probability,
     // Negotiation without exit criteria.
     close(&m, "stages_defined", 3.0);
-    assert_eq!(m["stage_probabilities_defined"], true);
-    assert_eq!(m["stage_gates_defined"], false);
+    assert_eq!(m["stage_probabilities_defined"]["flag"], true);
+    assert_eq!(m["stage_gates_defined"]["flag"], false);
     // Closed o1..o6: o1 D<P<N, o3 D<P (stops at Proposal), o4 D<P<N
     // (listed out of order, entered in order) adhere; o2 skips Proposal,
     // o5 entered Negotiation before Proposal, o6 has no history. 3 / 6.
@@ -128,7 +128,7 @@ fn customers() {
     close(&m, "gross_churn_rate", 130.0 / 350.0);
     // Recurring revenue 2024-07..2025-06: 150 + 120 + 80 + 130 = 480,
     // under half of the 7500 won.
-    assert_eq!(m["recurring_revenue"], false);
+    assert_eq!(m["recurring_revenue"]["flag"], false);
 }
 
 #[test]
@@ -200,7 +200,7 @@ fn explain_gives_rows_window_and_formula() {
     let json = stdout(&maturity(&[&args[..4], &["--json", "--explain"]].concat()));
     let value: Value = serde_json::from_str(&json).unwrap();
     assert_eq!(value["provenance"]["win_rate"]["rows"], 6);
-    assert_eq!(value["as_of"], "2025-06-30");
+    assert_eq!(value["asOf"], "2025-06-30");
 }
 
 #[test]

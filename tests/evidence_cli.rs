@@ -58,23 +58,25 @@ fn a_salesforce_report_export_reads_as_it_is() {
         "salesforce",
         "--json",
     ]));
-    let m: Value = serde_json::from_str(&out).unwrap();
+    let mapped: Value = serde_json::from_str(&out).unwrap();
+    // Each value in its JSON mapping: {"number": 0.5}.
+    let m = |name: &str| mapped[name]["number"].clone();
     // Closed 2024-07-01..2025-06-30: 006A1 won, 006A2 won, 006A3 lost.
     // 006A4 and 006A5 are open: their future close dates are ignored. 2 / 3.
-    assert_eq!(m["win_rate"].as_f64().unwrap(), 2.0 / 3.0);
+    assert_eq!(m("win_rate").as_f64().unwrap(), 2.0 / 3.0);
     // Open and modified 2025-06-17..30: 006A4 (6/20) of 006A4, 006A5.
-    assert_eq!(m["crm_freshness"], 0.5);
+    assert_eq!(m("crm_freshness"), 0.5);
     // "Allow Forecasting" sellers Bob and Cat; only Cat modified one
     // (006A4) in June.
-    assert_eq!(m["crm_adoption"], 0.5);
+    assert_eq!(m("crm_adoption"), 0.5);
     // 006A2 closed 2/10 and its "Closed Won" was saved 2/12: 1 of 3.
-    assert_eq!(m["crm_backfill_rate"].as_f64().unwrap(), 1.0 / 3.0);
+    assert_eq!(m("crm_backfill_rate").as_f64().unwrap(), 1.0 / 3.0);
     // The CEO owns no won deal; "Account Executive" maps to seller.
-    assert_eq!(m["founder_share_of_deals"], 0.0);
-    assert_eq!(m["sales_reps"], 2.0);
+    assert_eq!(m("founder_share_of_deals"), 0.0);
+    assert_eq!(m("sales_reps"), 2.0);
     // Standard Salesforce has no loss reason or qualification field.
-    assert!(m.get("loss_reason_coverage").is_none());
-    assert!(m.get("qualification_coverage").is_none());
+    assert!(mapped.get("loss_reason_coverage").is_none());
+    assert!(mapped.get("qualification_coverage").is_none());
 }
 
 #[test]
@@ -123,9 +125,12 @@ fn assess_crm_says_where_each_metric_came_from() {
     let json: Value =
         serde_json::from_str(&stdout(&maturity(&[&base[..], &["--json"]].concat()))).unwrap();
     let merged = &json["evidence"]["merged"];
-    assert_eq!(merged["metrics"]["win_rate"].as_f64().unwrap(), 2.0 / 3.0);
+    assert_eq!(
+        merged["metrics"]["win_rate"]["number"].as_f64().unwrap(),
+        2.0 / 3.0
+    );
     assert_eq!(merged["disagreements"][0]["metric"], "win_rate");
-    assert_eq!(merged["by_hand"], serde_json::json!(["playbook_exists"]));
+    assert_eq!(merged["byHand"], serde_json::json!(["playbook_exists"]));
     assert!(
         !json["missingMetrics"]
             .as_array()

@@ -67,14 +67,21 @@ fn run_sql(python: &str, dir: &Path, as_of: &str) -> Map<String, Value> {
     object(&String::from_utf8(out.stdout).unwrap())
 }
 
+/// The binary's metrics, each value taken out of its JSON mapping
+/// (`{"number": 0.5}` is 0.5) as the SQL writes them.
 fn run_rust(dir: &Path, as_of: &str) -> Map<String, Value> {
-    object(&stdout(&maturity(&[
+    let mapped = object(&stdout(&maturity(&[
         "derive",
         dir.to_str().unwrap(),
         "--as-of",
         as_of,
         "--json",
-    ])))
+    ])));
+    let plain = |value: Value| match value {
+        Value::Object(kind) if kind.len() == 1 => kind.into_iter().next().unwrap().1,
+        other => panic!("not a MetricValue in the JSON mapping: {other}"),
+    };
+    mapped.into_iter().map(|(k, v)| (k, plain(v))).collect()
 }
 
 fn assert_same(sql: &Map<String, Value>, rust: &Map<String, Value>, what: &str) {

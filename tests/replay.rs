@@ -103,7 +103,7 @@ async fn a_logged_request_replays_and_a_changed_threshold_shows() {
     ]);
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(report["summary"]["moved_down"], 2, "{report}");
+    assert_eq!(report["summary"]["movedDown"], 2, "{report}");
     assert_eq!(report["changes"][0]["subject"], "acme");
     assert_eq!(report["changes"][0]["before"]["level"], 2);
     assert_eq!(report["changes"][0]["after"]["level"], 1);

@@ -80,8 +80,12 @@ fn diff_shows_who_moves_and_why_and_exits_as_diff_does() {
     let mut json_args = args(&new);
     json_args.push("--json".into());
     let json: serde_json::Value = serde_json::from_str(&text(&run(json_args))).unwrap();
-    assert!(json["summary"]["moved_down"].as_u64().unwrap() >= 1);
-    assert_eq!(json["changes"][0]["flipped"][0]["criterion"], "crm_in_use");
+    assert!(json["summary"]["movedDown"].as_u64().unwrap() >= 1);
+    // The JSON spells names and outcomes as the API's JSON does.
+    let flip = &json["changes"][0]["flipped"][0];
+    assert_eq!(flip["criterion"], "crm_in_use");
+    assert_eq!(flip["before"], "OUTCOME_PASSED");
+    assert_eq!(flip["after"], "OUTCOME_FAILED");
 
     // A portfolio that cannot be read is trouble: exit 2.
     let mut broken = args(&new);

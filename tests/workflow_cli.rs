@@ -68,8 +68,8 @@ fn pinned_criteria_broken_cases_and_orphan_cases_fail() {
     let cases = dir.join("tests/five_stage");
     edit(
         &cases.join("five_stage_rank2_example.json"),
-        "\"level_id\"",
-        "\"criteria\": { \"crm_in_use\": false, \"no_such\": true },\n    \"level_id\"",
+        "\"levelId\"",
+        "\"criteria\": { \"crm_in_use\": false, \"no_such\": true },\n    \"levelId\"",
     );
     std::fs::write(cases.join("broken.json"), "{ \"name\": ").unwrap();
     std::fs::create_dir_all(dir.join("tests/nobody")).unwrap();

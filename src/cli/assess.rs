@@ -4,12 +4,13 @@
 
 use std::path::Path;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::args::AssessArgs;
 use super::{CliError, connect, load_engine, report};
+use crate::engine::cases::Expectation;
 use crate::engine::{AssessRequest, Assessment, MetricValue, Metrics};
-use crate::grpc::convert::request_to_pb;
+use crate::grpc::convert::{request_from_pb, request_to_pb};
 use crate::grpc::pb;
 
 /// Runs the assessment and prints it; a `.jsonl` file is streamed to the
@@ -75,46 +76,91 @@ pub(crate) fn request_from_json(
     }
     // The text report always shows thresholds and levers; JSON carries them
     // only when asked, as the API does.
-    request.explain = args.explain || !args.json;
-    request.target_rank = args.target_rank;
+    request.explain |= args.explain || !args.json;
+    if args.target_rank != 0 {
+        request.target_rank = args.target_rank;
+    }
     Ok(request)
 }
 
-/// One organisation from JSON: an object of metrics, or an object with
-/// "metrics" and, optionally, "model" and a "subject_id" (or "subjectId")
-/// or "name" (a case file, a line of a portfolio, an AssessRequest in its
-/// proto3 JSON mapping). A metric's value is plain (0.6, true, "text") or
-/// a MetricValue's mapping ({"number": 0.6}). `model` (a flag) wins over
-/// the file's.
+/// One organisation from JSON: an object of metrics, or an AssessRequest
+/// in its proto3 JSON mapping (a line of a portfolio, a decision log's
+/// request) that may carry a case file's `name`, `why` and `expect`, so a
+/// case file is one too. A metric's value is plain (0.6, true, "text") or a
+/// MetricValue's mapping ({"number": 0.6}). `model` (a flag) wins over the
+/// file's; a case's `name` is the subject when `subjectId` is absent.
+/// docs/schema/metrics.schema.json is the format's JSON Schema.
 pub(crate) fn organisation_from_json(
     path: &Path,
     json: &Value,
     model: Option<&str>,
 ) -> Result<AssessRequest, CliError> {
-    // A case file carries its metrics (and model) under keys of its own.
-    let (metrics, file_model) = match json.get("metrics") {
-        Some(Value::Object(_)) => (&json["metrics"], json.get("model").and_then(Value::as_str)),
-        _ => (json, None),
+    let Some(object) = json
+        .as_object()
+        .filter(|o| o.get("metrics").is_some_and(Value::is_object))
+    else {
+        return plain_organisation(path, json, model);
     };
-    let model = model.or(file_model).ok_or_else(|| {
-        input_error(
+    let mut object = object.clone();
+    let text = |key: &str, value: &Option<Value>| match value {
+        None | Some(Value::String(_)) => Ok(()),
+        Some(other) => Err(input_error(
             path,
-            "no model given: pass --model or use a case file with a \"model\" field".into(),
-        )
-    })?;
-    let subject = ["subject_id", "subjectId", "name"]
-        .iter()
-        .find_map(|key| json.get(*key).and_then(Value::as_str))
-        .filter(|_| file_model.is_some() || json.get("metrics").is_some())
-        .unwrap_or_default();
+            format!("{key}: expected a string, got {other}"),
+        )),
+    };
+    let name = object.remove("name");
+    text("name", &name)?;
+    text("why", &object.remove("why"))?;
+    if let Some(expect) = object.remove("expect") {
+        serde_json::from_value::<Expectation>(expect)
+            .map_err(|e| input_error(path, format!("expect: {e}")))?;
+    }
+    // Read apart, so a bad value is named by its metric.
+    let metrics = read_metrics(
+        path,
+        &object
+            .insert("metrics".into(), json!({}))
+            .unwrap_or_default(),
+    )?;
+    let request: pb::AssessRequest = serde_json::from_value(Value::Object(object))
+        .map_err(|e| input_error(path, format!("not an AssessRequest: {e}")))?;
+    let mut request = request_from_pb(request).map_err(|e| input_error(path, e.to_string()))?;
+    request.metrics = metrics;
+    if let Some(model) = model {
+        request.model = model.to_owned();
+    }
+    if request.model.is_empty() {
+        return Err(no_model(path));
+    }
+    if request.subject_id.is_empty() {
+        let name = name.as_ref().and_then(Value::as_str).unwrap_or_default();
+        request.subject_id = name.to_owned();
+    }
+    Ok(request)
+}
+
+/// An organisation written as a plain object of metrics.
+fn plain_organisation(
+    path: &Path,
+    json: &Value,
+    model: Option<&str>,
+) -> Result<AssessRequest, CliError> {
     Ok(AssessRequest {
-        model: model.to_owned(),
-        metrics: read_metrics(path, metrics)?,
-        subject_id: subject.to_owned(),
+        model: model.ok_or_else(|| no_model(path))?.to_owned(),
+        metrics: read_metrics(path, json)?,
+        subject_id: String::new(),
         explain: false,
         target_rank: 0,
         view: Default::default(),
     })
+}
+
+fn no_model(path: &Path) -> CliError {
+    input_error(
+        path,
+        "no model given: pass --model or use a file with a \"model\" field".into(),
+    )
 }
 
 fn read_metrics(path: &Path, json: &Value) -> Result<Metrics, CliError> {

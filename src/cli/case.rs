@@ -46,6 +46,8 @@ pub(crate) fn add(args: CaseAddArgs) -> Result<(), CliError> {
         name: args.name.clone(),
         model: request.model.clone(),
         why: args.why.clone(),
+        subject_id: String::new(),
+        target_rank: request.target_rank,
         metrics: request.metrics,
         expect: Expectation {
             rank: got.level.rank,

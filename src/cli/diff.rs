@@ -53,6 +53,7 @@ fn print_report(report: &Report, json: bool) -> Result<(), CliError> {
 
 /// Where one organisation stands on one version.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 struct Standing {
     level: i32,
     ceiling: i32,
@@ -61,14 +62,25 @@ struct Standing {
 
 /// A criterion whose outcome differs between the versions.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 struct Flip {
     criterion: String,
+    #[serde(serialize_with = "outcome_name")]
     before: Option<Outcome>,
+    #[serde(serialize_with = "outcome_name")]
     after: Option<Outcome>,
+}
+
+/// An outcome by its proto enum name (`OUTCOME_PASSED`), as the API's
+/// JSON spells it; `null` when the version has no such criterion.
+fn outcome_name<S: serde::Serializer>(o: &Option<Outcome>, out: S) -> Result<S::Ok, S::Error> {
+    let name = o.map(|o| crate::grpc::convert::outcome_to_pb(o).as_str_name());
+    name.serialize(out)
 }
 
 /// One organisation whose answer changed.
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 struct Change {
     subject: String,
     model: String,
@@ -79,6 +91,7 @@ struct Change {
 
 /// How many moved which way.
 #[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
 struct Summary {
     organisations: usize,
     changed: usize,
@@ -189,6 +202,7 @@ fn replay_log(args: &ReplayArgs) -> Result<Report, CliError> {
 
 /// Every change, then the summary.
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 struct Report {
     changes: Vec<Change>,
     summary: Summary,

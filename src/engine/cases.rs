@@ -10,33 +10,55 @@ use crate::engine::assessment::{
 };
 use crate::engine::value::Metrics;
 
-/// One example organisation and what its model must say about it.
+/// One example organisation and what its model must say about it: an
+/// AssessRequest in the proto3 JSON mapping (lowerCamelCase names; the
+/// proto's own snake_case names are read too, as the mapping asks of
+/// readers) with the case's name, why it exists and `expect`. A key it
+/// does not know is an error, so a misspelt expectation cannot pass
+/// unchecked. docs/schema/case.schema.json is its JSON Schema.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Case {
     /// The case's name.
     pub name: String,
     /// The model it is assessed on.
     pub model: String,
     /// Why the case exists.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub why: String,
     /// The organisation's metrics: read plain or in the API's JSON mapping
     /// (`{"number": 0.4}`), written in the mapping, as an AssessRequest's.
-    #[serde(serialize_with = "mapped_metrics")]
     pub metrics: Metrics,
+    /// The subject id the request carries; the case's name when empty.
+    #[serde(
+        default,
+        alias = "subject_id",
+        skip_serializing_if = "String::is_empty"
+    )]
+    pub subject_id: String,
+    /// The rank to plan up to, as AssessRequest.target_rank (0: the next
+    /// level), which decides what `expect.now` can see.
+    #[serde(default, alias = "target_rank", skip_serializing_if = "is_zero")]
+    pub target_rank: i32,
     /// What the assessment must say.
     pub expect: Expectation,
 }
 
-/// What an assessment of a case must say.
+/// What an assessment of a case must say (the proto's `Expectation`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Expectation {
     /// The rank.
     pub rank: i32,
     /// The level id.
+    #[serde(alias = "level_id")]
     pub level_id: String,
     /// At least one intervention must name one of these metrics (when any).
-    #[serde(default)]
+    #[serde(
+        default,
+        alias = "interventions_name_any_of",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub interventions_name_any_of: Vec<String>,
     /// Criteria pinned to hold (`true`) or fail (`false`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -46,21 +68,8 @@ pub struct Expectation {
     pub now: Vec<String>,
 }
 
-/// Writes metrics as the API's JSON mapping writes a MetricValue.
-fn mapped_metrics<S: serde::Serializer>(metrics: &Metrics, out: S) -> Result<S::Ok, S::Error> {
-    use crate::engine::value::MetricValue;
-    use serde::ser::SerializeMap;
-    let mut map = out.serialize_map(Some(metrics.len()))?;
-    for (name, value) in metrics.iter() {
-        match value {
-            MetricValue::Number(n) => {
-                map.serialize_entry(name, &BTreeMap::from([("number", n)]))?
-            }
-            MetricValue::Flag(b) => map.serialize_entry(name, &BTreeMap::from([("flag", b)]))?,
-            MetricValue::Text(t) => map.serialize_entry(name, &BTreeMap::from([("text", t)]))?,
-        }
-    }
-    map.end()
+fn is_zero(n: &i32) -> bool {
+    *n == 0
 }
 
 impl Case {
@@ -74,9 +83,12 @@ impl Case {
         AssessRequest {
             model: self.model.clone(),
             metrics: self.metrics.clone(),
-            subject_id: self.name.clone(),
+            subject_id: match self.subject_id.is_empty() {
+                true => self.name.clone(),
+                false => self.subject_id.clone(),
+            },
             explain: true,
-            target_rank: 0,
+            target_rank: self.target_rank,
             view: Default::default(),
         }
     }

@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 
 /// One supplied metric value. Read plain (`0.6`, `true`, `"text"`) or as
 /// the API's JSON mapping writes it (`{"number": 0.6}`, `{"flag": true}`,
-/// `{"text": "text"}`); written plain.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// `{"text": "text"}`); written in the mapping, so every JSON the project
+/// writes has one shape.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(untagged, try_from = "ReadValue")]
 pub enum MetricValue {
     /// For ratio, number and count metrics.
@@ -37,6 +38,19 @@ struct Mapped {
     number: Option<f64>,
     flag: Option<bool>,
     text: Option<String>,
+}
+
+impl Serialize for MetricValue {
+    fn serialize<S: serde::Serializer>(&self, out: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = out.serialize_map(Some(1))?;
+        match self {
+            Self::Number(n) => map.serialize_entry("number", n)?,
+            Self::Flag(b) => map.serialize_entry("flag", b)?,
+            Self::Text(t) => map.serialize_entry("text", t)?,
+        }
+        map.end()
+    }
 }
 
 impl TryFrom<ReadValue> for MetricValue {

@@ -11,6 +11,7 @@ const TOLERANCE: f64 = 1e-9;
 
 /// A metric the export and the metrics file give different values.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Disagreement {
     /// The metric.
     pub metric: String,
@@ -22,6 +23,7 @@ pub struct Disagreement {
 
 /// The metrics to assess, and where each came from.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Merged {
     /// Evidence and hand-supplied metrics together, the evidence winning.
     pub metrics: Metrics,

@@ -10,6 +10,7 @@ use crate::engine::{MetricValue, Metrics};
 
 /// Where one derived metric came from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Provenance {
     /// The files read for it.
     pub files: Vec<String>,
@@ -25,6 +26,7 @@ pub struct Provenance {
 
 /// The metrics derived from an export, with their provenance.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Evidence {
     /// The as-of day, `YYYY-MM-DD`.
     pub as_of: String,

@@ -246,7 +246,8 @@ impl From<pb::Dimension> for DimensionResult {
     }
 }
 
-fn outcome_to_pb(o: Outcome) -> pb::Outcome {
+/// An outcome as the API spells it.
+pub(crate) fn outcome_to_pb(o: Outcome) -> pb::Outcome {
     match o {
         Outcome::Passed => pb::Outcome::Passed,
         Outcome::Failed => pb::Outcome::Failed,
@@ -548,6 +549,8 @@ pub fn case_from_pb(index: usize, case: pb::TestCase) -> Result<Case, DeployErro
         model: String::new(),
         why: String::new(),
         metrics,
+        subject_id: String::new(),
+        target_rank: 0,
         expect: Expectation {
             rank: case.expect_rank,
             level_id: case.expect_level_id,
