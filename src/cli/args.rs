@@ -55,6 +55,26 @@ pub enum Command {
     /// it) to a running server through PutModel, replacing the version
     /// serving there.
     Deploy(DeployArgs),
+    /// Print the JSON Schema of a file people write (generated from the
+    /// proto; docs/schema/ holds them): a test case or a metrics file.
+    Schema(SchemaArgs),
+}
+
+/// Flags of `maturity schema`.
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Which file's schema.
+    #[arg(value_enum)]
+    pub file: SchemaFile,
+}
+
+/// The files `maturity schema` describes.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum SchemaFile {
+    /// A test case (tests/MODEL/NAME.json).
+    Case,
+    /// A metrics file, as `maturity assess --metrics` reads it.
+    Metrics,
 }
 
 /// Flags of `maturity deploy`.

@@ -58,6 +58,16 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Case(args::CaseCommand::Add(args)) => case::add(args),
         Command::Report(args) => report_html::run(args),
         Command::Deploy(args) => deploy::run(args).await,
+        Command::Schema(args) => {
+            use crate::grpc::schema::files;
+            let schema = match args.file {
+                args::SchemaFile::Case => files::case_file(),
+                args::SchemaFile::Metrics => files::metrics_file(),
+            };
+            let text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+            println!("{text}");
+            Ok(())
+        }
     }
 }
 

@@ -22,6 +22,7 @@ pub mod evidence;
 pub mod http;
 pub mod json;
 pub mod limits;
+pub mod schema;
 pub mod service;
 pub mod stamp;
 pub mod status;
