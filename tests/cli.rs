@@ -337,12 +337,23 @@ fn a_jsonl_file_streams_through_the_server_one_answer_per_line() {
 
 #[test]
 fn bench_suite_prints_one_table_of_ratios_to_echo() {
-    let served = serve(&["--echo"]);
+    let served = serve(&["--echo", "--http-listen", "127.0.0.1:0"]);
     let pid = served.child.id().to_string();
+    // Logged before the gRPC address the helper waits for.
+    let http = served
+        .logs()
+        .iter()
+        .find_map(|l| {
+            let rest = l.split("HTTP/JSON API listening on ").nth(1)?;
+            Some(rest.split("/v1/models").next()?.to_owned())
+        })
+        .expect("the HTTP address in the logs");
     let text = stdout(&maturity(&[
         "bench",
         "--server",
         &served.url,
+        "--http",
+        &http,
         "--suite",
         "--rounds",
         "1",
@@ -354,7 +365,7 @@ fn bench_suite_prints_one_table_of_ratios_to_echo() {
         &pid,
     ]));
     let rows: Vec<&str> = text.lines().filter(|l| l.starts_with("| ")).collect();
-    assert_eq!(rows.len(), 5, "a header and four runs:\n{text}");
+    assert_eq!(rows.len(), 6, "a header and five runs:\n{text}");
     assert!(rows[0].contains("req/s ÷ echo"), "{text}");
     assert!(
         rows[1].starts_with("| echo | 1.00× | 1.00× | 1.00× |"),
@@ -364,11 +375,37 @@ fn bench_suite_prints_one_table_of_ratios_to_echo() {
         "Assess, full view",
         "AssessStream, basic view",
         "AssessStream, full view",
+        "HTTP/JSON Assess, full view",
     ]) {
         assert!(row.starts_with(&format!("| {label} | ")), "{text}");
         assert!(row.ends_with("| 0 |"), "no errors: {row}");
     }
     assert!(text.contains("server peak RSS "), "{text}");
+}
+
+#[test]
+fn bench_scaling_measures_and_draws_every_curve() {
+    let dir = scratch("bench_scaling");
+    let text = stdout(&maturity(&[
+        "bench-scaling",
+        "--quick",
+        "--out",
+        dir.to_str().unwrap(),
+    ]));
+    for (curve, first_column) in [
+        ("criteria", "| criteria |"),
+        ("metrics", "| metrics |"),
+        ("compile", "| KiB |"),
+        ("models", "| models |"),
+    ] {
+        assert!(text.contains(first_column), "{curve}:\n{text}");
+        let svg = std::fs::read_to_string(dir.join(format!("scaling-{curve}.svg"))).unwrap();
+        assert!(svg.starts_with("<svg"), "{curve}");
+        // Two sizes in a quick run: two measured points, each drawn.
+        assert_eq!(svg.matches("<circle").count(), 2, "{curve}: {svg}");
+        let measured = svg.split("class=\"measured\"").nth(1).unwrap();
+        assert!(!measured.contains("NaN"), "{curve}: {svg}");
+    }
 }
 
 #[test]

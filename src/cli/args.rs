@@ -58,6 +58,21 @@ pub enum Command {
     /// Print the JSON Schema of a file people write (generated from the
     /// proto; docs/schema/ holds them): a test case or a metrics file.
     Schema(SchemaArgs),
+    /// Measure how cost grows with the work (criteria, metrics supplied,
+    /// script size, models loaded) on generated models, and draw each curve
+    /// as an SVG chart.
+    BenchScaling(ScalingArgs),
+}
+
+/// Flags of `maturity bench-scaling`.
+#[derive(Debug, Args)]
+pub struct ScalingArgs {
+    /// Where to write the charts (scaling-*.svg).
+    #[arg(long, default_value = "docs/scaling")]
+    pub out: PathBuf,
+    /// Small sizes and short timings: a smoke run, not a measurement.
+    #[arg(long)]
+    pub quick: bool,
 }
 
 /// Flags of `maturity schema`.
@@ -290,7 +305,7 @@ pub struct ServeArgs {
 }
 
 /// Flags of `maturity bench`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct BenchArgs {
     /// The server to load (e.g. http://127.0.0.1:50051).
     #[arg(long)]
@@ -317,7 +332,7 @@ pub struct BenchArgs {
     /// plan, evidence) or basic (the standing and what is due now), as a
     /// platform scoring in bulk would ask.
     #[arg(long, value_enum, default_value = "full")]
-    pub view: BenchView,
+    pub view: AnswerView,
     /// Run echo, Assess (full), AssessStream (basic) and AssessStream
     /// (full) in turn for --rounds rounds of --duration seconds each, and
     /// print one markdown table: medians, spread across rounds, server CPU
@@ -328,11 +343,16 @@ pub struct BenchArgs {
     /// Rounds of the suite.
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
     pub rounds: u32,
+    /// The same server's HTTP/JSON address (its --http-listen, e.g.
+    /// http://127.0.0.1:8080): the suite then runs unary Assess through the
+    /// HTTP API too.
+    #[arg(long)]
+    pub http: Option<String>,
 }
 
-/// The answer `maturity bench` asks for.
+/// The answer asked for (`--view` of `bench` and `assess`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum BenchView {
+pub enum AnswerView {
     /// Every criterion, the plan and the evidence.
     Full,
     /// Level, ceiling, score, dimensions and what is due now.
@@ -345,11 +365,21 @@ pub struct AssessArgs {
     /// The model to assess on; defaults to the file's "model" field.
     #[arg(long)]
     pub model: Option<String>,
-    /// JSON file: an object of metrics, or a case file with "metrics" (and
-    /// "model"). A .jsonl file (one such object per line) is streamed to
-    /// --server, printing one JSON line per answer. Required unless --crm.
+    /// JSON file: an object of metrics, or an AssessRequest in its JSON
+    /// mapping such as a case file (docs/schema/metrics.schema.json). A
+    /// .jsonl file (one such object per line) is streamed to --server,
+    /// printing one JSON line per answer. Required unless --crm.
     #[arg(long, default_value = "", hide_default_value = true, value_parser = any_path)]
     pub metrics: PathBuf,
+    /// The file, given without --metrics (`maturity assess orgs.jsonl
+    /// --server URL`).
+    #[arg(value_name = "FILE", conflicts_with = "metrics")]
+    pub file: Option<PathBuf>,
+    /// The answer to ask for: full (criteria, plan, evidence) or basic (the
+    /// standing and what is due now), as bulk scoring would. The default is
+    /// the file's own `view`, else full.
+    #[arg(long, value_enum)]
+    pub view: Option<AnswerView>,
     /// Ask a running server (e.g. http://127.0.0.1:50051) instead of assessing locally.
     #[arg(long)]
     pub server: Option<String>,

@@ -6,22 +6,25 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use super::args::AssessArgs;
+use super::args::{AnswerView, AssessArgs};
 use super::{CliError, connect, load_engine, report};
 use crate::engine::cases::Expectation;
-use crate::engine::{AssessRequest, Assessment, MetricValue, Metrics};
+use crate::engine::{AssessRequest, Assessment, MetricValue, Metrics, View};
 use crate::grpc::convert::{request_from_pb, request_to_pb};
 use crate::grpc::pb;
 
 /// Runs the assessment and prints it; a `.jsonl` file is streamed to the
 /// server, one organisation per line.
-pub(crate) async fn run(args: AssessArgs) -> Result<(), CliError> {
+pub(crate) async fn run(mut args: AssessArgs) -> Result<(), CliError> {
+    if let Some(file) = args.file.take() {
+        args.metrics = file;
+    }
     if args.evidence.crm.is_some() {
         return super::crm::run(args).await;
     }
     if args.metrics.as_os_str().is_empty() {
         return Err(CliError::Config(
-            "pass --metrics FILE or --crm CRM_DIR".into(),
+            "pass a FILE (or --metrics FILE) or --crm CRM_DIR".into(),
         ));
     }
     if args.metrics.extension().is_some_and(|e| e == "jsonl") {
@@ -80,6 +83,11 @@ pub(crate) fn request_from_json(
     if args.target_rank != 0 {
         request.target_rank = args.target_rank;
     }
+    request.view = match args.view {
+        Some(AnswerView::Basic) => View::Basic,
+        Some(AnswerView::Full) => View::Full,
+        None => request.view,
+    };
     Ok(request)
 }
 

@@ -14,7 +14,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::Channel;
 
 use super::CliError;
-use super::args::{BenchArgs, BenchView};
+use super::args::{AnswerView, BenchArgs};
 use crate::engine::View;
 use crate::engine::cases::Case;
 use crate::grpc::convert::request_to_pb;
@@ -62,7 +62,7 @@ pub(crate) async fn run(mut args: BenchArgs) -> Result<(), CliError> {
 pub(crate) async fn load(
     args: &BenchArgs,
     mode: &str,
-    view: BenchView,
+    view: AnswerView,
 ) -> Result<(Tally, Option<f64>), CliError> {
     let requests = organisations(view)?;
     let mut channels = Vec::new();
@@ -117,7 +117,7 @@ async fn connect(server: &str) -> Result<Channel, CliError> {
         })
 }
 
-fn organisations(view: BenchView) -> Result<Vec<pb::AssessRequest>, CliError> {
+fn organisations(view: AnswerView) -> Result<Vec<pb::AssessRequest>, CliError> {
     ORGANISATIONS
         .iter()
         .map(|text| {
@@ -126,8 +126,8 @@ fn organisations(view: BenchView) -> Result<Vec<pb::AssessRequest>, CliError> {
             let mut request = case.request();
             request.explain = false;
             request.view = match view {
-                BenchView::Full => View::Full,
-                BenchView::Basic => View::Basic,
+                AnswerView::Full => View::Full,
+                AnswerView::Basic => View::Basic,
             };
             Ok(request_to_pb(request))
         })
@@ -230,8 +230,8 @@ fn report(args: &BenchArgs, total: &Tally, server_cpu: Option<f64>) {
     let ms = |q: f64| total.latency.value_at_quantile(q) as f64 / 1000.0;
     let view = match (args.mode.as_str(), args.view) {
         ("echo", _) => "",
-        (_, BenchView::Full) => "  view full",
-        (_, BenchView::Basic) => "  view basic",
+        (_, AnswerView::Full) => "  view full",
+        (_, AnswerView::Basic) => "  view basic",
     };
     println!(
         "mode {}  concurrency {}  connections {}  duration {} s{view}",

@@ -1,19 +1,32 @@
-//! `maturity bench --suite`: echo, unary Assess and AssessStream run in
-//! turn, round after round, so every figure can be given as a ratio to echo
+//! `maturity bench --suite`: echo, unary Assess, AssessStream and (with
+//! `--http`) the HTTP/JSON API run in turn, round after round, so every figure can be given as a ratio to echo
 //! measured moments apart on the same machine, a ratio that survives a busy
 //! machine far better than the absolute figures it is made of.
 
 use super::CliError;
-use super::args::{BenchArgs, BenchView};
+use super::args::{AnswerView, BenchArgs};
 use super::bench::{Tally, load, peak_rss};
 
 /// The runs of one round, echo first: (label, mode, view).
-const RUNS: [(&str, &str, BenchView); 4] = [
-    ("echo", "echo", BenchView::Full),
-    ("Assess, full view", "assess", BenchView::Full),
-    ("AssessStream, basic view", "stream", BenchView::Basic),
-    ("AssessStream, full view", "stream", BenchView::Full),
+const RUNS: [(&str, &str, AnswerView); 4] = [
+    ("echo", "echo", AnswerView::Full),
+    ("Assess, full view", "assess", AnswerView::Full),
+    ("AssessStream, basic view", "stream", AnswerView::Basic),
+    ("AssessStream, full view", "stream", AnswerView::Full),
 ];
+
+/// The run added when the server's HTTP address is given.
+const HTTP_RUN: (&str, &str, AnswerView) =
+    ("HTTP/JSON Assess, full view", "http", AnswerView::Full);
+
+/// The runs of one round for `args`.
+fn runs(args: &BenchArgs) -> Vec<(&'static str, &'static str, AnswerView)> {
+    let mut runs = RUNS.to_vec();
+    if args.http.is_some() {
+        runs.push(HTTP_RUN);
+    }
+    runs
+}
 
 /// One run's figures.
 #[derive(Debug, Clone, Copy)]
@@ -41,11 +54,23 @@ impl Figures {
 
 /// Runs the suite and prints its table.
 pub(crate) async fn run(args: &BenchArgs) -> Result<(), CliError> {
-    let mut rounds: Vec<[Figures; RUNS.len()]> = Vec::new();
+    let runs = runs(args);
+    let mut rounds: Vec<Vec<Figures>> = Vec::new();
     for round in 1..=args.rounds {
-        let mut figures = Vec::with_capacity(RUNS.len());
-        for (label, mode, view) in RUNS {
-            let (tally, cpu) = load(args, mode, view).await?;
+        let mut figures = Vec::with_capacity(runs.len());
+        for &(label, mode, view) in &runs {
+            let http;
+            let target = match (mode, &args.http) {
+                ("http", Some(url)) => {
+                    http = BenchArgs {
+                        server: url.clone(),
+                        ..args.clone()
+                    };
+                    &http
+                }
+                _ => args,
+            };
+            let (tally, cpu) = load(target, mode, view).await?;
             let f = Figures::of(&tally, cpu, args.duration);
             eprintln!(
                 "round {round}/{}: {label}: {:.0}/s, p99 {:.3} ms, {} errors",
@@ -53,14 +78,14 @@ pub(crate) async fn run(args: &BenchArgs) -> Result<(), CliError> {
             );
             figures.push(f);
         }
-        rounds.push(figures.try_into().unwrap_or_else(|_| unreachable!()));
+        rounds.push(figures);
     }
-    print!("{}", table(args, &rounds));
+    print!("{}", table(args, &runs, &rounds));
     Ok(())
 }
 
 /// The markdown table of `rounds`: ratios to echo first, then absolutes.
-fn table(args: &BenchArgs, rounds: &[[Figures; RUNS.len()]]) -> String {
+fn table(args: &BenchArgs, runs: &[(&str, &str, AnswerView)], rounds: &[Vec<Figures>]) -> String {
     let mut out = format!(
         "`maturity bench --suite --rounds {} --duration {} --concurrency {} --connections {}`\n\n",
         rounds.len(),
@@ -70,7 +95,7 @@ fn table(args: &BenchArgs, rounds: &[[Figures; RUNS.len()]]) -> String {
     );
     out += "| run | req/s ÷ echo | CPU/req ÷ echo | p99 ÷ echo | req/s (median, spread) | server CPU/req | p99 | errors |\n";
     out += "|---|---|---|---|---|---|---|---|\n";
-    for (i, (label, ..)) in RUNS.iter().enumerate() {
+    for (i, (label, ..)) in runs.iter().enumerate() {
         let ratio = |f: fn(&Figures) -> Option<f64>| {
             median(rounds.iter().filter_map(|r| Some(f(&r[i])? / f(&r[0])?)))
         };

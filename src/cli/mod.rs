@@ -17,6 +17,7 @@
 pub mod args;
 mod assess;
 mod bench;
+mod bench_scaling;
 mod bench_suite;
 mod case;
 mod check;
@@ -58,6 +59,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Case(args::CaseCommand::Add(args)) => case::add(args),
         Command::Report(args) => report_html::run(args),
         Command::Deploy(args) => deploy::run(args).await,
+        Command::BenchScaling(args) => bench_scaling::run(args),
         Command::Schema(args) => {
             use crate::grpc::schema::files;
             let schema = match args.file {
