@@ -40,7 +40,7 @@ impl Predicate {
             .zip(curry.iter().map(Dynamic::flatten_clone))
             .collect();
         let mut statements = Vec::new();
-        reads::function_only(ast, def.name.as_str()).walk(&mut |path: &[ASTNode<'_>]| {
+        reads::function_only(def).walk(&mut |path: &[ASTNode<'_>]| {
             if let [ASTNode::Stmt(statement)] = path {
                 statements.push((*statement).clone());
             }

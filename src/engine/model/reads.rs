@@ -25,7 +25,7 @@ pub(crate) fn metric_reads(ast: &AST, check: &FnPtr) -> Vec<Read> {
         return Vec::new();
     };
     let mut reads = Vec::new();
-    function_only(ast, name).walk(&mut |path: &[ASTNode<'_>]| {
+    function_only(def).walk(&mut |path: &[ASTNode<'_>]| {
         if let Some(ASTNode::Expr(expr)) = path.last() {
             reads.extend(read_of(expr, &param));
         }
@@ -35,14 +35,13 @@ pub(crate) fn metric_reads(ast: &AST, check: &FnPtr) -> Vec<Read> {
     reads
 }
 
-/// An AST holding only the function `name`, to walk its body.
-pub(crate) fn function_only(ast: &AST, name: &str) -> AST {
-    // `clone_functions_only_filtered` ignores its filter on a fresh module
-    // (rhai 1.27), so clone and retain instead.
-    let mut body = ast.clone();
-    body.clear_statements()
-        .retain_functions(|_, _, fn_name, _| fn_name == name);
-    body
+/// An AST holding only the function `def`, to walk its body. Built from
+/// the shared definition alone: cloning the AST (even its functions only)
+/// for every check made loading quadratic in the number of criteria.
+pub(crate) fn function_only(def: &rhai::Shared<rhai::ScriptFuncDef>) -> AST {
+    let mut module = rhai::Module::new();
+    module.set_script_fn(rhai::Shared::clone(def));
+    AST::new_from_module(module)
 }
 
 /// `param.name` or `param["name"]`, as a read of `name`.
