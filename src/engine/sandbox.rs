@@ -30,6 +30,9 @@ pub struct Limits {
     pub max_map_size: usize,
     /// Longest script source, in bytes (compile time grows with its square).
     pub max_source_size: usize,
+    /// Most functions and closures one script may define: every check is a
+    /// closure, so this bounds a model's criteria.
+    pub max_functions: usize,
     /// Wall-clock time one assessment may take.
     pub max_time: Duration,
     /// Wall-clock time one explained assessment may take: explaining re-runs
@@ -50,6 +53,7 @@ impl Default for Limits {
             max_array_size: 4096,
             max_map_size: 4096,
             max_source_size: 256 * 1024,
+            max_functions: 512,
             max_time: Duration::from_millis(250),
             max_explain_time: Duration::from_millis(2500),
             max_load_time: Duration::from_secs(2),
@@ -208,7 +212,7 @@ pub(crate) fn new_engine(limits: &Limits) -> rhai::Engine {
         .set_max_map_size(limits.max_map_size)
         .set_max_modules(0)
         .set_max_variables(512)
-        .set_max_functions(512)
+        .set_max_functions(limits.max_functions)
         .set_strict_variables(true)
         .set_fail_on_invalid_map_property(true);
     engine.on_progress(|operations| {

@@ -90,6 +90,7 @@ fn round(value: f64) -> String {
 fn roomy_engine() -> Engine {
     Engine::new(Limits {
         max_source_size: 8 * 1024 * 1024,
+        max_functions: 1 << 16,
         max_operations: 50_000_000,
         max_array_size: 1 << 20,
         max_map_size: 1 << 20,
