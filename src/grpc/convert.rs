@@ -139,9 +139,9 @@ impl From<Level> for pb::Level {
     fn from(l: Level) -> Self {
         Self {
             rank: l.rank,
-            id: l.id.to_string(),
-            name: l.name.to_string(),
-            summary: l.summary.to_string(),
+            id: l.id.as_str().to_owned(),
+            name: l.name.as_str().to_owned(),
+            summary: l.summary.as_str().to_owned(),
         }
     }
 }
@@ -160,9 +160,9 @@ impl From<pb::Level> for Level {
 impl From<Assessment> for pb::Assessment {
     fn from(a: Assessment) -> Self {
         Self {
-            model: a.model.to_string(),
-            model_version: a.model_version.to_string(),
-            script_sha256: a.script_sha256.to_string(),
+            model: a.model.as_str().to_owned(),
+            model_version: a.model_version.as_str().to_owned(),
+            script_sha256: a.script_sha256.as_str().to_owned(),
             subject_id: a.subject_id,
             level: Some(a.level.into()),
             next_level: a.next_level.map(Into::into),
@@ -220,8 +220,8 @@ fn unset_level() -> Level {
 impl From<DimensionResult> for pb::Dimension {
     fn from(d: DimensionResult) -> Self {
         Self {
-            id: d.id.to_string(),
-            name: d.name.to_string(),
+            id: d.id.as_str().to_owned(),
+            name: d.name.as_str().to_owned(),
             rank: d.rank,
             score: d.score,
             passed: d.passed as i32,
@@ -288,13 +288,13 @@ fn horizon_from_pb(h: pb::Horizon) -> Horizon {
 impl From<CriterionResult> for pb::CriterionResult {
     fn from(c: CriterionResult) -> Self {
         Self {
-            id: c.id.to_string(),
+            id: c.id.as_str().to_owned(),
             rank: c.rank,
             passed: c.passed,
             outcome: outcome_to_pb(c.outcome).into(),
-            dimension: c.dimension.to_string(),
-            description: c.description.to_string(),
-            metrics: c.metrics.iter().map(|m| m.to_string()).collect(),
+            dimension: c.dimension.as_str().to_owned(),
+            description: c.description.as_str().to_owned(),
+            metrics: c.metrics.iter().map(|m| m.as_str().to_owned()).collect(),
             observed: c.observed,
             missing_metrics: c.missing_metrics,
             requirements: c.requirements.into_iter().map(Into::into).collect(),
@@ -394,12 +394,12 @@ impl From<pb::Lever> for Lever {
 impl From<Intervention> for pb::Intervention {
     fn from(i: Intervention) -> Self {
         Self {
-            id: i.id.to_string(),
-            title: i.title.to_string(),
-            description: i.description.to_string(),
+            id: i.id.as_str().to_owned(),
+            title: i.title.as_str().to_owned(),
+            description: i.description.as_str().to_owned(),
             priority: i.priority,
             target_rank: i.target_rank,
-            metrics: i.metrics.iter().map(|m| m.to_string()).collect(),
+            metrics: i.metrics.iter().map(|m| m.as_str().to_owned()).collect(),
             reason: i.reason,
             horizon: horizon_to_pb(i.horizon).into(),
             blocking: i.blocking,
@@ -427,10 +427,10 @@ impl From<pb::Intervention> for Intervention {
 pub fn model_to_pb(model: &Model) -> pb::Model {
     let spec = model.spec();
     pb::Model {
-        id: spec.id.to_string(),
-        name: spec.name.to_string(),
-        version: spec.version.to_string(),
-        description: spec.description.to_string(),
+        id: spec.id.as_str().to_owned(),
+        name: spec.name.as_str().to_owned(),
+        version: spec.version.as_str().to_owned(),
+        description: spec.description.as_str().to_owned(),
         levels: spec.levels.iter().cloned().map(Into::into).collect(),
         script_sha256: model.sha256().to_owned(),
         metrics: spec.metrics.iter().map(metric_to_pb).collect(),
@@ -442,9 +442,9 @@ pub fn model_to_pb(model: &Model) -> pb::Model {
             .dimensions
             .iter()
             .map(|d| pb::DimensionSpec {
-                id: d.id.to_string(),
-                name: d.name.to_string(),
-                description: d.description.to_string(),
+                id: d.id.as_str().to_owned(),
+                name: d.name.as_str().to_owned(),
+                description: d.description.as_str().to_owned(),
             })
             .collect(),
     }
@@ -466,12 +466,12 @@ fn metric_to_pb(m: &MetricSpec) -> pb::MetricSpec {
         Direction::False => pb::Direction::False,
     };
     pb::MetricSpec {
-        name: m.name.to_string(),
+        name: m.name.as_str().to_owned(),
         kind: kind.into(),
         min: m.min,
         max: m.max,
         direction: direction.into(),
-        description: m.description.to_string(),
+        description: m.description.as_str().to_owned(),
         allowed_values: m.allowed.clone(),
     }
 }
