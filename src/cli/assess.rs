@@ -4,7 +4,8 @@
 
 use std::path::Path;
 
-use serde_json::{Value, json};
+use serde::Deserialize;
+use serde_json::Value;
 
 use super::args::{AnswerView, AssessArgs};
 use super::{CliError, connect, load_engine, report};
@@ -109,29 +110,27 @@ pub(crate) fn organisation_from_json(
     else {
         return plain_organisation(path, json, model);
     };
-    let mut object = object.clone();
-    let text = |key: &str, value: &Option<Value>| match value {
+    let text = |key: &str| match object.get(key) {
         None | Some(Value::String(_)) => Ok(()),
         Some(other) => Err(input_error(
             path,
             format!("{key}: expected a string, got {other}"),
         )),
     };
-    let name = object.remove("name");
-    text("name", &name)?;
-    text("why", &object.remove("why"))?;
-    if let Some(expect) = object.remove("expect") {
-        serde_json::from_value::<Expectation>(expect)
-            .map_err(|e| input_error(path, format!("expect: {e}")))?;
+    text("name")?;
+    text("why")?;
+    if let Some(expect) = object.get("expect") {
+        Expectation::deserialize(expect).map_err(|e| input_error(path, format!("expect: {e}")))?;
     }
-    // Read apart, so a bad value is named by its metric.
-    let metrics = read_metrics(
-        path,
-        &object
-            .insert("metrics".into(), json!({}))
-            .unwrap_or_default(),
-    )?;
-    let request: pb::AssessRequest = serde_json::from_value(Value::Object(object))
+    // The metrics are read apart (so a bad value is named by its metric),
+    // and never copied: a portfolio may hold a million of these.
+    let metrics = read_metrics(path, &object["metrics"])?;
+    let rest: serde_json::Map<String, Value> = object
+        .iter()
+        .filter(|(key, _)| !matches!(key.as_str(), "name" | "why" | "expect" | "metrics"))
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect();
+    let request: pb::AssessRequest = serde_json::from_value(Value::Object(rest))
         .map_err(|e| input_error(path, format!("not an AssessRequest: {e}")))?;
     let mut request = request_from_pb(request).map_err(|e| input_error(path, e.to_string()))?;
     request.metrics = metrics;
@@ -142,7 +141,10 @@ pub(crate) fn organisation_from_json(
         return Err(no_model(path));
     }
     if request.subject_id.is_empty() {
-        let name = name.as_ref().and_then(Value::as_str).unwrap_or_default();
+        let name = object
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         request.subject_id = name.to_owned();
     }
     Ok(request)

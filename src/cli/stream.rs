@@ -50,7 +50,11 @@ pub(crate) async fn run(args: &AssessArgs) -> Result<(), CliError> {
             Some(Outcome::Error(_)) | None => failed += 1,
             Some(Outcome::Assessment(_)) => assessed += 1,
         }
-        let _ = writeln!(out, "{}", answer_json(answer));
+        // An AssessStreamResponse in the proto3 JSON mapping, as the HTTP
+        // API streams them; written straight out, never through a
+        // serde_json::Value: a portfolio may be a million lines.
+        let _ = serde_json::to_writer(&mut out, &answer);
+        let _ = writeln!(out);
     }
     let _ = out.flush();
     reader
@@ -102,11 +106,4 @@ async fn read_lines(
         }
     }
     Ok(())
-}
-
-/// One answer as a JSON line, an AssessStreamResponse in the proto3 JSON
-/// mapping: `{"requestId", "assessment"}` or `{"requestId", "error":
-/// {"code", "message", "details"}}`, as the HTTP API streams them.
-fn answer_json(answer: pb::AssessStreamResponse) -> Value {
-    serde_json::to_value(&answer).unwrap_or_default()
 }
