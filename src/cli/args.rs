@@ -359,6 +359,15 @@ pub enum AnswerView {
     Basic,
 }
 
+impl From<AnswerView> for crate::engine::View {
+    fn from(view: AnswerView) -> Self {
+        match view {
+            AnswerView::Full => Self::Full,
+            AnswerView::Basic => Self::Basic,
+        }
+    }
+}
+
 /// Flags of `maturity assess`.
 #[derive(Debug, Clone, Args)]
 pub struct AssessArgs {

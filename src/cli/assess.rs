@@ -7,10 +7,10 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::args::{AnswerView, AssessArgs};
+use super::args::AssessArgs;
 use super::{CliError, connect, load_engine, report};
 use crate::engine::cases::Expectation;
-use crate::engine::{AssessRequest, Assessment, MetricValue, Metrics, View};
+use crate::engine::{AssessRequest, Assessment, MetricValue, Metrics};
 use crate::grpc::convert::{request_from_pb, request_to_pb};
 use crate::grpc::pb;
 
@@ -84,11 +84,9 @@ pub(crate) fn request_from_json(
     if args.target_rank != 0 {
         request.target_rank = args.target_rank;
     }
-    request.view = match args.view {
-        Some(AnswerView::Basic) => View::Basic,
-        Some(AnswerView::Full) => View::Full,
-        None => request.view,
-    };
+    if let Some(view) = args.view {
+        request.view = view.into();
+    }
     Ok(request)
 }
 

@@ -15,7 +15,6 @@ use tonic::transport::Channel;
 
 use super::CliError;
 use super::args::{AnswerView, BenchArgs};
-use crate::engine::View;
 use crate::engine::cases::Case;
 use crate::grpc::convert::request_to_pb;
 use crate::grpc::pb;
@@ -125,10 +124,7 @@ fn organisations(view: AnswerView) -> Result<Vec<pb::AssessRequest>, CliError> {
                 .map_err(|e| CliError::Config(format!("built-in organisation: {e}")))?;
             let mut request = case.request();
             request.explain = false;
-            request.view = match view {
-                AnswerView::Full => View::Full,
-                AnswerView::Basic => View::Basic,
-            };
+            request.view = view.into();
             Ok(request_to_pb(request))
         })
         .collect()

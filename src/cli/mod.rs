@@ -31,6 +31,7 @@ mod generate;
 mod models;
 mod report;
 mod report_html;
+mod schema;
 mod serve;
 mod stream;
 mod test;
@@ -60,16 +61,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Report(args) => report_html::run(args),
         Command::Deploy(args) => deploy::run(args).await,
         Command::BenchScaling(args) => bench_scaling::run(args),
-        Command::Schema(args) => {
-            use crate::grpc::schema::files;
-            let schema = match args.file {
-                args::SchemaFile::Case => files::case_file(),
-                args::SchemaFile::Metrics => files::metrics_file(),
-            };
-            let text = serde_json::to_string_pretty(&schema).unwrap_or_default();
-            println!("{text}");
-            Ok(())
-        }
+        Command::Schema(args) => schema::run(args),
     }
 }
 
