@@ -384,6 +384,30 @@ fn bench_suite_prints_one_table_of_ratios_to_echo() {
 }
 
 #[test]
+fn assess_takes_the_file_as_an_argument_and_a_basic_view_reads_cleanly() {
+    let case = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scripts/tests/five_stage/five_stage_rank2_example.json"
+    );
+    let text = stdout(&maturity(&["assess", case, "--view", "basic"]));
+    assert!(text.contains("Level 2 Activity-Driven"), "{text}");
+    assert!(text.contains("Now (this quarter):"), "{text}");
+    // The basic view carries no criteria, metrics or reasons: nothing
+    // empty is printed in their place.
+    assert!(!text.contains("Criteria:"), "{text}");
+    assert!(!text.contains("[]") && !text.contains("()"), "{text}");
+    let json: serde_json::Value = serde_json::from_str(&stdout(&maturity(&[
+        "assess", case, "--view", "basic", "--json",
+    ])))
+    .unwrap();
+    assert_eq!(json["level"]["rank"], 2);
+    assert!(json.get("criteria").is_none(), "{json}");
+    let full: serde_json::Value =
+        serde_json::from_str(&stdout(&maturity(&["assess", case, "--json"]))).unwrap();
+    assert!(full["criteria"].as_array().is_some_and(|c| !c.is_empty()));
+}
+
+#[test]
 fn bench_scaling_measures_and_draws_every_curve() {
     let dir = scratch("bench_scaling");
     let text = stdout(&maturity(&[

@@ -134,15 +134,18 @@ fn render_plan(out: &mut String, a: &Assessment) {
         }
         let _ = writeln!(out, "\n{heading}");
         for i in items {
-            let _ = writeln!(
-                out,
-                "  {}. {} [{}]  ({})",
-                i.priority,
-                i.title,
-                i.metrics.join(", "),
-                why(i)
-            );
-            let _ = writeln!(out, "     {}", i.description);
+            // A basic view's items carry their id and title alone.
+            let mut line = format!("  {}. {}", i.priority, i.title);
+            if !i.metrics.is_empty() {
+                line += &format!(" [{}]", i.metrics.join(", "));
+            }
+            if !i.reason.is_empty() {
+                line += &format!("  ({})", why(i));
+            }
+            let _ = writeln!(out, "{line}");
+            if !i.description.is_empty() {
+                let _ = writeln!(out, "     {}", i.description);
+            }
         }
     }
 }
@@ -167,6 +170,10 @@ fn render_criteria(out: &mut String, a: &Assessment, all: bool) {
         .iter()
         .filter(|c| c.rank <= shown_up_to)
         .collect();
+    if shown.is_empty() {
+        // A basic view carries no criteria.
+        return;
+    }
     let mut rows = vec![["", "rank", "criterion", "metric", "observed", "needs"].map(String::from)];
     for c in &shown {
         rows.extend(criterion_rows(c));
