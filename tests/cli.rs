@@ -408,6 +408,31 @@ fn assess_takes_the_file_as_an_argument_and_a_basic_view_reads_cleanly() {
 }
 
 #[test]
+fn assess_json_prints_a_refusal_in_the_apis_error_shape_locally_and_from_a_server() {
+    let dir = scratch("json_errors");
+    let bad = dir.join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"{"model": "five_stage", "metrics": {"win_rate": 7}}"#,
+    )
+    .unwrap();
+    let served = serve(&[]);
+    let path = bad.to_str().unwrap();
+    for args in [
+        vec!["assess", path, "--json"],
+        vec!["assess", path, "--json", "--server", &served.url],
+    ] {
+        let out = maturity(&args);
+        assert!(!out.status.success(), "{args:?}");
+        let error: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", String::from_utf8_lossy(&out.stdout)));
+        assert_eq!(error["code"], "INVALID_ARGUMENT", "{args:?}: {error}");
+        let violation = &error["details"][0]["fieldViolations"][0];
+        assert_eq!(violation["field"], "metrics[win_rate]", "{args:?}: {error}");
+    }
+}
+
+#[test]
 fn bench_scaling_measures_and_draws_every_curve() {
     let dir = scratch("bench_scaling");
     let text = stdout(&maturity(&[

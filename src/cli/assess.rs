@@ -31,6 +31,36 @@ pub(crate) async fn run(mut args: AssessArgs) -> Result<(), CliError> {
     if args.metrics.extension().is_some_and(|e| e == "jsonl") {
         return super::stream::run(&args).await;
     }
+    let json = args.json;
+    match assess_one(args).await {
+        Err(err) if json => Err(print_error_json(err)),
+        done => done,
+    }
+}
+
+/// With --json a refused assessment is printed as the API's JSON prints an
+/// error, `{"code", "message", "details"}`, so a script reads one shape
+/// whether the call succeeded or not; the error still sets the exit status.
+fn print_error_json(err: CliError) -> CliError {
+    let status = match err {
+        CliError::Status(status) => status,
+        CliError::Engine(engine) => crate::grpc::status::to_status(engine),
+        err @ (CliError::Input { .. } | CliError::Read { .. }) => {
+            tonic::Status::invalid_argument(err.to_string())
+        }
+        err @ CliError::Connect { .. } => tonic::Status::unavailable(err.to_string()),
+        other => return other,
+    };
+    let json = crate::grpc::json::status_json(&status);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&json).unwrap_or_default()
+    );
+    CliError::Failed(status.message().to_owned())
+}
+
+/// Assesses the one organisation of a .json file and prints the answer.
+async fn assess_one(args: AssessArgs) -> Result<(), CliError> {
     let request = read_request(&args)?;
     let (assessment, served) = match &args.server {
         Some(url) => {
