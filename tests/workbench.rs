@@ -13,12 +13,17 @@ fn text(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-/// A portfolio of the shipped five_stage examples, one per line.
+/// A portfolio of the shipped five_stage examples, one per line, as a
+/// platform scoring in bulk would send them (basic view): diff still
+/// compares whole answers, so it can say which criteria flipped.
 fn portfolio(dir: &Path) -> std::path::PathBuf {
     let lines: Vec<String> = support::load_cases()
         .into_iter()
         .filter(|(_, c)| c.model == "five_stage")
-        .map(|(_, c)| serde_json::json!({ "subject_id": c.name, "metrics": c.metrics }).to_string())
+        .map(|(_, c)| {
+            serde_json::json!({ "subject_id": c.name, "metrics": c.metrics, "view": "VIEW_BASIC" })
+                .to_string()
+        })
         .collect();
     let file = dir.join("orgs.jsonl");
     std::fs::write(&file, lines.join("\n") + "\n").unwrap();

@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::args::AssessArgs;
 use super::{CliError, connect, load_engine, report};
 use crate::engine::cases::Expectation;
-use crate::engine::{AssessRequest, Assessment, MetricValue, Metrics};
+use crate::engine::{AssessRequest, Assessment, MetricValue, Metrics, View};
 use crate::grpc::convert::{request_from_pb, request_to_pb};
 use crate::grpc::pb;
 
@@ -162,6 +162,9 @@ pub(crate) fn organisation_from_json(
         .map_err(|e| input_error(path, format!("not an AssessRequest: {e}")))?;
     let mut request = request_from_pb(request).map_err(|e| input_error(path, e.to_string()))?;
     request.metrics = metrics;
+    // The view is the command's to choose (`assess --view`): diff, replay,
+    // case add and the report need the whole answer whatever was logged.
+    request.view = View::Full;
     if let Some(model) = model {
         request.model = model.to_owned();
     }
