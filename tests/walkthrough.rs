@@ -201,14 +201,17 @@ fn the_northwind_walkthrough_works_as_written() {
         "--admin-tokens",
         tokens.to_str().unwrap(),
     ]);
-    let deployed = stdout(&maturity(&[
-        "deploy",
-        model.to_str().unwrap(),
-        "--server",
-        &server.url,
-        "--token",
-        token,
-    ]));
+    let deploy = || {
+        stdout(&maturity(&[
+            "deploy",
+            model.to_str().unwrap(),
+            "--server",
+            &server.url,
+            "--token",
+            token,
+        ]))
+    };
+    let deployed = deploy();
     assert!(deployed.starts_with("deployed five_stage "), "{deployed}");
     // Every five_stage case in the folder, Northwind's included, ran.
     let five = std::fs::read_dir(dir.join("tests/five_stage"))
@@ -228,14 +231,7 @@ fn the_northwind_walkthrough_works_as_written() {
             .exists()
     );
     // Run again (a retry): nothing changes.
-    let again = stdout(&maturity(&[
-        "deploy",
-        model.to_str().unwrap(),
-        "--server",
-        &server.url,
-        "--token",
-        token,
-    ]));
+    let again = deploy();
     assert!(
         again.contains("was already serving: nothing changed"),
         "{again}"
