@@ -174,15 +174,23 @@ async fn errors_have_the_json_shape_and_the_http_status_of_their_code() {
         }
         assert!(error["details"].is_array(), "{error}");
     }
-    // A metric out of range names the field in a google.rpc.BadRequest.
-    let body = r#"{"metrics": {"crm_adoption": 7}}"#;
-    let error = call(&server.http, "POST", ASSESS, &[], body).await.json();
-    let detail = &error["details"][0];
-    assert_eq!(detail["@type"], "type.googleapis.com/google.rpc.BadRequest");
-    assert_eq!(
-        detail["fieldViolations"][0]["field"],
-        "metrics[crm_adoption]"
-    );
+    // A metric out of range, or a value of two kinds at once, names the
+    // field in a google.rpc.BadRequest.
+    for body in [
+        r#"{"metrics": {"crm_adoption": 7}}"#,
+        r#"{"metrics": {"crm_adoption": {"number": 0.5, "flag": true}}}"#,
+    ] {
+        let error = call(&server.http, "POST", ASSESS, &[], body).await.json();
+        let detail = &error["details"][0];
+        assert_eq!(
+            detail["@type"], "type.googleapis.com/google.rpc.BadRequest",
+            "{body}: {error}"
+        );
+        assert_eq!(
+            detail["fieldViolations"][0]["field"], "metrics[crm_adoption]",
+            "{body}: {error}"
+        );
+    }
 
     // Over the message limit: 413, not a 429 a client would retry.
     let huge = format!(r#"{{"subjectId": "{}"}}"#, "x".repeat(2 * 1024 * 1024));

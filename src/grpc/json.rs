@@ -14,6 +14,8 @@ use tonic::{Code, Status};
 use tonic_types::pb::BadRequest;
 
 use super::pb;
+use super::status::to_status;
+use crate::engine::{EngineError, MetricViolation};
 
 /// The name of a gRPC status code, as the proto3 JSON mapping spells the
 /// enum `google.rpc.Code` (e.g. `INVALID_ARGUMENT`).
@@ -106,8 +108,31 @@ pub fn assess_request_from_json(text: &[u8]) -> Result<pb::AssessRequest, Status
     let mut value: Value = serde_json::from_slice(text)
         .map_err(|e| Status::invalid_argument(format!("request is not JSON: {e}")))?;
     plain_metrics_to_canonical(&mut value);
+    refuse_mixed_metric_values(&value)?;
     serde_json::from_value(value)
         .map_err(|e| Status::invalid_argument(format!("request is not an AssessRequest: {e}")))
+}
+
+/// A MetricValue that sets more than one of number, flag and text, named
+/// by its metric as every other bad value is (the generated reader would
+/// only say "duplicate field").
+#[allow(clippy::result_large_err)]
+fn refuse_mixed_metric_values(request: &Value) -> Result<(), Status> {
+    let Some(Value::Object(metrics)) = request.get("metrics") else {
+        return Ok(());
+    };
+    let violations: Vec<MetricViolation> = metrics
+        .iter()
+        .filter(|(_, value)| value.as_object().is_some_and(|kind| kind.len() > 1))
+        .map(|(name, _)| MetricViolation {
+            metric: name.clone(),
+            rule: "a value holds exactly one of number, flag or text".into(),
+        })
+        .collect();
+    match violations.is_empty() {
+        true => Ok(()),
+        false => Err(to_status(EngineError::InvalidMetrics { violations })),
+    }
 }
 
 /// Rewrites plain metric values of an AssessRequest's `metrics` object into
