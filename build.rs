@@ -23,6 +23,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         // Metrics arrive as a map: decoded into a sorted map, they become the
         // engine's own (sorted) map without hashing a single name.
         .btree_map(".")
+        // Counts an AssessRequest's metrics before decoding them.
+        .codec_path("crate::grpc::codec::WireCodec")
         .compile_fds(descriptors)?;
     // The proto3 JSON mapping of every maturity.v1 message, as serde impls.
     // AssessStreamResponse carries a google.rpc.Status (tonic-types' type,

@@ -698,3 +698,35 @@ async fn an_over_long_request_id_fails_its_item_not_the_stream() {
     assert_eq!(got[2].request_id, "c");
     server.stop().await;
 }
+
+/// Like an oversized message, an item of more metrics than the limit is
+/// refused before it is decoded, so it ends the stream (tonic cannot skip
+/// one item); the items before it are answered.
+#[tokio::test]
+async fn a_stream_item_of_too_many_metrics_ends_the_stream_unread() {
+    let server = hostile_server().await;
+    let mut client = server.client().await;
+    let item = |id: &str, metrics: usize| pb::AssessRequest {
+        request_id: id.into(),
+        ..request(
+            "five_stage",
+            (0..metrics)
+                .map(|i| (format!("m{i}"), number(0.5)))
+                .collect(),
+        )
+    };
+    let items = [item("a", 0), item("b", 40_000), item("c", 0)];
+    let mut answers = client
+        .assess_stream(tokio_stream::iter(items))
+        .await
+        .unwrap()
+        .into_inner();
+    let first = answers.message().await.unwrap().unwrap();
+    assert_eq!(first.request_id, "a");
+    let status = answers.message().await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    assert_eq!(status.message(), "metrics: 40000 exceeds the limit of 1024");
+    bounded(&status);
+    still_serving(&mut client).await;
+    server.stop().await;
+}

@@ -4,6 +4,7 @@
 //! - `pb`: the generated protobuf types and the descriptor set.
 //! - `service`: the `MaturityService` handlers.
 //! - `admin`, `auth`: the `AdminService` handlers and their bearer tokens.
+//! - `codec`: protobuf on the wire, with the metrics counted before decoding.
 //! - `convert`: protobuf <-> engine types.
 //! - `status`: the one place engine errors become gRPC statuses.
 //! - `http`, `json`: the HTTP/JSON API and the proto3 JSON mapping.
@@ -14,6 +15,7 @@ mod accept;
 pub mod admin;
 pub mod auth;
 mod calls;
+pub mod codec;
 mod codec_status;
 pub mod connection;
 pub mod convert;
@@ -87,8 +89,8 @@ pub struct ServeOptions {
     /// RESOURCE_EXHAUSTED (unary) or wait (streams).
     pub max_in_flight: usize,
     /// Largest request or response message, in bytes (RESOURCE_EXHAUSTED).
-    /// A message of many small map entries takes up to ten times its size
-    /// once decoded, so this bounds what one call costs in memory.
+    /// Together with the metric count, checked on the wire by `codec`, it
+    /// bounds what one call costs in memory.
     pub max_message_bytes: usize,
     /// How often an idle connection is pinged, and how long a ping may go
     /// unanswered before the connection is closed.
