@@ -359,7 +359,12 @@ async fn the_binary_answers_hostile_requests_with_bounded_errors_in_bounded_memo
         "--admin-tokens",
         tokens.to_str().unwrap(),
         "--no-watch",
+        "--http-listen",
+        "127.0.0.1:0",
     ]);
+    let http = served.wait_for_log("HTTP/JSON API listening on http://");
+    let http = http.split("on=").nth(1).unwrap().split_whitespace().next();
+    let http = http.unwrap().to_owned();
     let channel = Channel::from_shared(served.url.clone())
         .unwrap()
         .connect()
@@ -383,6 +388,18 @@ async fn the_binary_answers_hostile_requests_with_bounded_errors_in_bounded_memo
         assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
         assert_eq!(status.message(), "metrics: 70000 exceeds the limit of 1024");
         bounded(&status);
+    }
+    // The same over HTTP/JSON: counted, never read into a tree.
+    let entries: Vec<String> = (0..80_000).map(|i| format!(r#""m{i}":0"#)).collect();
+    let many = format!(r#"{{"metrics": {{{}}}}}"#, entries.join(","));
+    let posts = (0..4).map(|_| {
+        let (http, many) = (http.clone(), many.clone());
+        let path = "/v1/models/five_stage:assess";
+        tokio::spawn(async move { support::http::call(&http, "POST", path, &[], many).await })
+    });
+    for post in posts.collect::<Vec<_>>() {
+        let error = post.await.unwrap().json();
+        assert_eq!(error["message"], "metrics: 80000 exceeds the limit of 1024");
     }
     // As many violations as the limit allows, with the longest names.
     let status = refused(&mut client, valueless("five_stage", 1024, 128)).await;

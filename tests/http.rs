@@ -197,6 +197,14 @@ async fn errors_have_the_json_shape_and_the_http_status_of_their_code() {
     let answer = call(&server.http, "POST", ASSESS, &[], huge).await;
     assert_eq!(answer.status, 413);
     assert_eq!(answer.json()["code"], "RESOURCE_EXHAUSTED");
+    // Under it, but of more metrics than the limit: refused, naming the
+    // count and the limit.
+    let entries: Vec<String> = (0..80_000).map(|i| format!(r#""m{i}":0"#)).collect();
+    let many = format!(r#"{{"metrics": {{{}}}}}"#, entries.join(","));
+    assert!(many.len() < 1024 * 1024);
+    let error = call(&server.http, "POST", ASSESS, &[], many).await.json();
+    assert_eq!(error["code"], "INVALID_ARGUMENT", "{error}");
+    assert_eq!(error["message"], "metrics: 80000 exceeds the limit of 1024");
     server.grpc.stop().await;
 }
 

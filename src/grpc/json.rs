@@ -8,6 +8,7 @@
 //! [...]}]}`: the status code by name, as gRPC's JSON tools print it.
 
 use prost::Message;
+use serde::de::IgnoredAny;
 use serde::ser::SerializeStruct;
 use serde_json::{Map, Value, json};
 use tonic::{Code, Status};
@@ -15,7 +16,7 @@ use tonic_types::pb::BadRequest;
 
 use super::pb;
 use super::status::to_status;
-use crate::engine::{EngineError, MetricViolation};
+use crate::engine::{EngineError, MAX_METRICS, MetricViolation};
 
 /// The name of a gRPC status code, as the proto3 JSON mapping spells the
 /// enum `google.rpc.Code` (e.g. `INVALID_ARGUMENT`).
@@ -105,12 +106,66 @@ impl serde::Serialize for pb::AssessStreamResponse {
 /// `true` for `{"flag": true}`, `"text"` for `{"text": "text"}`.
 #[allow(clippy::result_large_err)]
 pub fn assess_request_from_json(text: &[u8]) -> Result<pb::AssessRequest, Status> {
+    refuse_too_many_metrics(text)?;
     let mut value: Value = serde_json::from_slice(text)
         .map_err(|e| Status::invalid_argument(format!("request is not JSON: {e}")))?;
     plain_metrics_to_canonical(&mut value);
     refuse_mixed_metric_values(&value)?;
     serde_json::from_value(value)
         .map_err(|e| Status::invalid_argument(format!("request is not an AssessRequest: {e}")))
+}
+
+/// INVALID_ARGUMENT when the request's `metrics` object has more entries
+/// than the limit, counted in a pass that keeps none of them: a tiny entry
+/// takes a few bytes of JSON and about a hundred once read into a tree, as
+/// on the gRPC wire (see `codec`). Malformed JSON is left to the real read.
+#[allow(clippy::result_large_err)]
+fn refuse_too_many_metrics(text: &[u8]) -> Result<(), Status> {
+    let Ok(MetricCount { metrics }) = serde_json::from_slice::<MetricCount>(text) else {
+        return Ok(());
+    };
+    if metrics.0 <= MAX_METRICS {
+        return Ok(());
+    }
+    Err(to_status(EngineError::RequestTooLarge {
+        field: "metrics".into(),
+        actual: metrics.0,
+        limit: MAX_METRICS,
+    }))
+}
+
+/// An AssessRequest in JSON, read only for the size of its `metrics`.
+#[derive(serde::Deserialize)]
+struct MetricCount {
+    #[serde(default)]
+    metrics: EntryCount,
+}
+
+/// The number of entries of a JSON object, none of them kept.
+#[derive(Default)]
+struct EntryCount(usize);
+
+impl<'de> serde::Deserialize<'de> for EntryCount {
+    fn deserialize<D: serde::Deserializer<'de>>(reader: D) -> Result<Self, D::Error> {
+        struct Counter;
+        impl<'de> serde::de::Visitor<'de> for Counter {
+            type Value = EntryCount;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut map: M,
+            ) -> Result<EntryCount, M::Error> {
+                let mut count = 0;
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {
+                    count += 1;
+                }
+                Ok(EntryCount(count))
+            }
+        }
+        reader.deserialize_map(Counter)
+    }
 }
 
 /// A MetricValue that sets more than one of number, flag and text, named
