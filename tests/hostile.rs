@@ -466,6 +466,31 @@ async fn the_binary_answers_hostile_requests_with_bounded_errors_in_bounded_memo
         .unwrap_err();
     assert_eq!(status.code(), Code::Unauthenticated, "{status:?}");
     bounded(&status);
+    // Before it decodes them at all: sixteen callers without a token, each
+    // with a case of 70,000 tiny metrics (some 10 MB once decoded), leave
+    // the peak where it was.
+    let tiny = pb::TestCase {
+        metrics: valueless("five_stage", 70_000, 6).metrics,
+        ..Default::default()
+    };
+    let (peak_before, _) = served.memory_kib().unwrap();
+    let calls: Vec<_> = (0..16)
+        .map(|_| {
+            let mut admin = admin.clone();
+            let request = validate(vec![tiny.clone()]);
+            tokio::spawn(async move { admin.validate_script(request).await })
+        })
+        .collect();
+    for call in calls {
+        let status = call.await.unwrap().unwrap_err();
+        assert_eq!(status.code(), Code::Unauthenticated, "{status:?}");
+    }
+    let (peak_after, _) = served.memory_kib().unwrap();
+    let grew = peak_after.saturating_sub(peak_before);
+    assert!(
+        grew < 8 * 1024,
+        "unauthenticated calls raised the peak {grew} KiB"
+    );
     // And bounds their number.
     let many = vec![pb::TestCase::default(); 120];
     let status = admin

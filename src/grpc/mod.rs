@@ -244,7 +244,13 @@ fn router(
     let reflection_alpha = reflection_set().build_v1alpha()?;
     let tokens = Arc::new(options.tokens);
     let evidence_tokens = options.require_token.then(|| Arc::clone(&tokens));
-    let admin = AdminApi::new(catalog, tokens);
+    let admin = AdminApi::new(catalog, Arc::clone(&tokens));
+    let admin = tonic::service::interceptor::InterceptedService::new(
+        AdminServiceServer::new(admin)
+            .max_decoding_message_size(options.max_message_bytes)
+            .max_encoding_message_size(options.max_message_bytes),
+        admin::token_before_body(tokens),
+    );
     let size = options.max_message_bytes;
     let mut builder = Server::builder();
     if let Some(tls) = options.tls {
@@ -272,11 +278,7 @@ fn router(
                 .max_decoding_message_size(size)
                 .max_encoding_message_size(size),
         )
-        .add_service(
-            AdminServiceServer::new(admin)
-                .max_decoding_message_size(size)
-                .max_encoding_message_size(size),
-        )
+        .add_service(admin)
         .add_optional_service(options.echo.then(|| BenchServiceServer::new(echo::EchoApi))))
 }
 
