@@ -203,6 +203,20 @@ async fn an_export_over_the_message_limit_is_resource_exhausted() {
 }
 
 #[tokio::test]
+async fn an_export_of_too_many_files_is_refused_before_it_is_decoded() {
+    let server = start_builtin_server().await;
+    let mut client = EvidenceServiceClient::new(server.channel().await);
+    let mut files = export(&["opportunities.csv"]);
+    files.extend((0..100).map(|i| (format!("empty{i}.csv"), Vec::new())));
+    let status = client.assess_export(request(files)).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    assert_eq!(status.message(), "files: 101 exceeds the limit of 64");
+    let violations = status.get_details_bad_request().unwrap().field_violations;
+    assert_eq!(violations[0].field, "files");
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn a_salesforce_export_is_read_through_its_profile() {
     let server = start_builtin_server().await;
     let mut client = EvidenceServiceClient::new(server.channel().await);

@@ -1,8 +1,9 @@
 //! The protobuf codec of the `maturity.v1` services: prost's, except that
-//! an `AssessRequest`'s metrics are counted on the wire before it is
-//! decoded. A metric entry takes a few bytes on the wire and a hundred once
-//! decoded into a map, so a request of many tiny entries would cost far more
-//! memory than its size; over the engine's limit it is refused unread.
+//! the map entries of the requests that carry maps (an `AssessRequest`'s
+//! metrics, an `AssessExportRequest`'s metrics and files) are counted on the
+//! wire before the request is decoded. A map entry takes a few bytes on the
+//! wire and a hundred once decoded, so a request of many tiny entries would
+//! cost far more memory than its size; over the limit it is refused unread.
 
 use std::any::TypeId;
 use std::marker::PhantomData;
@@ -16,10 +17,28 @@ use tonic_prost::ProstEncoder;
 use super::pb;
 use crate::engine::{EngineError, MAX_METRICS};
 
-/// `AssessRequest.metrics`: its field number in maturity.proto.
-const METRICS_FIELD: u64 = 2;
+/// The most files one `AssessExportRequest` may carry: an export is a
+/// handful of tables.
+pub const MAX_EXPORT_FILES: usize = 64;
+
 /// The protobuf wire type of a length-delimited field (a map entry).
 const LENGTH_DELIMITED: u64 = 2;
+
+/// A map field counted on the wire: its number, its name, its limit.
+type Counted = (u64, &'static str, usize);
+
+/// The map fields of `U` counted before it is decoded (field numbers as in
+/// maturity.proto).
+fn counted_fields<U: 'static>() -> &'static [Counted] {
+    let kind = TypeId::of::<U>();
+    if kind == TypeId::of::<pb::AssessRequest>() {
+        &[(2, "metrics", MAX_METRICS)]
+    } else if kind == TypeId::of::<pb::AssessExportRequest>() {
+        &[(5, "metrics", MAX_METRICS), (2, "files", MAX_EXPORT_FILES)]
+    } else {
+        &[]
+    }
+}
 
 /// The codec generated services and clients use (`codec_path` in build.rs).
 #[derive(Debug, Clone)]
@@ -50,7 +69,8 @@ where
     }
 }
 
-/// Decodes `U` with prost, refusing an over-large `AssessRequest` first.
+/// Decodes `U` with prost, once its counted map fields are within their
+/// limits.
 #[derive(Debug, Clone)]
 pub struct WireDecoder<U>(PhantomData<U>);
 
@@ -59,10 +79,9 @@ impl<U: Message + Default + 'static> Decoder for WireDecoder<U> {
     type Error = Status;
 
     fn decode(&mut self, buf: &mut DecodeBuf<'_>) -> Result<Option<U>, Status> {
-        if TypeId::of::<U>() == TypeId::of::<pb::AssessRequest>()
-            && buf.chunk().len() == buf.remaining()
-        {
-            refuse_too_many_metrics(buf.chunk())?;
+        // tonic hands over a whole message in one piece.
+        if buf.chunk().len() == buf.remaining() {
+            refuse_over_limit(buf.chunk(), counted_fields::<U>())?;
         }
         // The message tonic-prost gives, so codec_status knows it.
         U::decode(buf)
@@ -71,24 +90,27 @@ impl<U: Message + Default + 'static> Decoder for WireDecoder<U> {
     }
 }
 
-/// INVALID_ARGUMENT, as the engine words it, when the encoded
-/// `AssessRequest` in `message` carries more metric entries than the limit.
-fn refuse_too_many_metrics(message: &[u8]) -> Result<(), Status> {
-    let count = metric_entries(message);
-    if count <= MAX_METRICS {
-        return Ok(());
+/// INVALID_ARGUMENT, as the engine words it, when the encoded `message`
+/// carries more entries of one of `fields` than its limit.
+fn refuse_over_limit(message: &[u8], fields: &[Counted]) -> Result<(), Status> {
+    for &(number, name, limit) in fields {
+        let count = entries(message, number);
+        if count > limit {
+            return Err(super::status::to_status(EngineError::RequestTooLarge {
+                field: name.into(),
+                actual: count,
+                limit,
+            }));
+        }
     }
-    Err(super::status::to_status(EngineError::RequestTooLarge {
-        field: "metrics".into(),
-        actual: count,
-        limit: MAX_METRICS,
-    }))
+    Ok(())
 }
 
-/// The number of `metrics` entries in an encoded `AssessRequest`, counted
-/// without decoding them. A message that does not parse counts what came
-/// before the fault; prost's decode then reports the fault itself.
-pub fn metric_entries(mut message: &[u8]) -> usize {
+/// The number of entries of the map (or repeated) field `number` in an
+/// encoded message, counted without decoding them. A message that does
+/// not parse counts what came before the fault; prost's decode then
+/// reports the fault itself.
+pub fn entries(mut message: &[u8], number: u64) -> usize {
     let mut count = 0;
     while message.has_remaining() {
         let Ok(key) = prost::encoding::decode_varint(&mut message) else {
@@ -99,7 +121,7 @@ pub fn metric_entries(mut message: &[u8]) -> usize {
             1 => Ok(8),
             5 => Ok(4),
             LENGTH_DELIMITED => prost::encoding::decode_varint(&mut message),
-            // Groups: long deprecated, and no field of this message.
+            // Groups: long deprecated, and no field of these messages.
             _ => break,
         };
         let Ok(skipped) = usize::try_from(skipped.unwrap_or(u64::MAX)) else {
@@ -109,7 +131,7 @@ pub fn metric_entries(mut message: &[u8]) -> usize {
             break;
         }
         message.advance(skipped);
-        if key >> 3 == METRICS_FIELD && key & 7 == LENGTH_DELIMITED {
+        if key >> 3 == number && key & 7 == LENGTH_DELIMITED {
             count += 1;
         }
     }
@@ -137,7 +159,7 @@ mod tests {
     #[test]
     fn counts_the_metric_entries_among_the_other_fields() {
         for metrics in [0, 1, 7, 1500] {
-            assert_eq!(metric_entries(&encoded(metrics)), metrics);
+            assert_eq!(entries(&encoded(metrics), 2), metrics);
         }
     }
 
@@ -145,14 +167,15 @@ mod tests {
     fn a_truncated_message_counts_what_came_before_the_fault() {
         let whole = encoded(10);
         let cut = &whole[..whole.len() / 2];
-        assert!((1..10).contains(&metric_entries(cut)));
-        assert_eq!(metric_entries(&[0xff; 12]), 0, "a runaway varint");
+        assert!((1..10).contains(&entries(cut, 2)));
+        assert_eq!(entries(&[0xff; 12], 2), 0, "a runaway varint");
     }
 
     #[test]
     fn over_the_limit_is_refused_naming_the_count_and_the_limit() {
-        assert!(refuse_too_many_metrics(&encoded(MAX_METRICS)).is_ok());
-        let status = refuse_too_many_metrics(&encoded(MAX_METRICS + 5)).unwrap_err();
+        let fields = counted_fields::<pb::AssessRequest>();
+        assert!(refuse_over_limit(&encoded(MAX_METRICS), fields).is_ok());
+        let status = refuse_over_limit(&encoded(MAX_METRICS + 5), fields).unwrap_err();
         assert_eq!(status.code(), tonic::Code::InvalidArgument);
         assert_eq!(
             status.message(),
@@ -161,5 +184,26 @@ mod tests {
                 MAX_METRICS + 5
             )
         );
+    }
+
+    #[test]
+    fn an_export_counts_its_files_and_its_metrics() {
+        let export = |files: usize, metrics: usize| {
+            pb::AssessExportRequest {
+                files: (0..files).map(|i| (format!("f{i}"), Vec::new())).collect(),
+                metrics: (0..metrics)
+                    .map(|i| (format!("m{i}"), pb::MetricValue::default()))
+                    .collect(),
+                ..Default::default()
+            }
+            .encode_to_vec()
+        };
+        let fields = counted_fields::<pb::AssessExportRequest>();
+        assert!(refuse_over_limit(&export(MAX_EXPORT_FILES, MAX_METRICS), fields).is_ok());
+        let files = refuse_over_limit(&export(MAX_EXPORT_FILES + 1, 0), fields).unwrap_err();
+        assert_eq!(files.message(), "files: 65 exceeds the limit of 64");
+        let metrics = refuse_over_limit(&export(0, MAX_METRICS + 1), fields).unwrap_err();
+        assert_eq!(metrics.message(), "metrics: 1025 exceeds the limit of 1024");
+        assert!(counted_fields::<pb::GetModelRequest>().is_empty());
     }
 }
