@@ -4,8 +4,10 @@
 //! decide them, never what to change.
 //!
 //! - `probe`: the search for the value at which a check starts to hold.
+//! - `decimal`: its fast path, trying the decimals people write first.
 //! - `levers`: the smallest changes that would lift the organisation.
 
+pub(crate) mod decimal;
 pub(crate) mod levers;
 pub(crate) mod probe;
 

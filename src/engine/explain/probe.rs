@@ -7,6 +7,8 @@ use crate::engine::assessment::Comparison;
 use crate::engine::model::metric_spec::{Direction, MetricKind, MetricSpec};
 use crate::engine::value::MetricValue;
 
+use super::decimal::{self, Searched, Sides};
+
 /// Halvings of the search interval: 2^-36 of a ratio's range is far finer
 /// than any threshold a consultant writes.
 const BISECTIONS: u32 = 36;
@@ -57,7 +59,20 @@ pub(crate) fn threshold<E>(
             if at(worst)? {
                 return Ok(None);
             }
-            let (fail, pass) = bisect(spec.kind, worst, best, &mut at)?;
+            let (mut fail, mut pass) = (worst, best);
+            if worst.is_finite() {
+                let resolution = (best - worst).abs() / 2f64.powi(BISECTIONS as i32);
+                let sides = Sides {
+                    inclusive,
+                    strict,
+                    resolution,
+                };
+                match decimal::search(spec.kind, (worst, best), &sides, &mut at)? {
+                    Searched::Found(threshold) => return Ok(Some(threshold)),
+                    Searched::Narrowed(f, p) => (fail, pass) = (f, p),
+                }
+            }
+            let (fail, pass) = bisect(spec.kind, fail, pass, &mut at)?;
             found(spec.kind, fail, pass, inclusive, strict, &mut at)
         }
         _ => Ok(None),
@@ -178,7 +193,8 @@ fn coarsest_between(low: f64, high: f64) -> f64 {
     high
 }
 
-fn number(kind: MetricKind, x: f64) -> MetricValue {
+/// `x` as a value of a metric of `kind` (whole, for counts).
+pub(crate) fn number(kind: MetricKind, x: f64) -> MetricValue {
     match kind {
         MetricKind::Count => MetricValue::Number(x.round()),
         _ => MetricValue::Number(x),
@@ -206,7 +222,10 @@ mod tests {
         }
     }
 
-    fn find(spec: &MetricSpec, rule: impl Fn(f64) -> bool) -> Option<(Comparison, f64, f64)> {
+    fn find(
+        spec: &MetricSpec,
+        mut rule: impl FnMut(f64) -> bool,
+    ) -> Option<(Comparison, f64, f64)> {
         let found = threshold(spec, |v| match v {
             MetricValue::Number(x) => Ok::<_, ()>(rule(*x)),
             _ => Ok(false),
@@ -265,6 +284,70 @@ mod tests {
         assert_eq!(find(&ratio, |_| false), None);
         let context = spec(MetricKind::Count, Direction::None, Some(0.0), None);
         assert_eq!(find(&context, |x| x > 3.0), None);
+    }
+
+    /// The threshold by bisection alone, as the search found it before its
+    /// decimal fast path.
+    fn by_bisection(spec: &MetricSpec, rule: impl Fn(f64) -> bool) -> Option<(Comparison, f64)> {
+        let mut at = |x: f64| Ok::<_, ()>(rule(as_number(number(spec.kind, x))));
+        let (low, high) = bounds(spec);
+        let (worst, best, inclusive, strict) = match spec.direction {
+            Direction::Higher => (low, high, Comparison::AtLeast, Comparison::MoreThan),
+            _ => (high, low, Comparison::AtMost, Comparison::LessThan),
+        };
+        let best = reach(worst, best, &mut at).unwrap()?;
+        let (fail, pass) = bisect(spec.kind, worst, best, &mut at).unwrap();
+        let found = found(spec.kind, fail, pass, inclusive, strict, &mut at).unwrap()?;
+        Some((found.comparison, as_number(found.value)))
+    }
+
+    fn as_number(value: MetricValue) -> f64 {
+        match value {
+            MetricValue::Number(x) => x,
+            other => panic!("not a number: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_decimal_fast_path_finds_what_bisection_finds_in_a_few_runs() {
+        let ratio = spec(MetricKind::Ratio, Direction::Higher, Some(0.0), Some(1.0));
+        let days = spec(MetricKind::Number, Direction::Lower, Some(1.0), Some(365.0));
+        let count = spec(MetricKind::Count, Direction::Higher, Some(0.0), Some(1e6));
+        let hundredths: Vec<f64> = (1..100).map(|k| k as f64 / 100.0).collect();
+        let thousandths = (1..1000).step_by(7).map(|k| k as f64 / 1000.0).collect();
+        let whole_days = (2..365).map(f64::from).chain([7.5, 30.25]).collect();
+        let counts = (1..2000).step_by(13).map(f64::from).collect();
+        // Each with the most runs of the check it may take (bisection alone
+        // takes about forty).
+        let thresholds = [
+            (&ratio, hundredths, 14),
+            (&ratio, thousandths, 20),
+            (&days, whole_days, 24),
+            (&count, counts, 23),
+        ];
+        for (spec, values, most) in thresholds {
+            let mut worst_runs = 0;
+            for t in values {
+                for strict in [false, true] {
+                    let rule = |x: f64| match (spec.direction, strict) {
+                        (Direction::Higher, false) => x >= t,
+                        (Direction::Higher, true) => x > t,
+                        (_, false) => x <= t,
+                        (_, true) => x < t,
+                    };
+                    let mut runs = 0;
+                    let fast = find(spec, |x| {
+                        runs += 1;
+                        rule(x)
+                    });
+                    let slow = by_bisection(spec, rule);
+                    let what = format!("{t} (strict: {strict}) on {:?}", spec.kind);
+                    assert_eq!(fast.map(|f| (f.0, f.1)), slow, "{what}");
+                    worst_runs = worst_runs.max(runs);
+                }
+            }
+            assert!(worst_runs <= most, "{worst_runs} runs on {:?}", spec.kind);
+        }
     }
 
     #[test]
