@@ -46,8 +46,34 @@ pub(crate) fn evaluate(run: &Run<'_>) -> Result<Evaluation, EngineError> {
 /// Decides the criteria only (no signals fire): all a probe re-running the
 /// model needs.
 pub(crate) fn criteria_only(run: &Run<'_>) -> Result<Evaluation, EngineError> {
+    standing_of(run, outcome::criteria(run)?)
+}
+
+/// Decides the criteria again once the metrics at the declared positions
+/// `changed` have moved: a criterion that reads none of them keeps its
+/// outcome in `before`, since a check sees only the metrics it declares.
+pub(crate) fn criteria_after(
+    run: &Run<'_>,
+    before: &Evaluation,
+    changed: &[usize],
+) -> Result<Evaluation, EngineError> {
+    run.check_stop(|| "the criteria".to_owned())?;
     let spec = run.model.spec();
-    let criteria = outcome::criteria(run)?;
+    let criteria = spec
+        .criteria
+        .iter()
+        .zip(&before.criteria)
+        .map(|(c, was)| match c.reads_any(changed) {
+            true => outcome::criterion(run, c),
+            false => Ok(was.clone()),
+        })
+        .collect::<Result<_, _>>()?;
+    standing_of(run, criteria)
+}
+
+/// Where `criteria` put the organisation, before any signal fires.
+fn standing_of(run: &Run<'_>, criteria: Vec<Decided>) -> Result<Evaluation, EngineError> {
+    let spec = run.model.spec();
     let derived = standing::proven(spec, &criteria);
     let level = run.level_override(derived)?;
     let ceiling = run

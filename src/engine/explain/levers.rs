@@ -42,7 +42,11 @@ pub(crate) fn find(run: &Run<'_>, evaluation: &Evaluation) -> Result<Found, Engi
             metrics: &metrics,
             ..*run
         };
-        Ok(evaluate::criteria_only(&probe)?.ceiling >= goal)
+        let changed: Vec<usize> = changes
+            .iter()
+            .filter_map(|(name, _)| run.model.position(name))
+            .collect();
+        Ok(evaluate::criteria_after(&probe, evaluation, &changed)?.ceiling >= goal)
     };
     let all: Vec<(&String, &MetricValue)> = targets.iter().map(|(n, v, _)| (n, v)).collect();
     let reach_next_level = !all.is_empty() && reaches(&all)?;

@@ -99,6 +99,21 @@ pub struct CriterionSpec {
     pub interventions: Vec<InterventionSpec>,
 }
 
+impl CriterionSpec {
+    /// Whether any of its evidence reads a metric at one of the declared
+    /// `positions`.
+    pub(crate) fn reads_any(&self, positions: &[usize]) -> bool {
+        self.evidence.iter().any(|e| {
+            let applies = e.applies.iter().flat_map(|a| &a.positions);
+            e.check
+                .positions
+                .iter()
+                .chain(applies)
+                .any(|p| positions.contains(p))
+        })
+    }
+}
+
 /// A symptom that shapes advice without gating any level (e.g. activity-heavy
 /// KPIs): when it holds, its interventions are recommended.
 #[derive(Debug, Clone)]
