@@ -245,3 +245,37 @@ async fn a_salesforce_export_is_read_through_its_profile() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_repeated_stage_order_or_snapshot_names_its_line() {
+    let server = start_builtin_server().await;
+    let mut client = EvidenceServiceClient::new(server.channel().await);
+    let with = |file: &str, extra: &str| {
+        let mut files = export(&["opportunities.csv", file]);
+        files
+            .get_mut(file)
+            .unwrap()
+            .extend_from_slice(extra.as_bytes());
+        request(files)
+    };
+    let cases = [
+        (
+            with("stages.csv", "Discovery,9,10,\n"),
+            "stages.csv:5: column stage: \"Discovery\" is listed twice",
+        ),
+        (
+            with("stages.csv", "Closing,2,90,\n"),
+            "stages.csv:5: column order: \"2\" is the order of another stage too",
+        ),
+        (
+            with("forecasts.csv", "2025-Q2,2025-04-15,4000\n"),
+            "is a second snapshot of the same quarter at the same time",
+        ),
+    ];
+    for (request, expected) in cases {
+        let status = client.assess_export(request).await.unwrap_err();
+        assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+        assert!(status.message().contains(expected), "{}", status.message());
+    }
+    server.stop().await;
+}

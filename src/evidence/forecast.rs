@@ -2,6 +2,8 @@
 //! `forecast_volatility`, for the last complete quarter. Only that
 //! quarter's snapshots are kept, so memory does not grow with the file.
 
+use std::collections::HashSet;
+
 use super::EvidenceError;
 use super::contract::FORECASTS;
 use super::date::{DAY, format_date, parse_quarter};
@@ -62,6 +64,7 @@ pub(crate) fn read(
     );
     let target = w.last_quarter.start.div_euclid(DAY);
     let mut snapshots: Vec<(i64, f64)> = Vec::new();
+    let mut times = HashSet::new();
     table.for_each(|row| {
         let text = row.required(&quarter)?;
         let q = parse_quarter(text)
@@ -71,7 +74,7 @@ pub(crate) fn read(
             .amount(&amount)?
             .ok_or_else(|| row.problem(&amount, "", "is empty; a number is required"))?;
         if q == target && at < w.end {
-            if snapshots.iter().any(|(t, _)| *t == at) {
+            if !times.insert(at) {
                 return Err(row.problem(
                     &snapshot,
                     row.text(&snapshot)?.unwrap_or_default(),

@@ -2,7 +2,7 @@
 //! `stage_probabilities_defined`, `stage_gates_defined`, and the stage
 //! order that process adherence is held against.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::EvidenceError;
 use super::contract::STAGES;
@@ -47,16 +47,19 @@ pub(crate) fn read(
     let (probability, exit) = (table.column("probability"), table.column("exit_criteria"));
     let present = (probability.present(), exit.present());
     let mut rows: Vec<StageRow> = Vec::new();
+    // Seen names and orders: a repeat is found in constant time, so a
+    // megabyte of stages costs milliseconds, not seconds.
+    let (mut names, mut orders) = (HashSet::new(), HashSet::new());
     table.for_each(|row| {
         let name = row.required(&stage)?;
         let text = row.required(&order)?;
         let order_value = text
             .parse::<i64>()
             .map_err(|_| row.problem(&order, text, "is not a whole number"))?;
-        if rows.iter().any(|r| r.name == name) {
+        if !names.insert(name.to_owned()) {
             return Err(row.problem(&stage, name, "is listed twice"));
         }
-        if rows.iter().any(|r| r.order == order_value) {
+        if !orders.insert(order_value) {
             return Err(row.problem(&order, text, "is the order of another stage too"));
         }
         let has_probability = match row.text(&probability)? {

@@ -51,7 +51,7 @@ impl EvidenceService for EvidenceApi {
             tokens.authorize(request.metadata(), Role::Assess)?;
         }
         let deadline = deadline_of(request.metadata())?;
-        let _permit = self.api.admission().try_admit()?;
+        let permit = self.api.admission().try_admit()?;
         let r = request.into_inner();
         let hand = request_from_pb(pb::AssessRequest {
             model: r.model,
@@ -65,10 +65,13 @@ impl EvidenceService for EvidenceApi {
         })
         .map_err(to_status)?;
         let (files, mapping, as_of) = (r.files, r.mapping, r.as_of);
-        let derived = tokio::task::spawn_blocking(move || derive(files, &mapping, &as_of))
+        // The permit goes with the work: a caller that goes away does not
+        // free its slot while its export is still being read.
+        let derived = move || (derive(files, &mapping, &as_of), permit);
+        let (derived, _permit) = tokio::task::spawn_blocking(derived)
             .await
-            .map_err(task_failed)?
-            .map_err(evidence_status)?;
+            .map_err(task_failed)?;
+        let derived = derived.map_err(evidence_status)?;
         let merged = evidence::merge(&derived.metrics, &hand.metrics);
         let mut assess = hand;
         assess.metrics = merged.metrics.clone();

@@ -11,9 +11,11 @@
 //!
 //! - `routes`: the routes and their handlers, and the table OpenAPI reads.
 //! - `error`: gRPC codes to HTTP statuses, in one place.
+//! - `lines`: an `:assessStream` body split into its JSON lines.
 //! - `openapi`: the OpenAPI 3 document, generated from the descriptors.
 
 mod error;
+mod lines;
 pub mod openapi;
 mod routes;
 

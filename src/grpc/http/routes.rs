@@ -11,11 +11,12 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use futures_util::{Stream, StreamExt};
+use futures_util::StreamExt;
 use tonic::metadata::MetadataMap;
 use tonic::{Extensions, Status};
 
 use super::error::{error_response, json_response, too_large};
+use super::lines::lines;
 use super::openapi;
 use crate::grpc::json::{assess_request_from_json, to_json_line};
 use crate::grpc::limits::deadline_of;
@@ -235,52 +236,6 @@ async fn answer_line(
     let mut line = to_json_line(&response);
     line.push('\n');
     line
-}
-
-/// The non-blank lines of `body`, each at most `max` bytes; one too long
-/// ends the stream with RESOURCE_EXHAUSTED.
-fn lines(body: Body, max: usize) -> impl Stream<Item = Result<Bytes, Status>> + Send {
-    let state = (body.into_data_stream(), Vec::new(), false);
-    futures_util::stream::unfold(state, move |(mut data, mut buffer, done)| async move {
-        loop {
-            if let Some(end) = buffer.iter().position(|&b| b == b'\n') {
-                let rest = buffer.split_off(end + 1);
-                let line = std::mem::replace(&mut buffer, rest);
-                if line.iter().all(u8::is_ascii_whitespace) {
-                    continue;
-                }
-                return Some((Ok(Bytes::from(line)), (data, buffer, done)));
-            }
-            if buffer.len() > max {
-                let status = Status::resource_exhausted(format!(
-                    "a line of over {max} bytes, the server's limit (--max-message-bytes)"
-                ));
-                return Some((Err(status), (data, Vec::new(), true)));
-            }
-            if done {
-                if buffer.iter().all(u8::is_ascii_whitespace) {
-                    return None;
-                }
-                let line = std::mem::take(&mut buffer);
-                return Some((Ok(Bytes::from(line)), (data, buffer, done)));
-            }
-            match data.next().await {
-                Some(Ok(chunk)) => buffer.extend_from_slice(&chunk),
-                Some(Err(err)) => {
-                    let status = Status::invalid_argument(format!("reading the body: {err}"));
-                    return Some((Err(status), (data, Vec::new(), true)));
-                }
-                None => {
-                    return if buffer.iter().all(u8::is_ascii_whitespace) {
-                        None
-                    } else {
-                        let line = std::mem::take(&mut buffer);
-                        Some((Ok(Bytes::from(line)), (data, Vec::new(), true)))
-                    };
-                }
-            }
-        }
-    })
 }
 
 async fn openapi_json() -> Response {
