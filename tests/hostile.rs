@@ -499,6 +499,25 @@ async fn the_binary_answers_hostile_requests_with_bounded_errors_in_bounded_memo
         .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
     assert_eq!(status.message(), "cases: 120 exceeds the limit of 100");
+    // Counted before they are decoded: 400,000 empty cases (two bytes each
+    // on the wire, some 60 MB once decoded), from eight token holders at
+    // once, leave the peak where it was.
+    let empty = validate(vec![pb::TestCase::default(); 400_000]);
+    let (peak_before, _) = served.memory_kib().unwrap();
+    let calls: Vec<_> = (0..8)
+        .map(|_| {
+            let (mut admin, empty) = (admin.clone(), empty.clone());
+            let call = support::with_token(empty, DEPLOY_TOKEN);
+            tokio::spawn(async move { admin.validate_script(call).await })
+        })
+        .collect();
+    for call in calls {
+        let status = call.await.unwrap().unwrap_err();
+        assert_eq!(status.message(), "cases: 400000 exceeds the limit of 100");
+    }
+    let (peak_after, _) = served.memory_kib().unwrap();
+    let grew = peak_after.saturating_sub(peak_before);
+    assert!(grew < 8 * 1024, "400,000 cases raised the peak {grew} KiB");
 
     // A script's error cannot forge a log line; failures any caller can
     // cause are logged a few times, not once per call.

@@ -1,9 +1,10 @@
 //! The protobuf codec of the `maturity.v1` services: prost's, except that
-//! the map entries of the requests that carry maps (an `AssessRequest`'s
-//! metrics, an `AssessExportRequest`'s metrics and files) are counted on the
-//! wire before the request is decoded. A map entry takes a few bytes on the
-//! wire and a hundred once decoded, so a request of many tiny entries would
-//! cost far more memory than its size; over the limit it is refused unread.
+//! the entries of a request's maps and lists (an `AssessRequest`'s metrics,
+//! an `AssessExportRequest`'s metrics and files, the test cases of a
+//! deploy) are counted on the wire before the request is decoded. An entry
+//! takes a couple of bytes on the wire and a hundred or more once decoded,
+//! so a request of many tiny entries would cost far more memory than its
+//! size; over the limit it is refused unread.
 
 use std::any::TypeId;
 use std::marker::PhantomData;
@@ -15,6 +16,7 @@ use tonic::codec::{Codec, DecodeBuf, Decoder};
 use tonic_prost::ProstEncoder;
 
 use super::pb;
+use crate::deploy::MAX_CASES;
 use crate::engine::{EngineError, MAX_METRICS};
 
 /// The most files one `AssessExportRequest` may carry: an export is a
@@ -24,17 +26,21 @@ pub const MAX_EXPORT_FILES: usize = 64;
 /// The protobuf wire type of a length-delimited field (a map entry).
 const LENGTH_DELIMITED: u64 = 2;
 
-/// A map field counted on the wire: its number, its name, its limit.
+/// A field counted on the wire: its number, its name, its limit.
 type Counted = (u64, &'static str, usize);
 
-/// The map fields of `U` counted before it is decoded (field numbers as in
-/// maturity.proto).
+/// The map and list fields of `U` counted before it is decoded (field
+/// numbers as in maturity.proto).
 fn counted_fields<U: 'static>() -> &'static [Counted] {
     let kind = TypeId::of::<U>();
     if kind == TypeId::of::<pb::AssessRequest>() {
         &[(2, "metrics", MAX_METRICS)]
     } else if kind == TypeId::of::<pb::AssessExportRequest>() {
         &[(5, "metrics", MAX_METRICS), (2, "files", MAX_EXPORT_FILES)]
+    } else if kind == TypeId::of::<pb::ValidateScriptRequest>() {
+        &[(2, "cases", MAX_CASES)]
+    } else if kind == TypeId::of::<pb::PutModelRequest>() {
+        &[(3, "cases", MAX_CASES)]
     } else {
         &[]
     }
@@ -205,5 +211,21 @@ mod tests {
         let metrics = refuse_over_limit(&export(0, MAX_METRICS + 1), fields).unwrap_err();
         assert_eq!(metrics.message(), "metrics: 1025 exceeds the limit of 1024");
         assert!(counted_fields::<pb::GetModelRequest>().is_empty());
+    }
+
+    #[test]
+    fn a_deploy_counts_its_cases() {
+        let put = |cases: usize| {
+            pb::PutModelRequest {
+                source: "model".into(),
+                expected_sha256: "0".repeat(64),
+                cases: vec![pb::TestCase::default(); cases],
+            }
+            .encode_to_vec()
+        };
+        let fields = counted_fields::<pb::PutModelRequest>();
+        assert!(refuse_over_limit(&put(MAX_CASES), fields).is_ok());
+        let status = refuse_over_limit(&put(MAX_CASES + 1), fields).unwrap_err();
+        assert_eq!(status.message(), "cases: 101 exceeds the limit of 100");
     }
 }
