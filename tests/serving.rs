@@ -296,6 +296,45 @@ async fn a_message_over_the_size_limit_is_refused() {
     running.handle.await.unwrap();
 }
 
+#[tokio::test]
+async fn past_the_open_calls_limit_a_call_is_refused_at_once() {
+    let options = ServeOptions {
+        max_calls: 2,
+        ..ServeOptions::default()
+    };
+    let running = start(Engine::with_builtin_models().unwrap(), options).await;
+    let channel = tonic::transport::Channel::from_shared(running.url.clone())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let (first, mut first_answers) = open_stream(channel.clone()).await;
+    let (_second, _second_answers) = open_stream(channel.clone()).await;
+    let mut client = MaturityServiceClient::new(channel.clone());
+    let request = || support::one_metric("five_stage", "crm_in_place", Kind::Flag(true));
+    let status = client.assess(request()).await.unwrap_err();
+    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+    assert_eq!(
+        status.message(),
+        "server busy: 2 calls open, the server's limit (max_calls); retry with backoff"
+    );
+    // The open calls go on, and once one ends its slot is free again (the
+    // server lets it go just after the client has seen the end).
+    one_more(&first, &mut first_answers, "a").await;
+    drop(first);
+    assert!(first_answers.message().await.unwrap().is_none());
+    let started = Instant::now();
+    while let Err(status) = client.assess(request()).await {
+        assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the slot stayed taken"
+        );
+        tokio::task::yield_now().await;
+    }
+    let _ = running.stop.send(());
+}
+
 /// A stream call kept open until its sender is dropped: a call in flight
 /// the test controls.
 async fn open_stream(

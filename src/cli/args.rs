@@ -283,6 +283,10 @@ pub struct ServeArgs {
     /// [default: 512].
     #[arg(long, env = "MATURITY_MAX_CONNECTIONS")]
     pub max_connections: Option<usize>,
+    /// gRPC calls open at once, server-wide; more are refused at once with
+    /// RESOURCE_EXHAUSTED [default: 4096].
+    #[arg(long, env = "MATURITY_MAX_CALLS")]
+    pub max_calls: Option<usize>,
     /// Seconds a new connection may take to send its first bytes (the HTTP/2
     /// preface or a TLS ClientHello) before it is closed [default: 5].
     #[arg(long, env = "MATURITY_HANDSHAKE_TIMEOUT_SECONDS")]

@@ -33,6 +33,7 @@ pub struct FileSettings {
     max_message_bytes: Option<usize>,
     max_streams_per_connection: Option<u32>,
     max_connections: Option<usize>,
+    max_calls: Option<usize>,
     handshake_timeout_seconds: Option<u64>,
     idle_timeout_seconds: Option<u64>,
     drain_seconds: Option<u64>,
@@ -75,6 +76,8 @@ pub struct Settings {
     pub max_streams_per_connection: u32,
     /// Connections open at once.
     pub max_connections: usize,
+    /// gRPC calls open at once, server-wide.
+    pub max_calls: usize,
     /// Time a new connection has to send its first bytes.
     pub handshake_timeout: Duration,
     /// Time a connection may go without a call; never closed when `None`.
@@ -174,6 +177,8 @@ pub fn settings(args: &ServeArgs) -> Result<Settings, CliError> {
             1,
         )?
         .unwrap_or(defaults.max_connections),
+        max_calls: at_least("max_calls", args.max_calls.or(file.max_calls), 1)?
+            .unwrap_or(defaults.max_calls),
         handshake_timeout: match args
             .handshake_timeout_seconds
             .or(file.handshake_timeout_seconds)

@@ -125,6 +125,7 @@ fn serve_options(settings: &Settings, tokens: Tokens) -> Result<ServeOptions, Cl
         max_message_bytes: settings.max_message_bytes,
         max_streams_per_connection: settings.max_streams_per_connection,
         max_connections: settings.max_connections,
+        max_calls: settings.max_calls,
         handshake_timeout: settings.handshake_timeout,
         idle_timeout: settings.idle_timeout,
         drain: settings.drain,

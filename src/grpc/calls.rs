@@ -1,4 +1,5 @@
-//! Counting each connection's calls in flight, for its idle timeout: a call
+//! Counting calls: server-wide, against `max_calls` (see `open_calls`), and
+//! on each connection, for its idle timeout: a call
 //! starts when its request arrives and ends when its response body is done
 //! (for a stream, when the stream ends). A request must keep arriving until
 //! it is answered: a request body that stalls for the idle timeout before
@@ -21,13 +22,16 @@ use tonic::transport::server::TlsConnectInfo;
 use tower::{Layer, Service};
 
 use super::connection::{CallGuard, ConnectionInfo};
+use super::open_calls::{OpenCall, OpenCalls};
 
-/// The layer that counts calls on their connection and bounds how long a
-/// request body may stall (never, when `None`).
-#[derive(Debug, Clone, Copy, Default)]
+/// The layer that counts calls on their connection and server-wide, and
+/// bounds how long a request body may stall (never, when `None`).
+#[derive(Debug, Clone)]
 pub(crate) struct CountCalls {
     /// The longest a request body may go without a frame.
     pub(crate) stall: Option<Duration>,
+    /// The calls open server-wide, and their bound.
+    pub(crate) open: Arc<OpenCalls>,
 }
 
 impl<S> Layer<S> for CountCalls {
@@ -37,21 +41,24 @@ impl<S> Layer<S> for CountCalls {
         Counted {
             inner,
             stall: self.stall,
+            open: Arc::clone(&self.open),
         }
     }
 }
 
-/// A service whose calls count on their connection.
+/// A service whose calls count on their connection and server-wide.
 #[derive(Debug, Clone)]
 pub(crate) struct Counted<S> {
     inner: S,
     stall: Option<Duration>,
+    open: Arc<OpenCalls>,
 }
 
 impl<S, B, R> Service<Request<B>> for Counted<S>
 where
     S: Service<Request<Patient<B>>, Response = Response<R>>,
     S::Future: Send + 'static,
+    R: Default + Send + 'static,
 {
     type Response = Response<CountedBody<R>>;
     type Error = S::Error;
@@ -62,6 +69,17 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
+        let open = match self.open.open() {
+            Ok(open) => open,
+            Err(refused) => {
+                let response = refused.into_http::<R>().map(|body| CountedBody {
+                    body,
+                    _call: None,
+                    _open: None,
+                });
+                return Box::pin(async move { Ok(response) });
+            }
+        };
         let extensions = request.extensions();
         let info = extensions.get::<ConnectionInfo>().or_else(|| {
             extensions
@@ -76,7 +94,11 @@ where
             let response = response.await;
             answered.store(true, Ordering::Relaxed);
             let response = response?;
-            Ok(response.map(|body| CountedBody { body, _call: guard }))
+            Ok(response.map(|body| CountedBody {
+                body,
+                _call: guard,
+                _open: Some(open),
+            }))
         })
     }
 }
@@ -86,6 +108,7 @@ where
 pub(crate) struct CountedBody<B> {
     body: B,
     _call: Option<CallGuard>,
+    _open: Option<OpenCall>,
 }
 
 impl<B> CountedBody<B> {
@@ -95,6 +118,7 @@ impl<B> CountedBody<B> {
         Self {
             body,
             _call: Some(call),
+            _open: None,
         }
     }
 }

@@ -8,8 +8,9 @@
 //! - `convert`: protobuf <-> engine types.
 //! - `status`: the one place engine errors become gRPC statuses.
 //! - `http`, `json`: the HTTP/JSON API and the proto3 JSON mapping.
-//! - `accept`, `connection`, `calls`: accepting connections, each bounded
-//!   in number and time (handshake and idle timeouts).
+//! - `accept`, `connection`, `calls`, `open_calls`: accepting connections
+//!   and calls, each bounded in number and time (handshake and idle
+//!   timeouts).
 
 mod accept;
 pub mod admin;
@@ -24,6 +25,7 @@ pub mod evidence;
 pub mod http;
 pub mod json;
 pub mod limits;
+mod open_calls;
 pub mod schema;
 pub mod service;
 pub mod stamp;
@@ -103,6 +105,10 @@ pub struct ServeOptions {
     pub max_streams_per_connection: u32,
     /// Connections open at once; one more is closed at once, and logged.
     pub max_connections: usize,
+    /// gRPC calls (HTTP/2 streams) open at once, server-wide; one more is
+    /// refused with RESOURCE_EXHAUSTED before its body is read. Each holds
+    /// some 16 KiB of stream state, plus what of its request has arrived.
+    pub max_calls: usize,
     /// How long a new connection may take to send its first bytes (the
     /// HTTP/2 preface, or a TLS ClientHello) before it is closed; also the
     /// TLS handshake's limit.
@@ -126,6 +132,7 @@ impl Default for ServeOptions {
             drain: Duration::from_secs(10),
             max_streams_per_connection: 4096,
             max_connections: 512,
+            max_calls: 4096,
             handshake_timeout: Duration::from_secs(5),
             idle_timeout: Some(Duration::from_secs(300)),
         }
@@ -264,6 +271,7 @@ fn router(
         .max_concurrent_streams(Some(options.max_streams_per_connection))
         .layer(calls::CountCalls {
             stall: options.idle_timeout,
+            open: open_calls::OpenCalls::new(options.max_calls),
         })
         .layer(tower::util::MapResponseLayer::new(
             codec_status::rewrite_response as Rewrite,
