@@ -123,6 +123,19 @@ async fn bad_values_are_invalid_arguments_naming_the_metric_and_rule() {
         );
         still_serving(&mut client).await;
     }
+    // A view the API does not define is refused, not read as the full one.
+    for view in [99, -1] {
+        let unknown = pb::AssessRequest {
+            view,
+            ..request("five_stage", vec![])
+        };
+        let status = refused(&mut client, unknown).await;
+        assert_eq!(status.code(), Code::InvalidArgument);
+        assert_eq!(
+            status.message(),
+            format!("view: {view} must be VIEW_UNSPECIFIED (0, the full answer) or VIEW_BASIC (1)")
+        );
+    }
     server.stop().await;
 }
 
@@ -353,6 +366,11 @@ async fn the_binary_answers_hostile_requests_with_bounded_errors_in_bounded_memo
     copy_scripts(&dir);
     std::fs::write(dir.join("hostile.rhai"), HOSTILE_MODEL).unwrap();
     let tokens = tokens_file(&dir);
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&tokens)
+        .unwrap();
+    std::io::Write::write_all(&mut file, b"reviewer validate validate-token-0123456789\n").unwrap();
     let mut served = serve(&[
         "--scripts",
         dir.to_str().unwrap(),
@@ -533,6 +551,17 @@ async fn the_binary_answers_hostile_requests_with_bounded_errors_in_bounded_memo
             status.message()
         );
     }
+    // A token without the role a call needs is refused each time, and
+    // logged a few times, not once per call.
+    for _ in 0..50 {
+        let delete = pb::DeleteModelRequest {
+            model: "five_stage".into(),
+            ..Default::default()
+        };
+        let call = support::with_token(delete, "validate-token-0123456789");
+        let status = admin.delete_model(call).await.unwrap_err();
+        assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
+    }
     let hangup = std::process::Command::new("kill")
         .args(["-HUP", &served.child.id().to_string()])
         .status()
@@ -556,6 +585,11 @@ async fn the_binary_answers_hostile_requests_with_bounded_errors_in_bounded_memo
         .filter(|l| l.contains("model script failed"))
         .count();
     assert!(failures < 10, "{failures} log lines for 501 failed calls");
+    let refusals = served.count_logs("role too low");
+    assert!(
+        (1..5).contains(&refusals),
+        "{refusals} log lines for 50 refusals"
+    );
 
     still_serving(&mut client).await;
     assert!(served.running(), "the server exited");

@@ -205,6 +205,11 @@ async fn errors_have_the_json_shape_and_the_http_status_of_their_code() {
     let error = call(&server.http, "POST", ASSESS, &[], many).await.json();
     assert_eq!(error["code"], "INVALID_ARGUMENT", "{error}");
     assert_eq!(error["message"], "metrics: 80000 exceeds the limit of 1024");
+    // An unknown view is named plainly.
+    let error = call(&server.http, "POST", ASSESS, &[], r#"{"view": 7}"#).await;
+    let message = error.json()["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("expected one of"), "{message}");
+    assert!(!message.contains("expected expected"), "{message}");
     server.grpc.stop().await;
 }
 

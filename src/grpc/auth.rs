@@ -156,7 +156,15 @@ impl Tokens {
             Status::unauthenticated("unknown admin token")
         })?;
         if token.role < needed {
-            tracing::warn!(who = %one_line(&token.name), "admin call refused: role too low");
+            // Throttled too: any holder of a token can make such calls.
+            static THROTTLE: OnceLock<Throttle> = OnceLock::new();
+            if let Some(left_out) = THROTTLE.get_or_init(Throttle::new).allow(&token.name) {
+                tracing::warn!(
+                    who = %one_line(&token.name),
+                    left_out,
+                    "admin call refused: role too low (`left_out` more from this token since the last line)"
+                );
+            }
             return Err(Status::permission_denied(format!(
                 "token '{}' has role {:?}; this call needs {needed:?}",
                 token.name, token.role

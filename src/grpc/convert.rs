@@ -18,9 +18,16 @@ use crate::engine::{
 /// then rejects metrics that carry no value.
 pub fn request_from_pb(request: pb::AssessRequest) -> Result<AssessRequest, EngineError> {
     check_size(&request)?;
-    let view = match request.view() {
-        pb::View::Basic => View::Basic,
-        pb::View::Unspecified => View::Full,
+    let view = match pb::View::try_from(request.view) {
+        Ok(pb::View::Basic) => View::Basic,
+        Ok(pb::View::Unspecified) => View::Full,
+        Err(_) => {
+            return Err(EngineError::InvalidField {
+                field: "view",
+                value: request.view.to_string(),
+                rule: "must be VIEW_UNSPECIFIED (0, the full answer) or VIEW_BASIC (1)".into(),
+            });
+        }
     };
     let mut violations = Vec::new();
     // Already in name order: collecting builds the map without searching.

@@ -111,8 +111,12 @@ pub fn assess_request_from_json(text: &[u8]) -> Result<pb::AssessRequest, Status
         .map_err(|e| Status::invalid_argument(format!("request is not JSON: {e}")))?;
     plain_metrics_to_canonical(&mut value);
     refuse_mixed_metric_values(&value)?;
-    serde_json::from_value(value)
-        .map_err(|e| Status::invalid_argument(format!("request is not an AssessRequest: {e}")))
+    serde_json::from_value(value).map_err(|e| {
+        // The generated readers' own wording doubles serde's ("expected
+        // expected one of").
+        let reason = e.to_string().replace("expected expected ", "expected ");
+        Status::invalid_argument(format!("request is not an AssessRequest: {reason}"))
+    })
 }
 
 /// INVALID_ARGUMENT when the request's `metrics` object has more entries
