@@ -253,6 +253,42 @@ async fn validate_script_compiles_checks_and_runs_cases_without_deploying() {
         sha_of(&mut d.client, "acme").await.is_none(),
         "validation deploys nothing"
     );
+
+    // Every diagnostic repeats the file name and may quote its line: a
+    // caller's huge name is refused, and a huge line is not quoted.
+    let long_name = pb::ValidateScriptRequest {
+        source: source.clone(),
+        file_name: format!("{}.rhai", "n".repeat(400_000)),
+        ..Default::default()
+    };
+    let status = d
+        .admin
+        .validate_script(authed(long_name, VALIDATE))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
+    assert_eq!(
+        status.message(),
+        "file_name: 400005 bytes exceeds the limit of 255"
+    );
+    let padded = source.replace(
+        "check: |m| m.x >= 0.5,",
+        &format!("check: |m| m.nope >= 0.5, {}", " ".repeat(100_000)),
+    );
+    let long_line = pb::ValidateScriptRequest {
+        source: padded,
+        file_name: "acme.rhai".into(),
+        ..Default::default()
+    };
+    let reply = d
+        .admin
+        .validate_script(authed(long_line, VALIDATE))
+        .await
+        .unwrap()
+        .into_inner();
+    let diagnostic = &reply.diagnostics[0];
+    assert_eq!((diagnostic.line, diagnostic.column), (11, 22));
+    assert_eq!(diagnostic.source_line, "", "a 100 KB line is not quoted");
     d.server.stop().await;
 }
 

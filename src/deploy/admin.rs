@@ -73,6 +73,10 @@ pub struct PutRequest<'a> {
     pub cases: &'a [Case],
 }
 
+/// The longest file name a validation may give, in bytes: a file name on
+/// most file systems.
+const MAX_FILE_NAME: usize = 255;
+
 impl Catalog {
     /// Compiles `source` with the served helpers, checks the contract and
     /// runs `cases` and the model's case files on it within the caller's
@@ -89,6 +93,14 @@ impl Catalog {
             return Err(DeployError::TooManyCases {
                 count: cases.len(),
                 limit: MAX_CASES,
+            });
+        }
+        // Every diagnostic repeats the file name: a long one would be
+        // copied into the answer many times over.
+        if file.len() > MAX_FILE_NAME {
+            return Err(DeployError::FileNameTooLong {
+                length: file.len(),
+                limit: MAX_FILE_NAME,
             });
         }
         let set = self.script_set()?;

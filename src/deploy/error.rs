@@ -69,6 +69,14 @@ pub enum DeployError {
         /// The most allowed.
         limit: usize,
     },
+    /// The file name given is longer than a script file's name may be.
+    #[error("file_name: {length} bytes exceeds the limit of {limit}")]
+    FileNameTooLong {
+        /// Its length, in bytes.
+        length: usize,
+        /// The most allowed.
+        limit: usize,
+    },
     /// The audit record could not be written, so the change was not made.
     #[error("cannot write the audit log {path}: {source}; the change was refused, nothing changed")]
     Audit {

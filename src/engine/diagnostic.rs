@@ -5,6 +5,9 @@ use std::fmt;
 
 use rhai::{EvalAltResult, ParseError, Position};
 
+/// The longest source line a diagnostic quotes, in bytes.
+const MAX_QUOTED_LINE: usize = 512;
+
 /// A message about a script, with where in the script it applies.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
@@ -16,7 +19,7 @@ pub struct Diagnostic {
     pub column: usize,
     /// What is wrong.
     pub message: String,
-    /// The text of the offending line, when known.
+    /// The text of the offending line, when known and at most 512 bytes.
     pub source_line: Option<String>,
 }
 
@@ -32,9 +35,12 @@ impl Diagnostic {
         } else {
             saturated(pos.position().unwrap_or(0))
         };
+        // A line too long to read at a glance is not quoted: the line and
+        // column still point at it.
         let source_line = line
             .checked_sub(1)
             .and_then(|index| source.lines().nth(index))
+            .filter(|text| text.len() <= MAX_QUOTED_LINE)
             .map(str::to_owned);
         Self {
             file: file.to_owned(),

@@ -131,6 +131,10 @@ pub fn deploy_status(err: DeployError) -> Status {
             let violation = ("cases".into(), message.clone());
             bad_request(Code::InvalidArgument, message, [violation])
         }
+        DeployError::FileNameTooLong { .. } => {
+            let violation = ("file_name".into(), message.clone());
+            bad_request(Code::InvalidArgument, message, [violation])
+        }
         DeployError::Audit { .. } => status(Code::FailedPrecondition, message),
         DeployError::Io { .. } => {
             tracing::error!(error = %one_line(&message), "deployment failed on disk");
