@@ -166,6 +166,30 @@ async fn eventually<F: Fn(&pb::ListModelsResponse) -> bool>(
     }
 }
 
+/// How a consultant starts it: from the project, `--scripts scripts`.
+#[tokio::test]
+async fn a_directory_given_by_a_relative_path_is_watched_too() {
+    let project = scratch("reload_relative");
+    let dir = project.join("scripts");
+    copy_scripts(&dir);
+    let served = support::bin::serve_from(&project, &["--scripts", "scripts"]);
+    let mut client = MaturityServiceClient::connect(served.url.clone())
+        .await
+        .unwrap();
+    let good = model(&list(&mut client).await, "five_stage")
+        .script_sha256
+        .clone();
+    let file = dir.join("five_stage.rhai");
+    let original = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, original.replace("criteria: [", "criteria: [ oops")).unwrap();
+    let listed = eventually(&mut client, "the broken edit to show", |l| {
+        !model(l, "five_stage").load_error.is_empty()
+    })
+    .await;
+    assert_eq!(model(&listed, "five_stage").script_sha256, good);
+    served.wait_for_log("model script refused");
+}
+
 #[tokio::test]
 async fn the_watched_directory_reloads_and_a_broken_edit_keeps_the_last_good_version() {
     let dir = scratch("reload_watch");

@@ -28,6 +28,10 @@ pub fn watch(catalog: Arc<Catalog>) -> notify::Result<Option<RecommendedWatcher>
     let Some(dir) = catalog.dir().map(Path::to_path_buf) else {
         return Ok(None);
     };
+    // Events name files by their absolute paths: a relative directory
+    // (`--scripts scripts`) would match none of them, and no edit would
+    // ever go live.
+    let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
     let (tx, rx) = mpsc::channel::<notify::Result<Event>>();
     let mut watcher = notify::recommended_watcher(tx)?;
     watcher.watch(&dir, RecursiveMode::Recursive)?;

@@ -150,9 +150,30 @@ pub fn serve(extra: &[&str]) -> Served {
     serve_with(&args, &[])
 }
 
+/// `maturity serve --listen 127.0.0.1:0` with `extra` flags, run from
+/// `cwd` (so relative paths are relative to it).
+pub fn serve_from(cwd: &Path, extra: &[&str]) -> Served {
+    let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
+    args.extend(extra);
+    spawn(
+        Command::new(env!("CARGO_BIN_EXE_maturity")).current_dir(cwd),
+        &args,
+        &[],
+    )
+}
+
 /// Runs the binary with `args` and `envs` until it logs its listen address.
 pub fn serve_with(args: &[&str], envs: &[(&str, &str)]) -> Served {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_maturity"))
+    spawn(
+        &mut Command::new(env!("CARGO_BIN_EXE_maturity")),
+        args,
+        envs,
+    )
+}
+
+/// Runs `command` with `args` and `envs` until it logs its listen address.
+fn spawn(command: &mut Command, args: &[&str], envs: &[(&str, &str)]) -> Served {
+    let mut child = command
         .args(args)
         .envs(envs.iter().copied())
         .env("MATURITY_LOG", "info")
