@@ -147,6 +147,8 @@ async fn errors_have_the_json_shape_and_the_http_status_of_their_code() {
             "NOT_FOUND",
         ),
         ("GET", "/v2/anything", "", 404, "NOT_FOUND"),
+        ("PUT", "/v1/models", "{}", 405, "UNIMPLEMENTED"),
+        ("DELETE", ASSESS, "", 405, "UNIMPLEMENTED"),
         ("GET", ASSESS, "", 404, "NOT_FOUND"),
         (
             "POST",

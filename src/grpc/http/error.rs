@@ -43,6 +43,16 @@ pub(super) fn too_large(limit: usize) -> Response {
     respond(StatusCode::PAYLOAD_TOO_LARGE, &status)
 }
 
+/// A route called with a method it does not take: 405 with the allowed
+/// ones (axum's `Allow` header stays), and UNIMPLEMENTED, what gRPC says of
+/// a method it lacks.
+pub(super) fn wrong_method(method: &str, path: &str) -> Response {
+    let status = Status::unimplemented(format!(
+        "{method} {path}: not a method of this route; see /v1/openapi.json"
+    ));
+    respond(StatusCode::METHOD_NOT_ALLOWED, &status)
+}
+
 /// `body` as JSON with `code`.
 pub(super) fn json_response(code: StatusCode, body: String) -> Response {
     (code, [(header::CONTENT_TYPE, "application/json")], body).into_response()

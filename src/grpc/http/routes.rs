@@ -15,7 +15,7 @@ use futures_util::StreamExt;
 use tonic::metadata::MetadataMap;
 use tonic::{Extensions, Status};
 
-use super::error::{error_response, json_response, too_large};
+use super::error::{error_response, json_response, too_large, wrong_method};
 use super::lines::lines;
 use super::openapi;
 use crate::grpc::json::{assess_request_from_json, to_json_line};
@@ -112,6 +112,7 @@ pub(super) fn router(api: MaturityApi, max_body: usize) -> Router {
         .route("/v1/models/{name}", get(get_model).post(model_method))
         .route("/v1/openapi.json", get(openapi_json))
         .fallback(no_route)
+        .method_not_allowed_fallback(not_a_method)
         .with_state(Arc::new(Shared { api, max_body }))
 }
 
@@ -240,6 +241,11 @@ async fn answer_line(
 
 async fn openapi_json() -> Response {
     json_response(StatusCode::OK, openapi::document().to_owned())
+}
+
+async fn not_a_method(method: axum::http::Method, uri: Uri) -> Response {
+    let path = crate::grpc::status::truncate(uri.path(), 128);
+    wrong_method(method.as_str(), &path)
 }
 
 async fn no_route(uri: Uri) -> Response {
