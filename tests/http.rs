@@ -295,6 +295,9 @@ async fn a_timeout_parameter_is_the_calls_deadline() {
     engine
         .load(&support::custom_model("spin", spin, ""), &[])
         .unwrap();
+    engine
+        .load(&support::custom_model("quick", "|m| m.x >= 0.5", ""), &[])
+        .unwrap();
     let server = start_http_server(Arc::new(Catalog::fixed(engine)), ServeOptions::default()).await;
     let body = r#"{"metrics": {"x": 0.5}}"#;
     let path = "/v1/models/spin:assess?timeout=300ms";
@@ -306,5 +309,11 @@ async fn a_timeout_parameter_is_the_calls_deadline() {
     let path = "/v1/models/spin:assess";
     let answer = call(&server.http, "POST", path, &header, body).await;
     assert_eq!(answer.status, 504, "{:?}", answer.body);
+    // Zero is already past, however quick the model; years are years.
+    let quick = |timeout: &str| format!("/v1/models/quick:assess?timeout={timeout}");
+    let answer = call(&server.http, "POST", &quick("0s"), &[], body).await;
+    assert_eq!(answer.status, 504, "{:?}", answer.body);
+    let answer = call(&server.http, "POST", &quick("3years"), &[], body).await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
     server.grpc.stop().await;
 }

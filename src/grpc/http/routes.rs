@@ -281,8 +281,7 @@ fn grpc_request<T>(
 ) -> Result<tonic::Request<T>, Status> {
     let mut metadata = MetadataMap::from_headers(headers.clone());
     if let Some(timeout) = query_timeout(uri)? {
-        let millis = timeout.as_millis().clamp(1, 99_999_999);
-        let value = format!("{millis}m")
+        let value = grpc_timeout(timeout)
             .parse()
             .map_err(|_| Status::internal("timeout header"))?;
         metadata.insert("grpc-timeout", value);
@@ -292,6 +291,27 @@ fn grpc_request<T>(
         Extensions::default(),
         message,
     ))
+}
+
+/// `timeout` as a `grpc-timeout` value, in the finest unit that holds it in
+/// the eight digits gRPC allows (so `0s` stays zero and a year stays a
+/// year).
+fn grpc_timeout(timeout: Duration) -> String {
+    const MOST: u128 = 99_999_999;
+    let seconds = u128::from(timeout.as_secs());
+    let units = [
+        (timeout.as_nanos(), 'n'),
+        (timeout.as_micros(), 'u'),
+        (timeout.as_millis(), 'm'),
+        (seconds, 'S'),
+        (seconds / 60, 'M'),
+        (seconds / 3600, 'H'),
+    ];
+    let (count, unit) = units
+        .into_iter()
+        .find(|(count, _)| *count <= MOST)
+        .unwrap_or((MOST, 'H'));
+    format!("{count}{unit}")
 }
 
 /// The `timeout` query parameter, if any.
