@@ -181,12 +181,20 @@ fn a_value_that_does_not_parse_names_file_line_column_and_value() {
     let csv = format!(
         "{HEADER}o1,a,bob,2025-01-02,2025-03-01,won,Closed,100,,true,2025-03-01\n\
          o2,a,bob,2025-01-02,2025-03-01,won,Closed,12.5x,,true,2025-03-01\n\
-         o3,a,bob,2025-01-02,31/03/2025,lost,Closed,10,,true,2025-03-01\n"
+         o3,a,bob,2025-01-02,31/03/2025,lost,Closed,10,,true,2025-03-01\n\
+         o4,a,bob,2025-01-02,2025-03-01,won,Closed,1e308,,true,2025-03-01\n"
     );
     let dir = with_opportunities("evidence_bad_value", &csv);
     let err = failure(&["derive", path(&dir), "--as-of", "2025-06-30"]);
     assert!(
-        err.contains("opportunities.csv:3: column amount: \"12.5x\" is not a number"),
+        err.contains("opportunities.csv:3: column amount: \"12.5x\" is not an amount"),
+        "{err}"
+    );
+    // An amount so large that sums would overflow is the row's fault too.
+    assert!(
+        err.contains(
+            "opportunities.csv:5: column amount: \"1e308\" is not an amount from 0 to 1e15"
+        ),
         "{err}"
     );
     // Both bad rows are reported: no row is dropped and none hides another.

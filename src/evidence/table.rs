@@ -12,6 +12,10 @@ use super::error::{MAX_PROBLEMS, Problem};
 use super::export::Export;
 use super::mapping::Mapping;
 
+/// The largest amount a row may carry: a quadrillion, far past any deal,
+/// and small enough that a whole export's sum stays finite.
+const MAX_AMOUNT: f64 = 1e15;
+
 /// A contract column as this export has it.
 #[derive(Debug, Clone)]
 pub(crate) struct Column {
@@ -244,9 +248,10 @@ impl<'r> Row<'r> {
     pub(crate) fn amount(&self, c: &Column) -> Result<Option<f64>, Problem> {
         match self.text(c)? {
             None | Some("") => Ok(None),
+            // Bounded so that sums over a whole export stay finite.
             Some(text) => match text.parse::<f64>() {
-                Ok(n) if n.is_finite() && n >= 0.0 => Ok(Some(n)),
-                _ => Err(self.problem(c, text, "is not a number >= 0 (e.g. 12500.50)")),
+                Ok(n) if (0.0..=MAX_AMOUNT).contains(&n) => Ok(Some(n)),
+                _ => Err(self.problem(c, text, "is not an amount from 0 to 1e15 (e.g. 12500.50)")),
             },
         }
     }
