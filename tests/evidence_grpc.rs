@@ -279,3 +279,28 @@ async fn a_repeated_stage_order_or_snapshot_names_its_line() {
     }
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_derived_metric_the_model_refuses_is_the_exports_fault() {
+    let server = start_builtin_server().await;
+    let mut client = EvidenceServiceClient::new(server.channel().await);
+    let mut files = export(&["opportunities.csv", "stages.csv"]);
+    let more: String = (10..110).map(|i| format!("Step {i},{i},50,\n")).collect();
+    files
+        .get_mut("stages.csv")
+        .unwrap()
+        .extend_from_slice(more.as_bytes());
+    let status = client.assess_export(request(files)).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    assert!(
+        status.message().starts_with(
+            "the export derives metrics the model refuses; check its data: \
+             metrics[stages_defined]: must be in [0, 100], got 103"
+        ),
+        "{}",
+        status.message()
+    );
+    let violations = status.get_details_bad_request().unwrap().field_violations;
+    assert_eq!(violations[0].field, "metrics[stages_defined]");
+    server.stop().await;
+}

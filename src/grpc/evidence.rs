@@ -14,7 +14,7 @@ use super::limits::deadline_of;
 use super::pb;
 use super::pb::evidence_service_server::{EvidenceService, EvidenceServiceServer};
 use super::service::MaturityApi;
-use super::status::{evidence_status, task_failed, to_status};
+use super::status::{blame_export, evidence_status, task_failed, to_status};
 use crate::evidence::{self, Evidence, EvidenceError, Export, Mapping, Merged, Options};
 
 /// The gRPC face of the evidence library, assessing through `MaturityApi`.
@@ -78,7 +78,8 @@ impl EvidenceService for EvidenceApi {
         let assessment = self
             .api
             .evaluate("AssessExport", request_to_pb(assess), deadline)
-            .await?;
+            .await
+            .map_err(|status| blame_export(status, &merged.from_evidence))?;
         Ok(Response::new(response(assessment, derived, merged)))
     }
 }

@@ -101,6 +101,27 @@ pub fn to_status(err: EngineError) -> Status {
     }
 }
 
+/// An assessment's refusal of metrics an export derived, rather than ones
+/// the caller sent, said to be the export's: its data is what to check.
+pub fn blame_export(status: Status, derived: &[String]) -> Status {
+    let names_derived = derived
+        .iter()
+        .any(|metric| status.message().contains(&format!("metrics[{metric}]")));
+    if status.code() != Code::InvalidArgument || !names_derived {
+        return status;
+    }
+    let message = format!(
+        "the export derives metrics the model refuses; check its data: {}",
+        status.message()
+    );
+    let details = prost::bytes::Bytes::copy_from_slice(status.details());
+    Status::with_details(
+        Code::InvalidArgument,
+        truncate(&message, MAX_MESSAGE),
+        details,
+    )
+}
+
 /// The status for an assessment whose worker task panicked or was cancelled.
 pub fn task_failed(err: tokio::task::JoinError) -> Status {
     tracing::error!(error = %err, "assessment task failed");
