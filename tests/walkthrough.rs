@@ -236,6 +236,28 @@ fn the_northwind_walkthrough_works_as_written() {
         again.contains("was already serving: nothing changed"),
         "{again}"
     );
+    // Named from the version an edit started from, a deploy never
+    // overwrites a change made since.
+    let deployed_text = std::fs::read_to_string(&model).unwrap();
+    std::fs::write(&model, format!("{deployed_text}// another edit\n")).unwrap();
+    let stale = "0".repeat(64);
+    let refused = maturity(&[
+        "deploy",
+        model.to_str().unwrap(),
+        "--server",
+        &server.url,
+        "--token",
+        token,
+        "--expected-sha256",
+        &stale,
+    ]);
+    assert_eq!(refused.status.code(), Some(1), "{refused:?}");
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains(&format!("not the expected '{stale}'")),
+        "{said}"
+    );
+    std::fs::write(&model, deployed_text).unwrap();
     drop(server);
 
     // Undo the threshold edit: the pilot case must then fail, naming the flip.

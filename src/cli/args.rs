@@ -104,6 +104,13 @@ pub struct DeployArgs {
     /// A token with the deploy role.
     #[arg(long, env = "MATURITY_TOKEN", hide_env_values = true)]
     pub token: String,
+    /// The script hash of the version your edit started from (as
+    /// `maturity models` shows it; "none" for a new model): the deploy is
+    /// refused (ABORTED) if the server serves anything else, so a change
+    /// made meanwhile is never overwritten. Without it, whatever serves at
+    /// the moment of the deploy is replaced.
+    #[arg(long)]
+    pub expected_sha256: Option<String>,
 }
 
 /// Flags of `maturity diff`.

@@ -1,6 +1,7 @@
 //! `maturity deploy`: a model script and its test cases, sent to a running
-//! server through PutModel, in place of the version serving there (whose
-//! hash is asked first, so a concurrent change is refused, not overwritten).
+//! server through PutModel, in place of the version the caller names with
+//! `--expected-sha256` (a change made since is refused, not overwritten),
+//! or else of whatever serves at that moment.
 
 use tonic::Request;
 use tonic::metadata::MetadataValue;
@@ -49,13 +50,10 @@ pub(crate) async fn run(args: DeployArgs) -> Result<(), CliError> {
             url: args.server.clone(),
             source,
         })?;
-    let serving = MaturityServiceClient::new(channel.clone())
-        .get_model(pb::GetModelRequest { model: id.clone() })
-        .await;
-    let expected_sha256 = match serving {
-        Ok(model) => model.into_inner().script_sha256,
-        Err(status) if status.code() == tonic::Code::NotFound => String::new(),
-        Err(status) => return Err(status.into()),
+    let expected_sha256 = match args.expected_sha256 {
+        Some(hash) if hash == "none" => String::new(),
+        Some(hash) => hash,
+        None => serving_sha256(&channel, &id).await?,
     };
     let mut request = Request::new(pb::PutModelRequest {
         source: text,
@@ -71,6 +69,20 @@ pub(crate) async fn run(args: DeployArgs) -> Result<(), CliError> {
         .into_inner();
     print!("{}", summary(&put));
     Ok(())
+}
+
+/// The hash of `id`'s version serving now; empty when there is none.
+async fn serving_sha256(channel: &tonic::transport::Channel, id: &str) -> Result<String, CliError> {
+    let serving = MaturityServiceClient::new(channel.clone())
+        .get_model(pb::GetModelRequest {
+            model: id.to_owned(),
+        })
+        .await;
+    match serving {
+        Ok(model) => Ok(model.into_inner().script_sha256),
+        Err(status) if status.code() == tonic::Code::NotFound => Ok(String::new()),
+        Err(status) => Err(status.into()),
+    }
 }
 
 /// What the server answered, for a person.
