@@ -149,7 +149,8 @@ async fn errors_have_the_json_shape_and_the_http_status_of_their_code() {
         ("GET", "/v2/anything", "", 404, "NOT_FOUND"),
         ("PUT", "/v1/models", "{}", 405, "UNIMPLEMENTED"),
         ("DELETE", ASSESS, "", 405, "UNIMPLEMENTED"),
-        ("GET", ASSESS, "", 404, "NOT_FOUND"),
+        ("GET", ASSESS, "", 405, "UNIMPLEMENTED"),
+        ("GET", "/v1/models/five_stage:explode", "", 404, "NOT_FOUND"),
         (
             "POST",
             "/v1/models/five_stage:assess?timeout=soon",

@@ -104,6 +104,14 @@ async fn a_request_pins_a_kept_version_during_a_rollout() {
         refused.message()
     );
 
+    // Something that is not a hash at all is the caller's error.
+    let refused = client.assess(pinned(0.6, "xyz")).await.unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
+    assert_eq!(
+        refused.message(),
+        "script_sha256: 'xyz' is not a SHA-256 (64 hex digits)"
+    );
+
     // The same over HTTP.
     let body = format!(
         r#"{{"scriptSha256": "{}", "metrics": {{"x": 0.6}}}}"#,

@@ -73,11 +73,14 @@ impl Snapshot {
         {
             return Ok(Arc::clone(found));
         }
-        let kept: Vec<&str> = self.versions(model).map(|m| m.sha256()).collect();
         let mut pinned: String = sha256.chars().take(64).collect();
         if pinned.len() < sha256.len() {
             pinned.push('…');
         }
+        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(DeployError::NotASha256 { pinned });
+        }
+        let kept: Vec<&str> = self.versions(model).map(|m| m.sha256()).collect();
         Err(DeployError::NotKept {
             model: model.id().to_owned(),
             pinned,

@@ -43,6 +43,12 @@ pub enum DeployError {
         /// The hashes kept, newest first, comma-separated.
         kept: String,
     },
+    /// A request pins a version by something that is not a script hash.
+    #[error("script_sha256: '{pinned}' is not a SHA-256 (64 hex digits)")]
+    NotASha256 {
+        /// What the request pins (shortened when long).
+        pinned: String,
+    },
     /// The model id cannot name a script file.
     #[error("model id '{id}' cannot name a script file: {rule}")]
     BadModelId {

@@ -140,6 +140,10 @@ pub fn deploy_status(err: DeployError) -> Status {
             let violation = ("script_sha256".into(), message.clone());
             bad_request(Code::FailedPrecondition, message, [violation])
         }
+        DeployError::NotASha256 { .. } => {
+            let violation = ("script_sha256".into(), message.clone());
+            bad_request(Code::InvalidArgument, message, [violation])
+        }
         DeployError::BadModelId { .. } => {
             let violation = ("source".into(), message.clone());
             bad_request(Code::InvalidArgument, message, [violation])

@@ -53,6 +53,15 @@ pub(super) fn wrong_method(method: &str, path: &str) -> Response {
     respond(StatusCode::METHOD_NOT_ALLOWED, &status)
 }
 
+/// A method route (`:assess`) called with GET: 405, `Allow: POST`.
+pub(super) fn only_post(message: String) -> Response {
+    let status = Status::unimplemented(message);
+    let mut response = respond(StatusCode::METHOD_NOT_ALLOWED, &status);
+    let post = axum::http::HeaderValue::from_static("POST");
+    response.headers_mut().insert(header::ALLOW, post);
+    response
+}
+
 /// `body` as JSON with `code`.
 pub(super) fn json_response(code: StatusCode, body: String) -> Response {
     (code, [(header::CONTENT_TYPE, "application/json")], body).into_response()

@@ -15,7 +15,7 @@ use futures_util::StreamExt;
 use tonic::metadata::MetadataMap;
 use tonic::{Extensions, Status};
 
-use super::error::{error_response, json_response, too_large, wrong_method};
+use super::error::{error_response, json_response, only_post, too_large, wrong_method};
 use super::lines::lines;
 use super::openapi;
 use crate::grpc::json::{assess_request_from_json, to_json_line};
@@ -131,11 +131,11 @@ async fn get_model(
     uri: Uri,
 ) -> Response {
     if let Some((_, method)) = name.rsplit_once(':') {
-        let method = crate::grpc::status::truncate(method, 32);
-        return error_response(&Status::not_found(format!(
-            "GET {}: :{method} takes POST with a JSON body",
-            crate::grpc::status::truncate(uri.path(), 128)
-        )));
+        let path = crate::grpc::status::truncate(uri.path(), 128);
+        if !["assess", "assessStream"].contains(&method) {
+            return no_route(uri).await;
+        }
+        return only_post(format!("GET {path}: :{method} takes POST with a JSON body"));
     }
     let message = pb::GetModelRequest { model: name };
     let request = match grpc_request(&headers, &uri, message) {
