@@ -298,6 +298,9 @@ fn a_jsonl_file_streams_through_the_server_one_answer_per_line() {
         String::new(),
         r#"{"model": "five_stage", "request_id": "bad", "metrics": {"win_rate": 1.5}}"#.to_owned(),
         r#"{"model": "nope", "metrics": {}}"#.to_owned(),
+        // Not JSON: refused in its place, and the lines after it go on.
+        r#"{"model": "five_stage", "metrics": "#.to_owned(),
+        serde_json::to_string(&case).unwrap(),
     ];
     std::fs::write(&file, lines.join("\n")).unwrap();
     let output = maturity(&[
@@ -307,14 +310,14 @@ fn a_jsonl_file_streams_through_the_server_one_answer_per_line() {
         "--metrics",
         file.to_str().unwrap(),
     ]);
-    // Every answer is printed; the exit status says two were errors.
+    // Every answer is printed; the exit status says three were errors.
     assert_eq!(output.status.code(), Some(1));
     let text = String::from_utf8(output.stdout.clone()).unwrap();
     let answers: Vec<serde_json::Value> = text
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(answers.len(), 3, "{text}");
+    assert_eq!(answers.len(), 5, "{text}");
     assert_eq!(answers[0]["requestId"], "1");
     assert_eq!(answers[0]["assessment"]["level"]["id"], "process_driven");
     assert_eq!(answers[1]["requestId"], "bad");
@@ -332,7 +335,19 @@ fn a_jsonl_file_streams_through_the_server_one_answer_per_line() {
         ),
         (Some("4"), Some("NOT_FOUND"))
     );
-    assert!(String::from_utf8_lossy(&output.stderr).contains("1 assessed, 2 failed"));
+    assert_eq!(answers[3]["requestId"], "5");
+    assert_eq!(answers[3]["error"]["code"], "INVALID_ARGUMENT");
+    assert!(
+        answers[3]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("line 5: EOF while parsing"),
+        "{}",
+        answers[3]
+    );
+    assert_eq!(answers[4]["requestId"], "6");
+    assert_eq!(answers[4]["assessment"]["level"]["id"], "process_driven");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("2 assessed, 3 failed"));
 }
 
 #[test]

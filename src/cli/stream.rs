@@ -37,7 +37,8 @@ pub(crate) async fn run(args: &AssessArgs) -> Result<(), CliError> {
         })?;
     let mut client = connect(url).await?;
     let (tx, rx) = mpsc::channel(READ_AHEAD);
-    let reader = tokio::spawn(read_lines(args.clone(), BufReader::new(file), tx));
+    let (slots_tx, mut slots) = mpsc::channel(READ_AHEAD);
+    let reader = tokio::spawn(read_lines(args.clone(), BufReader::new(file), tx, slots_tx));
     let mut answers = client
         .assess_stream(ReceiverStream::new(rx))
         .await?
@@ -45,7 +46,16 @@ pub(crate) async fn run(args: &AssessArgs) -> Result<(), CliError> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let (mut assessed, mut failed) = (0u64, 0u64);
-    while let Some(answer) = answers.message().await? {
+    // Each line's answer in the file's order: the server's, in the order
+    // the requests went, or the line's own refusal.
+    while let Some(slot) = slots.recv().await {
+        let answer = match slot {
+            Slot::Refused(answer) => *answer,
+            Slot::Sent => match answers.message().await? {
+                Some(answer) => answer,
+                None => break,
+            },
+        };
         match &answer.outcome {
             Some(Outcome::Error(_)) | None => failed += 1,
             Some(Outcome::Assessment(_)) => assessed += 1,
@@ -69,12 +79,23 @@ pub(crate) async fn run(args: &AssessArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Sends one request per non-empty line; its request_id is the line's
-/// "request_id" field, else its line number.
+/// What became of one line of the file.
+enum Slot {
+    /// Its request went to the server, whose answer comes in turn.
+    Sent,
+    /// It is not a request (not JSON, or not an organisation): its answer
+    /// is this refusal, and the lines after it go on.
+    Refused(Box<pb::AssessStreamResponse>),
+}
+
+/// Sends one request per non-empty line, and says in `slots` what became
+/// of each; a request's request_id is the line's "request_id" field, else
+/// its line number.
 async fn read_lines(
     args: AssessArgs,
     file: BufReader<tokio::fs::File>,
     tx: mpsc::Sender<pb::AssessRequest>,
+    slots: mpsc::Sender<Slot>,
 ) -> Result<(), CliError> {
     let path = args.metrics.clone();
     let mut lines = file.lines();
@@ -87,13 +108,26 @@ async fn read_lines(
         if line.trim().is_empty() {
             continue;
         }
-        let at = |message: String| input_error(&path, format!("line {number}: {message}"));
-        let value: Value = serde_json::from_str(&line).map_err(|e| at(e.to_string()))?;
-        let request = request_from_json(
-            &args,
-            Path::new(&format!("{}:{number}", path.display())),
-            &value,
-        )?;
+        let read = serde_json::from_str::<Value>(&line)
+            .map_err(|e| input_error(&path, format!("line {number}: {e}")))
+            .and_then(|value| {
+                let at = format!("{}:{number}", path.display());
+                let request = request_from_json(&args, Path::new(&at), &value)?;
+                Ok((value, request))
+            });
+        let (value, request) = match read {
+            Ok(read) => read,
+            Err(err) => {
+                if slots
+                    .send(Slot::Refused(Box::new(refusal(number, &err))))
+                    .await
+                    .is_err()
+                {
+                    break;
+                }
+                continue;
+            }
+        };
         let mut request = request_to_pb(request);
         // Bulk answers carry explanations only when asked.
         request.explain = args.explain;
@@ -101,9 +135,22 @@ async fn read_lines(
             Some(Value::String(id)) => id.clone(),
             _ => number.to_string(),
         };
-        if tx.send(request).await.is_err() {
+        if tx.send(request).await.is_err() || slots.send(Slot::Sent).await.is_err() {
             break;
         }
     }
     Ok(())
+}
+
+/// The answer for line `number`, which is not a request: INVALID_ARGUMENT,
+/// as the server would refuse it, with the line number as its id.
+fn refusal(number: u64, err: &CliError) -> pb::AssessStreamResponse {
+    pb::AssessStreamResponse {
+        request_id: number.to_string(),
+        outcome: Some(Outcome::Error(tonic_types::pb::Status {
+            code: tonic::Code::InvalidArgument as i32,
+            message: err.to_string(),
+            details: Vec::new(),
+        })),
+    }
 }
