@@ -80,14 +80,36 @@ impl Refusal {
     }
 }
 
+/// Failing cases a refusal names, and the longest reason it gives for one.
+const SHOWN_CASES: usize = 3;
+const SHOWN_REASON: usize = 400;
+
+/// `text`, cut to at most `max` bytes at a character boundary and marked
+/// with an ellipsis when cut.
+fn at_most(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    if text.len() <= max {
+        return text.into();
+    }
+    let cut = (0..=max)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0);
+    format!("{}…", &text[..cut]).into()
+}
+
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Load(err) => write!(f, "{err}"),
             Self::Cases { model, failed } => {
                 write!(f, "model '{model}' fails {} test cases:", failed.len())?;
-                for case in failed {
-                    write!(f, " {} ({})", case.file, case.failures.join("; "))?;
+                // One broken check fails every case alike: a few say why.
+                for case in failed.iter().take(SHOWN_CASES) {
+                    let why = case.failures.join("; ");
+                    write!(f, " {} ({})", case.file, at_most(&why, SHOWN_REASON))?;
+                }
+                if failed.len() > SHOWN_CASES {
+                    write!(f, "; and {} more", failed.len() - SHOWN_CASES)?;
                 }
                 Ok(())
             }
@@ -232,4 +254,33 @@ fn stopped(
     let refusal = Refusal::Stopped { why, done, total };
     tracing::info!(model = %crate::telemetry::one_line(model.id()), "test cases stopped: {refusal}");
     refusal
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_names_a_few_failing_cases_and_counts_the_rest() {
+        let failed = (0..31)
+            .map(|i| CaseOutcome {
+                file: format!("case{i}.json"),
+                name: String::new(),
+                got: None,
+                failures: vec!["stopped in criterion 'c': ".repeat(40)],
+            })
+            .collect();
+        let refusal = Refusal::Cases {
+            model: "m".into(),
+            failed,
+        };
+        let text = refusal.to_string();
+        assert!(
+            text.starts_with("model 'm' fails 31 test cases: case0.json ("),
+            "{text}"
+        );
+        assert!(text.ends_with("; and 28 more"), "{text}");
+        assert!(!text.contains("case3.json"), "{text}");
+        assert!(text.len() < 1400, "{} bytes", text.len());
+    }
 }
