@@ -270,8 +270,11 @@ fn lever_line(l: &Lever) -> String {
     let from = l
         .current
         .as_ref()
-        .map_or("missing".to_owned(), MetricValue::to_string);
-    let change = l.change.map_or(String::new(), |c| format!(" ({c:+})"));
+        .map_or("missing".to_owned(), MetricValue::readable);
+    let change = l.change.map_or(String::new(), |c| {
+        let sign = if c >= 0.0 { "+" } else { "" };
+        format!(" ({sign}{})", MetricValue::Number(c).readable())
+    });
     let alone = if l.sufficient_alone {
         "  enough alone"
     } else {
@@ -280,7 +283,7 @@ fn lever_line(l: &Lever) -> String {
     format!(
         "{}: {from} -> {}{change}  for {}{alone}",
         l.metric,
-        l.target,
+        l.target.readable(),
         l.criteria.join(", ")
     )
 }

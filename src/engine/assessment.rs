@@ -191,14 +191,15 @@ pub struct Requirement {
 impl Requirement {
     /// The requirement in plain words, e.g. "crm_adoption is 0.6, needs at least 0.85".
     pub fn text(&self) -> String {
+        let threshold = self.threshold.readable();
         let needs = match self.comparison {
-            Comparison::Is => format!("{}", self.threshold),
-            other => format!("{} {}", other.words(), self.threshold),
+            Comparison::Is => threshold,
+            other => format!("{} {threshold}", other.words()),
         };
         match &self.observed {
             Some(value) => {
                 let verb = if self.met { "meets" } else { "needs" };
-                format!("{} is {value}, {verb} {needs}", self.metric)
+                format!("{} is {}, {verb} {needs}", self.metric, value.readable())
             }
             None => format!(
                 "{} is not supplied: supply it to decide (needs {needs})",

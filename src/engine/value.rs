@@ -94,6 +94,31 @@ impl MetricValue {
     }
 }
 
+impl MetricValue {
+    /// The value as a person reads it in a report: a number to six
+    /// significant digits (0.458333, not 0.45833333333333426; whole numbers
+    /// as they are), anything else as displayed.
+    pub fn readable(&self) -> String {
+        match self {
+            Self::Number(n) => readable_number(*n),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// `n` to six significant digits, without trailing zeros.
+fn readable_number(n: f64) -> String {
+    if n == 0.0 || !n.is_finite() || n.fract() == 0.0 {
+        return n.to_string();
+    }
+    let decimals = 5 - n.abs().log10().floor() as i32;
+    if decimals <= 0 {
+        return format!("{n:.0}");
+    }
+    let text = format!("{n:.*}", decimals as usize);
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
 impl std::fmt::Display for MetricValue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -212,3 +237,22 @@ impl PartialEq<Text> for &str {
 /// A list of names a model declares (the metrics a criterion reads),
 /// shared by every answer that quotes it.
 pub type Names = std::sync::Arc<[Text]>;
+
+#[cfg(test)]
+mod readable_tests {
+    use super::MetricValue;
+
+    #[test]
+    fn numbers_read_to_six_significant_digits() {
+        let read = |n: f64| MetricValue::Number(n).readable();
+        assert_eq!(read(0.45833333333333426), "0.458333");
+        assert_eq!(read(0.6666666666666671), "0.666667");
+        assert_eq!(read(0.6), "0.6");
+        assert_eq!(read(30.25), "30.25");
+        assert_eq!(read(-0.05), "-0.05");
+        assert_eq!(read(1_000_000.0), "1000000");
+        assert_eq!(read(1234567.89), "1234568");
+        assert_eq!(read(0.0), "0");
+        assert_eq!(MetricValue::Flag(true).readable(), "true");
+    }
+}
