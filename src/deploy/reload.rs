@@ -325,7 +325,11 @@ fn log(report: &ReloadReport) {
         tracing::info!(model = %one_line(model), "model loaded");
     }
     for model in &report.removed {
-        tracing::info!(model = %one_line(model), "model removed: its script is gone");
+        // Deliberate or not, callers now get NOT_FOUND: worth a warning.
+        tracing::warn!(
+            model = %one_line(model),
+            "model removed: its script file is gone, and calls for it now get NOT_FOUND"
+        );
     }
     for (file, refusal) in &report.failures {
         tracing::error!(
