@@ -474,6 +474,48 @@ fn observed_values_are_reported_only_when_explaining() {
     assert_eq!(observed, ["a=true", "b=false", "c=true"]);
 }
 
+/// A helper that builds a criterion whose check reads an undeclared
+/// metric: the error points into the helper, where the typo is.
+#[test]
+fn a_helpers_check_reading_an_undeclared_metric_is_placed_in_the_helper() {
+    let helper = ScriptSource::new(
+        "lib/gate.rhai",
+        r#"fn second_gate() {
+    #{
+        id: "second", rank: 2, description: "x again",
+        metrics: ["x"],
+        check: |m| m.xx >= 0.5,
+        interventions: [#{ id: "raise_x_again", title: "Raise x", description: "More x.", metrics: ["x"] }],
+    }
+}
+"#,
+    );
+    let model = custom_model("uses_gate", "|m| m.x >= 0.5", "");
+    let model = ScriptSource::new(
+        model.file.clone(),
+        model
+            .text
+            .replace("criteria: [", "criteria: [second_gate(), "),
+    );
+    let err = Engine::new(Limits::default())
+        .load(&model, &[helper])
+        .unwrap_err();
+    let LoadError::Contract(diagnostics) = &err else {
+        panic!("{err}")
+    };
+    let d = &diagnostics[0];
+    assert_eq!(
+        (d.file.as_str(), d.line, d.column),
+        ("lib/gate.rhai", 5, 22),
+        "{err}"
+    );
+    assert!(d.message.contains("reads metric 'xx'"), "{}", d.message);
+    assert_eq!(
+        d.source_line.as_deref(),
+        Some("        check: |m| m.xx >= 0.5,")
+    );
+}
+
 #[test]
 fn helpers_in_lib_are_compiled_into_every_model_and_hashed() {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("lib_scripts");

@@ -84,7 +84,7 @@ impl Model {
         });
         let spec = match spec {
             Some(spec) if problems.is_empty() => spec,
-            _ => return Err(contract_error(script, problems.into_vec())),
+            _ => return Err(contract_error(&sources, problems.into_vec())),
         };
         let mut by_name: Vec<(String, usize)> = spec
             .metrics
@@ -237,18 +237,22 @@ fn compile_checks(spec: &mut ModelSpec, ast: &AST, native: bool) {
     }
 }
 
-/// Places each contract breach at its line and column in the model script.
-fn contract_error(script: &ScriptSource, breaches: Vec<ContractError>) -> LoadError {
+/// Places each contract breach at its line and column: in the model
+/// script, or in the helper that defines the function it was found in.
+fn contract_error(sources: &Sources, breaches: Vec<ContractError>) -> LoadError {
+    let script = sources.model();
     let outline = Outline::parse(&script.text);
     let diagnostics = breaches
         .into_iter()
         .map(|ContractError { place, message }| {
-            let message = match &place {
-                Place::Path(path) | Place::Literal { path, .. } => format!("{path}: {message}"),
-                Place::Exact(_) => message,
+            let (file, message) = match &place {
+                Place::Path(path) | Place::Literal { path, .. } => {
+                    (script, format!("{path}: {message}"))
+                }
+                Place::Exact(_, function) => (sources.defining(function), message),
             };
             let pos = outline.locate(&place, &script.text);
-            Diagnostic::at(&script.file, &script.text, pos, message)
+            Diagnostic::at(&file.file, &file.text, pos, message)
         })
         .collect();
     LoadError::Contract(diagnostics)

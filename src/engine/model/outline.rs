@@ -18,8 +18,10 @@ pub(crate) enum Place {
         value: String,
         occurrence: usize,
     },
-    /// A position already known, e.g. where a check reads a metric.
-    Exact(Position),
+    /// A position already known, e.g. where a check reads a metric, in the
+    /// file that defines `function` (a helper's, when a helper made the
+    /// check).
+    Exact(Position, String),
 }
 
 impl Place {
@@ -86,7 +88,7 @@ impl Outline {
     /// of its path the outline knows, then of the literal, if it asks for one.
     pub(crate) fn locate(&self, place: &Place, source: &str) -> Position {
         match place {
-            Place::Exact(pos) => *pos,
+            Place::Exact(pos, _) => *pos,
             Place::Path(path) => self.nearest(path).unwrap_or(Position::NONE),
             Place::Literal {
                 path,

@@ -277,7 +277,8 @@ pub(crate) fn check_declared_reads(spec: &ModelSpec, ast: &AST, problems: &Probl
             // The declaration is whole: a check reading an unlisted metric
             // sees it as missing, so the probes that find other problems
             // of the same file still run.
-            problems.push_aside(ContractError::new(Place::Exact(read.pos), message));
+            let place = Place::Exact(read.pos, check.fn_name().to_owned());
+            problems.push_aside(ContractError::new(place, message));
         }
     }
     if let Some(level) = &spec.level_override {
@@ -289,7 +290,8 @@ pub(crate) fn check_declared_reads(spec: &ModelSpec, ast: &AST, problems: &Probl
                 "the level override reads metric '{}', which the model does not declare",
                 read.metric
             );
-            problems.push(ContractError::new(Place::Exact(read.pos), message));
+            let place = Place::Exact(read.pos, level.fn_name().to_owned());
+            problems.push(ContractError::new(place, message));
         }
     }
 }

@@ -71,6 +71,13 @@ impl Sources {
         Ok(merged)
     }
 
+    /// The file that defines `function`, else the model script.
+    pub(crate) fn defining(&self, function: &str) -> &ScriptSource {
+        self.defined_in
+            .get(function)
+            .map_or(self.model(), |&index| &self.files[index])
+    }
+
     /// Pins a run-time error to the file of the innermost function it
     /// happened in, falling back to the model script.
     pub(crate) fn diagnose(&self, err: &EvalAltResult) -> Diagnostic {
