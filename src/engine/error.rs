@@ -102,6 +102,7 @@ fn describe_breaches(breaches: &[Diagnostic]) -> String {
     match breaches {
         [] => "the model breaks its contract".to_owned(),
         [only] => only.to_string(),
+        [first, second] => format!("{first} (and 1 more problem: {second})"),
         [first, rest @ ..] => format!("{first} (and {} more problems)", rest.len()),
     }
 }
@@ -192,4 +193,21 @@ pub enum LoadError {
     /// No model could be loaded.
     #[error("no model loaded from {0}")]
     NoModels(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_contract_error_counts_the_problems_after_the_first() {
+        let problem = |n: usize| Diagnostic::unplaced("m.rhai", format!("problem {n}"));
+        let two = describe_breaches(&[problem(1), problem(2)]);
+        assert_eq!(
+            two,
+            "m.rhai: problem 1 (and 1 more problem: m.rhai: problem 2)"
+        );
+        let three = describe_breaches(&[problem(1), problem(2), problem(3)]);
+        assert_eq!(three, "m.rhai: problem 1 (and 2 more problems)");
+    }
 }

@@ -42,12 +42,16 @@ pub(crate) fn run(args: ReportArgs) -> Result<(), CliError> {
         path: args.out.clone(),
         source,
     })?;
+    let (level, ceiling) = (&assessment.level, &assessment.ceiling);
+    let could_be = match ceiling.rank > level.rank {
+        true => format!(", could be {}", ceiling.rank),
+        false => String::new(),
+    };
     println!(
-        "wrote {}: level {} {}, could be {}",
+        "wrote {}: level {} {}{could_be}",
         args.out.display(),
-        assessment.level.rank,
-        assessment.level.name,
-        assessment.ceiling.rank
+        level.rank,
+        level.name,
     );
     Ok(())
 }
