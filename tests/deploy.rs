@@ -254,6 +254,27 @@ async fn validate_script_compiles_checks_and_runs_cases_without_deploying() {
         "validation deploys nothing"
     );
 
+    // A check that fails on every value tried loads, with a warning.
+    let failing = pb::ValidateScriptRequest {
+        source: custom_model("acme", "|m| m.x.no_such_method()", "").text,
+        file_name: "acme.rhai".into(),
+        ..Default::default()
+    };
+    let reply = d
+        .admin
+        .validate_script(authed(failing, VALIDATE))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        reply
+            .warnings
+            .iter()
+            .any(|w| w.contains("the check fails on every value tried")),
+        "{:?}",
+        reply.warnings
+    );
+
     // Every diagnostic repeats the file name and may quote its line: a
     // caller's huge name is refused, and a huge line is not quoted.
     let long_name = pb::ValidateScriptRequest {

@@ -583,3 +583,40 @@ fn counts_divide_as_real_numbers_not_integers() {
     assert_eq!(got.criteria[0].outcome, Outcome::Passed);
     assert_eq!(got.level.rank, 2);
 }
+
+#[test]
+fn a_check_that_fails_on_every_value_tried_loads_with_a_warning() {
+    let mut engine = Engine::new(Limits::default());
+    let always = custom_model("always", "|m| m.x.no_such_method()", "");
+    let model = engine.load(&always, &[]).unwrap();
+    let [warning] = model.warnings() else {
+        panic!("{:?}", model.warnings())
+    };
+    assert!(
+        warning.starts_with(
+            "criterion 'gate': the check fails on every value tried, so it will fail every call: \
+             Function not found: no_such_method"
+        ),
+        "{warning}"
+    );
+    // Failing only on some values is the organisation's business, not the
+    // script's: no warning.
+    let sometimes = "|m| if m.x == 0.37 { m.x.no_such_method() } else { m.x > 0.5 }";
+    let model = engine
+        .load(&custom_model("sometimes", sometimes, ""), &[])
+        .unwrap();
+    assert!(model.warnings().is_empty(), "{:?}", model.warnings());
+    // Nor do the shipped models have any.
+    let shipped = builtin_scripts();
+    for script in &shipped.models {
+        let model = engine
+            .load(script, &shipped.libs)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            model.warnings().is_empty(),
+            "{}: {:?}",
+            script.file,
+            model.warnings()
+        );
+    }
+}

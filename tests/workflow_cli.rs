@@ -147,6 +147,27 @@ fn check_places_a_byte_that_is_not_utf8() {
 }
 
 #[test]
+fn check_warns_of_a_check_that_fails_on_every_value() {
+    let dir = scratch("check_failing");
+    copy_scripts(&dir);
+    let model = dir.join("five_stage.rhai");
+    edit(
+        &model,
+        "check: |m| m.stages_defined >= R2.stages_defined,",
+        "check: |m| m.stages_defined.len() >= R2.stages_defined,",
+    );
+    let text = stdout(&maturity(&["check", model.to_str().unwrap()]));
+    assert!(text.starts_with("ok   "), "{text}");
+    assert!(
+        text.contains(
+            "warning: criterion 'stages_named': the check fails on every value tried, \
+             so it will fail every call: Function not found: len (f64)"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
 fn check_names_the_checks_that_run_as_scripts() {
     let dir = scratch("check_scripted");
     copy_scripts(&dir);

@@ -66,6 +66,9 @@ fn check(path: &Path) -> Result<String, String> {
         spec.dimensions.len(),
         model.sha256()
     );
+    for warning in model.warnings() {
+        line.push_str(&format!("\n     warning: {warning}"));
+    }
     let scripted = model.scripted_checks();
     if !scripted.is_empty() {
         line.push_str(&format!(

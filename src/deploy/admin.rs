@@ -132,11 +132,13 @@ impl Catalog {
             .chain(held.map(|source| parse_case(source).map(|case| (source.file.clone(), case))))
             .collect();
         let outcomes = run_bounded(&engine, &model, runs, budget).map_err(refused)?;
+        let mut warnings = model.warnings().to_vec();
+        warnings.extend(no_cases_warning(model.id(), &outcomes));
         Ok(Validation {
             file,
             model: Some((model.id().to_owned(), model.sha256().to_owned())),
             refusal: None,
-            warnings: no_cases_warning(model.id(), &outcomes),
+            warnings,
             cases: outcomes,
         })
     }
@@ -188,6 +190,7 @@ impl Catalog {
         let mut warnings = replacement_warnings(&sent, &written.cases);
         written.cases = merged(&sent, &written.cases);
         let (model, cases) = admit(&engine, first, &written.cases, budget).map_err(refused)?;
+        warnings.extend(model.warnings().iter().cloned());
         let sha256 = model.sha256().to_owned();
         let entry = AuditEntry {
             who,

@@ -250,6 +250,9 @@ impl Build<'_> {
         });
         let status = match admitted {
             Ok(model) => {
+                for warning in model.warnings() {
+                    tracing::warn!(model = %one_line(model.id()), warning = %one_line(warning), "model loaded with a warning");
+                }
                 self.report.updated.push(model.id().to_owned());
                 FileStatus {
                     file: script.file.clone(),

@@ -55,6 +55,8 @@ pub struct Model {
     /// For each declared metric, the evidence it matters to only, when
     /// that evidence has an `applies` condition.
     readers: Readers,
+    /// See [`Model::warnings`].
+    warnings: Vec<String>,
 }
 
 impl Model {
@@ -77,9 +79,10 @@ impl Model {
         };
         let value = declared.map_err(|err| LoadError::Script(Box::new(sources.diagnose(&err))))?;
         let problems = Problems::default();
+        let mut warnings = Vec::new();
         let spec = contract::read_model(value, &ast, &problems).map(|mut spec| {
             compile_checks(&mut spec, &ast, native);
-            sanity::check(engine, (limits, budget), &ast, &spec, &problems);
+            warnings = sanity::check(engine, (limits, budget), &ast, &spec, &problems);
             spec
         });
         let spec = match spec {
@@ -104,7 +107,14 @@ impl Model {
             sources,
             by_name,
             evaluates_natively,
+            warnings,
         })
+    }
+
+    /// What loading found that does not stop the model from serving but
+    /// will fail calls: a check that failed on every value tried.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// The model's declaration.

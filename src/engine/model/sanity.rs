@@ -5,8 +5,11 @@
 //! reported with the others at load, so `maturity check` and a deploy refuse
 //! it before any organisation is assessed.
 
-use rhai::{AST, Dynamic, Map, Scope};
+use std::cell::RefCell;
 
+use rhai::{AST, Dynamic, EvalAltResult, Map, Scope};
+
+use crate::engine::diagnostic::innermost;
 use crate::engine::model::contract;
 use crate::engine::model::fields::{ContractError, Problems};
 use crate::engine::model::metric_spec::{MetricKind, MetricSpec};
@@ -20,16 +23,22 @@ const MOST_TRIES: usize = 64;
 
 /// Notes every problem of `spec` that running it reveals, within the load
 /// time limit `limits` sets and the caller's budget (a check too slow to
-/// probe is not judged).
+/// probe is not judged); returns a warning for each check that failed on
+/// every value tried.
 pub(crate) fn check(
     engine: &rhai::Engine,
     (limits, budget): (&Limits, &Budget),
     ast: &AST,
     spec: &ModelSpec,
     problems: &Problems,
-) {
+) -> Vec<String> {
     let _deadline = DeadlineGuard::start(limits.max_load_time, budget.clone());
-    let probe = Probe { engine, ast, spec };
+    let probe = Probe {
+        engine,
+        ast,
+        spec,
+        failing: RefCell::new(Vec::new()),
+    };
     for (i, c) in spec.criteria.iter().enumerate() {
         let path = format!("model.criteria[{i}]");
         let (mut can_hold, mut broken) = (false, false);
@@ -39,7 +48,7 @@ pub(crate) fn check(
             } else {
                 format!("{path}.any_of[{j}]")
             };
-            match probe.evidence_can_hold(e) {
+            match probe.evidence_can_hold(e, &format!("criterion '{}'", c.id)) {
                 Ok(holds) => can_hold |= holds,
                 Err(message) => {
                     broken = true;
@@ -58,11 +67,12 @@ pub(crate) fn check(
     }
     for (i, s) in spec.signals.iter().enumerate() {
         let what = format!("signal '{}'", s.id);
-        if let Err(message) = probe.answers(&s.check) {
+        if let Err(message) = probe.answers(&s.check, &what) {
             problems.push(problem(&format!("model.signals[{i}]"), &what, message));
         }
     }
     redeclared_vocabulary(engine, ast, spec, problems);
+    probe.failing.into_inner()
 }
 
 fn problem(path: &str, what: &str, message: String) -> ContractError {
@@ -77,19 +87,22 @@ struct Probe<'a> {
     engine: &'a rhai::Engine,
     ast: &'a AST,
     spec: &'a ModelSpec,
+    /// A warning for each condition that failed on every value tried.
+    failing: RefCell<Vec<String>>,
 }
 
 impl Probe<'_> {
     /// Whether some sample values make the evidence apply and hold; an
     /// error when a condition answers something other than a bool.
-    fn evidence_can_hold(&self, e: &Evidence) -> Result<bool, String> {
+    fn evidence_can_hold(&self, e: &Evidence, what: &str) -> Result<bool, String> {
         let applies = match &e.applies {
             Some(applies) => {
-                self.answers(applies)?.contains(&true) || self.reads_open_text(applies)
+                let what = format!("{what} (applies)");
+                self.answers(applies, &what)?.contains(&true) || self.reads_open_text(applies)
             }
             None => true,
         };
-        let holds = self.answers(&e.check)?.contains(&true) || self.reads_open_text(&e.check);
+        let holds = self.answers(&e.check, what)?.contains(&true) || self.reads_open_text(&e.check);
         Ok(applies && holds)
     }
 
@@ -105,9 +118,12 @@ impl Probe<'_> {
     /// What `condition` answers on each combination of its metrics' sample
     /// values (at most `MOST_TRIES`); an error when one answer is not a bool.
     /// A check that fails or is stopped by a limit is not judged here (both
-    /// answers): running it reports that with its line.
-    fn answers(&self, condition: &Condition) -> Result<Vec<bool>, String> {
+    /// answers): running it reports that with its line. One that fails on
+    /// every value tried (not stopped by the load's own time limit) is
+    /// noted in `failing`, as it would fail every call.
+    fn answers(&self, condition: &Condition, what: &str) -> Result<Vec<bool>, String> {
         let mut answers = Vec::new();
+        let mut failure = None;
         for values in self.combinations(condition) {
             let m: Map = values
                 .into_iter()
@@ -118,7 +134,13 @@ impl Probe<'_> {
                 .call::<Dynamic>(self.engine, self.ast, (m,))
             {
                 Ok(answer) => answer,
-                Err(_) => return Ok(vec![true, false]),
+                Err(err) if matches!(*err, EvalAltResult::ErrorTerminated(..)) => {
+                    return Ok(vec![true, false]);
+                }
+                Err(err) => {
+                    failure.get_or_insert(err);
+                    continue;
+                }
             };
             match answer.as_bool() {
                 Ok(b) => answers.push(b),
@@ -129,7 +151,17 @@ impl Probe<'_> {
                 }
             }
         }
-        Ok(answers)
+        match (failure, answers.is_empty()) {
+            (Some(err), true) => {
+                let why = innermost(&err).to_string();
+                self.failing.borrow_mut().push(format!(
+                    "{what}: the check fails on every value tried, so it will fail every call: {why}"
+                ));
+                Ok(vec![true, false])
+            }
+            (Some(_), false) => Ok(vec![true, false]),
+            (None, _) => Ok(answers),
+        }
     }
 
     /// Every combination of the condition's metrics' sample values.
