@@ -62,6 +62,29 @@ fn why_not_higher_names_the_failing_criterion_and_its_threshold() {
     assert!(high.levers.is_empty());
 }
 
+/// A criterion that failed on what was supplied is explained by that, not
+/// by asking for a metric that could not have changed the verdict.
+#[test]
+fn a_failed_criterion_is_explained_by_what_was_supplied() {
+    let engine = Engine::with_builtin_models().unwrap();
+    let mut metrics = Metrics::new();
+    metrics.insert("crm_in_place".into(), MetricValue::Flag(false));
+    let a = assess(&engine, "five_stage", &metrics, true);
+    assert!(
+        a.why_not_higher.starts_with(
+            "Not Activity-Driven yet: 1 of its 5 criteria does not hold and 4 are undecided \
+             for want of data. crm_in_use: crm_in_place is false, needs true. "
+        ),
+        "{}",
+        a.why_not_higher
+    );
+    assert!(
+        !a.why_not_higher.contains("crm_adoption"),
+        "{}",
+        a.why_not_higher
+    );
+}
+
 #[test]
 fn nothing_is_explained_unless_asked() {
     let engine = engine_with(&[custom_model("m", "|m| m.x >= 0.6", "")]);

@@ -140,8 +140,9 @@ pub(crate) fn why_not_higher(
     if failing.len() == next.len() {
         parts.push(format!("none of its {} criteria hold", next.len()));
     } else if !failing.is_empty() {
+        let verb = if failing.len() == 1 { "does" } else { "do" };
         parts.push(format!(
-            "{} of its {} criteria do not hold",
+            "{} of its {} criteria {verb} not hold",
             failing.len(),
             next.len()
         ));
@@ -176,12 +177,19 @@ fn reason(c: &CriterionResult) -> String {
             c.missing_metrics.join(", ")
         );
     }
-    let unmet: Vec<String> = c
-        .requirements
+    let unmet: Vec<&Requirement> = c.requirements.iter().filter(|r| !r.met).collect();
+    // A failed criterion failed on what was supplied: a metric left out
+    // cannot be what decided it, and "supply it to decide" would mislead.
+    let supplied: Vec<&Requirement> = unmet
         .iter()
-        .filter(|r| !r.met)
-        .map(Requirement::text)
+        .copied()
+        .filter(|r| r.observed.is_some())
         .collect();
+    let shown = match c.outcome == Outcome::Failed && !supplied.is_empty() {
+        true => supplied,
+        false => unmet,
+    };
+    let unmet: Vec<String> = shown.into_iter().map(Requirement::text).collect();
     if unmet.is_empty() {
         format!("{}: {}", c.id, c.description)
     } else {
