@@ -529,6 +529,14 @@ async fn a_new_file_cannot_take_over_a_model_another_file_serves() {
         custom_model("acme", "|m| m.x >= 0.5", "").text,
     )
     .unwrap();
+    // A case the serving file passes and the second file would fail: the
+    // second is refused as a second file for the id, not for the case.
+    std::fs::create_dir_all(dir.join("tests/acme")).unwrap();
+    std::fs::write(
+        dir.join("tests/acme/mid.json"),
+        r#"{"name": "mid", "model": "acme", "metrics": {"x": {"number": 0.7}}, "expect": {"rank": 2, "levelId": "high"}}"#,
+    )
+    .unwrap();
     let (catalog, _) = Catalog::open(dir.clone(), Limits::default(), None).unwrap();
     let mut tokens = Tokens::default();
     tokens.add("ops", Role::Deploy, DEPLOY).unwrap();

@@ -136,19 +136,6 @@ impl fmt::Display for Refusal {
     }
 }
 
-/// Compiles `script` with `libs` and runs the cases of its model found in
-/// `cases` within `caller`'s budget; the model and the cases' outcomes when
-/// all pass, the refusal when not.
-pub(crate) fn compile_and_admit(
-    engine: &Engine,
-    (script, libs): (&ScriptSource, &[ScriptSource]),
-    cases: &[CaseSource],
-    caller: &Budget,
-) -> Result<(Model, Vec<CaseOutcome>), Refusal> {
-    let model = compile_within(engine, script, libs, caller)?;
-    admit(engine, model, cases, caller)
-}
-
 /// Runs the cases of compiled `model` found in `cases` within `caller`'s
 /// budget; the model and the cases' outcomes when all pass, the refusal
 /// when not.

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
-use super::candidate::{Refusal, compile_and_admit};
+use super::candidate::{Refusal, admit, compile_within};
 use super::catalog::{Catalog, FileStatus, Snapshot};
 use super::error::DeployError;
 use crate::engine::{
@@ -235,19 +235,27 @@ impl Build<'_> {
     /// Admits the changed `script`, or records why not and keeps its last
     /// good model.
     fn admit(&mut self, script: &ScriptSource, identity: String) {
-        let admitted = compile_and_admit(
-            &self.engine,
-            (script, &self.set.libs),
-            &self.set.cases,
-            &Budget::default(),
-        )
-        .and_then(|(model, _)| {
-            let model = Arc::new(model);
-            self.engine
-                .insert(Arc::clone(&model))
-                .map_err(Refusal::Load)?;
-            Ok(model)
-        });
+        let budget = Budget::default();
+        let admitted = compile_within(&self.engine, script, &self.set.libs, &budget)
+            .and_then(|model| {
+                // A second file for a served id (a backup copy, say) is
+                // refused as that, before its cases run and fail for it.
+                if let Ok(other) = self.engine.model(model.id()) {
+                    return Err(Refusal::Load(LoadError::DuplicateModel {
+                        file: script.file.clone(),
+                        model: model.id().to_owned(),
+                        other: other.file().to_owned(),
+                    }));
+                }
+                admit(&self.engine, model, &self.set.cases, &budget)
+            })
+            .and_then(|(model, _)| {
+                let model = Arc::new(model);
+                self.engine
+                    .insert(Arc::clone(&model))
+                    .map_err(Refusal::Load)?;
+                Ok(model)
+            });
         let status = match admitted {
             Ok(model) => {
                 for warning in model.warnings() {
