@@ -539,6 +539,23 @@ async fn a_server_on_built_in_models_has_nothing_to_deploy_to() {
     server.stop().await;
 }
 
+#[tokio::test]
+async fn a_server_without_tokens_says_so_to_an_admin_caller() {
+    let catalog = Arc::new(Catalog::fixed(
+        maturity_engine::engine::Engine::with_builtin_models().unwrap(),
+    ));
+    let server = start_catalog_server(catalog, Tokens::default()).await;
+    let mut admin = AdminServiceClient::new(server.channel().await);
+    let call = authed(pb::ReloadModelsRequest {}, DEPLOY);
+    let status = admin.reload_models(call).await.unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated);
+    assert_eq!(
+        status.message(),
+        "this server has no tokens: start it with --admin-tokens FILE to allow this call"
+    );
+    server.stop().await;
+}
+
 #[test]
 fn short_or_malformed_tokens_are_refused_at_start_up() {
     let mut tokens = Tokens::default();

@@ -153,7 +153,12 @@ impl Tokens {
         }
         let token = found.ok_or_else(|| {
             refused("unknown token");
-            Status::unauthenticated("unknown admin token")
+            match self.tokens.is_empty() {
+                true => Status::unauthenticated(
+                    "this server has no tokens: start it with --admin-tokens FILE to allow this call",
+                ),
+                false => Status::unauthenticated("unknown admin token"),
+            }
         })?;
         if token.role < needed {
             // Throttled too: any holder of a token can make such calls.
