@@ -192,6 +192,23 @@ async fn admin_calls_need_a_token_that_allows_them() {
     d.server.stop().await;
 }
 
+/// What ValidateScript answers for `source` as acme.rhai, with no cases.
+async fn validated(
+    admin: &mut AdminServiceClient<tonic::transport::Channel>,
+    source: String,
+) -> pb::ValidateScriptResponse {
+    let request = pb::ValidateScriptRequest {
+        source,
+        file_name: "acme.rhai".into(),
+        ..Default::default()
+    };
+    admin
+        .validate_script(authed(request, VALIDATE))
+        .await
+        .unwrap()
+        .into_inner()
+}
+
 #[tokio::test]
 async fn validate_script_compiles_checks_and_runs_cases_without_deploying() {
     let mut d = deployment("deploy_validate").await;
@@ -226,17 +243,7 @@ async fn validate_script_compiles_checks_and_runs_cases_without_deploying() {
     assert!(reply.cases[2].failures[0].contains("expected rank 1 'low', got rank 2 'high'"));
 
     let broken = source.replace("check: |m| m.x >= 0.5,", "check: |m| m.nope >= 0.5,");
-    let request = pb::ValidateScriptRequest {
-        source: broken,
-        file_name: "acme.rhai".into(),
-        ..Default::default()
-    };
-    let reply = d
-        .admin
-        .validate_script(authed(request, VALIDATE))
-        .await
-        .unwrap()
-        .into_inner();
+    let reply = validated(&mut d.admin, broken).await;
     assert!(!reply.valid);
     let diagnostic = &reply.diagnostics[0];
     assert_eq!(
@@ -255,17 +262,11 @@ async fn validate_script_compiles_checks_and_runs_cases_without_deploying() {
     );
 
     // A check that fails on every value tried loads, with a warning.
-    let failing = pb::ValidateScriptRequest {
-        source: custom_model("acme", "|m| m.x.no_such_method()", "").text,
-        file_name: "acme.rhai".into(),
-        ..Default::default()
-    };
-    let reply = d
-        .admin
-        .validate_script(authed(failing, VALIDATE))
-        .await
-        .unwrap()
-        .into_inner();
+    let reply = validated(
+        &mut d.admin,
+        custom_model("acme", "|m| m.x.no_such_method()", "").text,
+    )
+    .await;
     assert!(
         reply
             .warnings
@@ -296,17 +297,7 @@ async fn validate_script_compiles_checks_and_runs_cases_without_deploying() {
         "check: |m| m.x >= 0.5,",
         &format!("check: |m| m.nope >= 0.5, {}", " ".repeat(100_000)),
     );
-    let long_line = pb::ValidateScriptRequest {
-        source: padded,
-        file_name: "acme.rhai".into(),
-        ..Default::default()
-    };
-    let reply = d
-        .admin
-        .validate_script(authed(long_line, VALIDATE))
-        .await
-        .unwrap()
-        .into_inner();
+    let reply = validated(&mut d.admin, padded).await;
     let diagnostic = &reply.diagnostics[0];
     assert_eq!((diagnostic.line, diagnostic.column), (11, 22));
     assert_eq!(diagnostic.source_line, "", "a 100 KB line is not quoted");

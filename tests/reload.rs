@@ -179,15 +179,27 @@ async fn a_directory_given_by_a_relative_path_is_watched_too() {
     let good = model(&list(&mut client).await, "five_stage")
         .script_sha256
         .clone();
+    break_five_stage(&dir);
+    let listed = broken_edit_shown(&mut client).await;
+    assert_eq!(model(&listed, "five_stage").script_sha256, good);
+    served.wait_for_log("model script refused");
+}
+
+/// Writes a syntax error into `dir`'s five_stage.rhai; returns its text
+/// before.
+fn break_five_stage(dir: &Path) -> String {
     let file = dir.join("five_stage.rhai");
     let original = std::fs::read_to_string(&file).unwrap();
     std::fs::write(&file, original.replace("criteria: [", "criteria: [ oops")).unwrap();
-    let listed = eventually(&mut client, "the broken edit to show", |l| {
+    original
+}
+
+/// Waits until five_stage reports a refused edit.
+async fn broken_edit_shown(client: &mut MaturityServiceClient<Channel>) -> pb::ListModelsResponse {
+    eventually(client, "the broken edit to show", |l| {
         !model(l, "five_stage").load_error.is_empty()
     })
-    .await;
-    assert_eq!(model(&listed, "five_stage").script_sha256, good);
-    served.wait_for_log("model script refused");
+    .await
 }
 
 #[tokio::test]
@@ -202,13 +214,8 @@ async fn the_watched_directory_reloads_and_a_broken_edit_keeps_the_last_good_ver
     let before = list(&mut client).await;
     let good = model(&before, "five_stage").script_sha256.clone();
     let file = dir.join("five_stage.rhai");
-    let original = std::fs::read_to_string(&file).unwrap();
-
-    std::fs::write(&file, original.replace("criteria: [", "criteria: [ oops")).unwrap();
-    let listed = eventually(&mut client, "the broken edit to show", |l| {
-        !model(l, "five_stage").load_error.is_empty()
-    })
-    .await;
+    let original = break_five_stage(&dir);
+    let listed = broken_edit_shown(&mut client).await;
     let five = model(&listed, "five_stage");
     assert_eq!(
         five.script_sha256, good,

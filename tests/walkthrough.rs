@@ -201,16 +201,19 @@ fn the_northwind_walkthrough_works_as_written() {
         "--admin-tokens",
         tokens.to_str().unwrap(),
     ]);
-    let deploy = || {
-        stdout(&maturity(&[
+    let deploy_with = |extra: &[&str]| {
+        let mut args = vec![
             "deploy",
             model.to_str().unwrap(),
             "--server",
             &server.url,
             "--token",
             token,
-        ]))
+        ];
+        args.extend(extra);
+        maturity(&args)
     };
+    let deploy = || stdout(&deploy_with(&[]));
     let deployed = deploy();
     assert!(deployed.starts_with("deployed five_stage "), "{deployed}");
     // Every five_stage case in the folder, Northwind's included, ran.
@@ -241,16 +244,7 @@ fn the_northwind_walkthrough_works_as_written() {
     let deployed_text = std::fs::read_to_string(&model).unwrap();
     std::fs::write(&model, format!("{deployed_text}// another edit\n")).unwrap();
     let stale = "0".repeat(64);
-    let refused = maturity(&[
-        "deploy",
-        model.to_str().unwrap(),
-        "--server",
-        &server.url,
-        "--token",
-        token,
-        "--expected-sha256",
-        &stale,
-    ]);
+    let refused = deploy_with(&["--expected-sha256", &stale]);
     assert_eq!(refused.status.code(), Some(1), "{refused:?}");
     let said = String::from_utf8_lossy(&refused.stderr);
     assert!(

@@ -125,6 +125,11 @@ pub fn assess_request_from_json(text: &[u8]) -> Result<pb::AssessRequest, Status
 /// on the gRPC wire (see `codec`). Malformed JSON is left to the real read.
 #[allow(clippy::result_large_err)]
 fn refuse_too_many_metrics(text: &[u8]) -> Result<(), Status> {
+    // A small body cannot cost much however it is split, and the count is
+    // checked again once it is read: only a large one pays a second pass.
+    if text.len() < COUNTED_FROM {
+        return Ok(());
+    }
     let Ok(MetricCount { metrics }) = serde_json::from_slice::<MetricCount>(text) else {
         return Ok(());
     };
@@ -137,6 +142,9 @@ fn refuse_too_many_metrics(text: &[u8]) -> Result<(), Status> {
         limit: MAX_METRICS,
     }))
 }
+
+/// The body size from which metrics are counted before the body is read.
+const COUNTED_FROM: usize = 64 * 1024;
 
 /// An AssessRequest in JSON, read only for the size of its `metrics`.
 #[derive(serde::Deserialize)]
