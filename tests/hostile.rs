@@ -728,7 +728,7 @@ fn grpc_headers(path: &str) -> Vec<u8> {
 async fn a_request_that_never_finishes_does_not_hold_its_connection() {
     use support::bin::serve;
     use tokio::io::AsyncWriteExt;
-    let served = serve(&["--max-connections", "4", "--idle-timeout-seconds", "1"]);
+    let served = serve(&["--max-connections", "5", "--idle-timeout-seconds", "1"]);
     let address = served.url.trim_start_matches("http://").to_owned();
     let mut held = Vec::new();
     for path in [
@@ -740,6 +740,17 @@ async fn a_request_that_never_finishes_does_not_hold_its_connection() {
         stream.write_all(&grpc_headers(path)).await.unwrap();
         held.push((stream, path));
     }
+    // A stream may rest between its messages, not in the middle of one: a
+    // DATA frame with 3 bytes of a 100-byte message, then nothing.
+    let mut stream = idle_http2(&address).await;
+    let path = "/maturity.v1.MaturityService/AssessStream (half a message)";
+    stream
+        .write_all(&grpc_headers("/maturity.v1.MaturityService/AssessStream"))
+        .await
+        .unwrap();
+    let part = [0, 0, 8, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 100, 1, 2, 3];
+    stream.write_all(&part).await.unwrap();
+    held.push((stream, path));
     // Each call fails once its body has stalled for the idle timeout, and
     // its connection, idle from then on, is closed.
     for (stream, path) in &mut held {
@@ -751,6 +762,33 @@ async fn a_request_that_never_finishes_does_not_hold_its_connection() {
             .unwrap(),
     )
     .await;
+}
+
+/// A caller that opens a stream and never sends its first request is told
+/// why its call ended, with a status that says time ran out, not UNKNOWN.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_request_ends_its_call_with_deadline_exceeded() {
+    let served = support::bin::serve(&["--idle-timeout-seconds", "1"]);
+    let mut client = MaturityServiceClient::connect(served.url.clone())
+        .await
+        .unwrap();
+    // The sender is kept, so the request stream stays open and empty.
+    let (_sender, requests) = tokio::sync::mpsc::channel::<pb::AssessRequest>(1);
+    let outcome = match client
+        .assess_stream(tokio_stream::wrappers::ReceiverStream::new(requests))
+        .await
+    {
+        Ok(answers) => answers.into_inner().message().await.map(|_| ()),
+        Err(status) => Err(status),
+    };
+    let status = outcome.expect_err("a stalled stream was answered");
+    assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
+    assert!(
+        status.message().contains("stopped arriving"),
+        "{}",
+        status.message()
+    );
+    still_serving(&mut client).await;
 }
 
 #[tokio::test]

@@ -318,3 +318,56 @@ async fn a_timeout_parameter_is_the_calls_deadline() {
     assert_eq!(answer.status, 200, "{:?}", answer.body);
     server.grpc.stop().await;
 }
+
+/// Everything the server sends back to `request`, written raw on a fresh
+/// connection, until it closes the connection.
+async fn raw_answer(address: &str, request: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    String::from_utf8(answer).unwrap()
+}
+
+/// What the server answers to the start of a body to `path` that then
+/// stops arriving.
+async fn answer_to_a_stalled_body(address: &str, path: &str) -> String {
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nhost: {address}\r\ncontent-length: 100\r\n\r\n{{\"metrics\":"
+    );
+    raw_answer(address, &head).await
+}
+
+#[tokio::test]
+async fn a_malformed_body_is_a_bad_request_not_too_large() {
+    let server = start_builtin_http_server().await;
+    let request =
+        format!("POST {ASSESS} HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n");
+    let answer = raw_answer(&server.http, &request).await;
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("reading the body"), "{answer}");
+    server.grpc.stop().await;
+}
+
+#[tokio::test]
+async fn a_stalled_body_ends_its_call_with_deadline_exceeded_as_over_grpc() {
+    let engine = Engine::with_builtin_models().unwrap();
+    let options = ServeOptions {
+        idle_timeout: Some(Duration::from_millis(300)),
+        ..ServeOptions::default()
+    };
+    let server = start_http_server(Arc::new(Catalog::fixed(engine)), options).await;
+    let unary = answer_to_a_stalled_body(&server.http, ASSESS).await;
+    assert!(unary.starts_with("HTTP/1.1 504"), "{unary}");
+    assert!(unary.contains(r#""code":"DEADLINE_EXCEEDED""#), "{unary}");
+    assert!(unary.contains("stopped arriving"), "{unary}");
+    let stream = "/v1/models/five_stage:assessStream";
+    let streamed = answer_to_a_stalled_body(&server.http, stream).await;
+    assert!(streamed.starts_with("HTTP/1.1 200"), "{streamed}");
+    assert!(
+        streamed.contains(r#""code":"DEADLINE_EXCEEDED""#),
+        "{streamed}"
+    );
+    server.grpc.stop().await;
+}

@@ -6,7 +6,9 @@
 //! the response starts (a unary call's whole body), or before its first
 //! message (a stream's), fails the call, so a client cannot hold a
 //! connection and its slot under the connection limit by never finishing a
-//! request. A stream that has begun may then idle: it is the client's.
+//! request. A stream that has begun may then idle between messages (it is
+//! the client's), but never in the middle of one, where the server holds
+//! what has arrived.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -17,11 +19,13 @@ use std::time::Duration;
 
 use http_body::{Body, Frame, SizeHint};
 use tokio::time::{Instant, Sleep};
+use tonic::codegen::http::header::CONTENT_TYPE;
 use tonic::codegen::http::{Request, Response};
 use tonic::transport::server::TlsConnectInfo;
 use tower::{Layer, Service};
 
 use super::connection::{CallGuard, ConnectionInfo};
+use super::framing::{Framing, Position};
 use super::open_calls::{OpenCall, OpenCalls};
 
 /// The layer that counts calls on their connection and server-wide, and
@@ -88,7 +92,9 @@ where
         });
         let guard = info.map(|info| info.calls.start());
         let answered = Arc::new(AtomicBool::new(false));
-        let patient = |body| Patient::new(body, self.stall, Arc::clone(&answered));
+        let content_type = request.headers().get(CONTENT_TYPE);
+        let framing = Framing::of_grpc(content_type.and_then(|t| t.to_str().ok()));
+        let patient = |body| Patient::new(body, self.stall, Arc::clone(&answered), framing);
         let response = self.inner.call(request.map(patient));
         Box::pin(async move {
             let response = response.await;
@@ -144,7 +150,8 @@ impl<B: Body + Unpin> Body for CountedBody<B> {
 }
 
 /// A request body that fails once it has gone `stall` without a frame,
-/// until its call is answered and it has carried data.
+/// until its call is answered and it has carried data, and whenever it has
+/// stopped in the middle of a message.
 #[derive(Debug)]
 pub(crate) struct Patient<B> {
     body: B,
@@ -152,34 +159,50 @@ pub(crate) struct Patient<B> {
     timer: Option<Pin<Box<Sleep>>>,
     answered: Arc<AtomicBool>,
     carried_data: bool,
+    position: Position,
 }
 
 impl<B> Patient<B> {
-    fn new(body: B, stall: Option<Duration>, answered: Arc<AtomicBool>) -> Self {
+    /// `body`, cut into messages by `framing`, failing once it goes
+    /// `stall` without a frame while `answered` is false, it has carried no
+    /// data, or it is inside a message.
+    pub(crate) fn new(
+        body: B,
+        stall: Option<Duration>,
+        answered: Arc<AtomicBool>,
+        framing: Framing,
+    ) -> Self {
         Self {
             body,
             stall,
             timer: None,
             answered,
             carried_data: false,
+            position: Position::new(framing),
         }
     }
 
     /// Whether the request may still stall the call: it has not been
-    /// answered, or has sent nothing yet.
+    /// answered, has sent nothing yet, or has stopped inside a message.
     fn bounded(&self) -> bool {
         !(self.carried_data && self.answered.load(Ordering::Relaxed))
+            || self.position.inside_message()
     }
 }
 
-/// The error a stalled request body ends with.
-#[derive(Debug, thiserror::Error)]
-#[error("the request stopped arriving: no data for {0:?}, the idle timeout")]
-pub(crate) struct Stalled(Duration);
+/// The status a stalled request body ends its call with: the server's
+/// time for it ran out (tonic finds a `Status` in a body's error, where any
+/// other error would reach the caller as UNKNOWN).
+fn stalled(stall: Duration) -> tonic::Status {
+    tonic::Status::deadline_exceeded(format!(
+        "the request stopped arriving: no data for {stall:?}, the server's idle timeout"
+    ))
+}
 
 impl<B> Body for Patient<B>
 where
     B: Body + Unpin,
+    B::Data: AsRef<[u8]>,
     B::Error: Into<tonic::codegen::StdError>,
 {
     type Data = B::Data;
@@ -192,8 +215,9 @@ where
         let this = self.get_mut();
         if let Poll::Ready(frame) = Pin::new(&mut this.body).poll_frame(cx) {
             this.timer = None;
-            if let Some(Ok(frame)) = &frame {
-                this.carried_data |= frame.is_data();
+            if let Some(data) = frame.as_ref().and_then(|f| f.as_ref().ok()?.data_ref()) {
+                this.carried_data = true;
+                this.position.advance(data.as_ref());
             }
             return Poll::Ready(frame.map(|f| f.map_err(Into::into)));
         }
@@ -206,7 +230,7 @@ where
         match timer.as_mut().poll(cx) {
             Poll::Ready(()) => {
                 tracing::debug!(?stall, "a request body stalled; failing its call");
-                Poll::Ready(Some(Err(Box::new(Stalled(stall)))))
+                Poll::Ready(Some(Err(Box::new(stalled(stall)))))
             }
             Poll::Pending => Poll::Pending,
         }

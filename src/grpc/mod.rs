@@ -10,7 +10,8 @@
 //! - `http`, `json`: the HTTP/JSON API and the proto3 JSON mapping.
 //! - `accept`, `connection`, `calls`, `open_calls`: accepting connections
 //!   and calls, each bounded in number and time (handshake and idle
-//!   timeouts).
+//!   timeouts); `framing`, where a request body's messages end, so a
+//!   stalled one is told from a stream resting between messages.
 
 mod accept;
 pub mod admin;
@@ -22,6 +23,7 @@ pub mod connection;
 pub mod convert;
 pub mod echo;
 pub mod evidence;
+mod framing;
 pub mod http;
 pub mod json;
 pub mod limits;

@@ -1,6 +1,8 @@
 //! The one place gRPC status codes become HTTP status codes, as Google's API
 //! design guide maps them, and errors become JSON answers.
 
+use std::error::Error;
+
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tonic::{Code, Status};
@@ -36,11 +38,35 @@ pub(super) fn error_response(status: &Status) -> Response {
 /// A request body over the size limit: 413, with the RESOURCE_EXHAUSTED a
 /// gRPC call of that size gets, so a client does not retry it as it would
 /// a 429.
-pub(super) fn too_large(limit: usize) -> Response {
+fn too_large(limit: usize) -> Response {
     let status = Status::resource_exhausted(format!(
         "request body over {limit} bytes, the server's limit (--max-message-bytes)"
     ));
     respond(StatusCode::PAYLOAD_TOO_LARGE, &status)
+}
+
+/// The answer to a request body that could not be read in full: 413 over
+/// `limit`, else as `body_status` says.
+pub(super) fn unreadable_body(err: &axum::Error, limit: usize) -> Response {
+    if causes(err).any(|e| e.is::<http_body_util::LengthLimitError>()) {
+        return too_large(limit);
+    }
+    error_response(&body_status(err))
+}
+
+/// Why a request body could not be read: the status a stalled body ended
+/// with (DEADLINE_EXCEEDED), or INVALID_ARGUMENT naming the fault.
+pub(super) fn body_status(err: &axum::Error) -> Status {
+    causes(err)
+        .find_map(|e| e.downcast_ref::<Status>())
+        .cloned()
+        .unwrap_or_else(|| Status::invalid_argument(format!("reading the body: {err}")))
+}
+
+/// `err` and the errors beneath it, outermost first.
+fn causes<'a>(err: &'a axum::Error) -> impl Iterator<Item = &'a (dyn Error + 'static)> {
+    let first: &'a (dyn Error + 'static) = err;
+    std::iter::successors(Some(first), |e| Error::source(*e))
 }
 
 /// A route called with a method it does not take: 405 with the allowed

@@ -49,10 +49,7 @@ pub(super) fn lines(body: Body, max: usize) -> impl Stream<Item = Result<Bytes, 
             }
             match s.data.next().await {
                 Some(Ok(chunk)) => s.buffer.extend_from_slice(&chunk),
-                Some(Err(err)) => {
-                    let status = Status::invalid_argument(format!("reading the body: {err}"));
-                    return Some((Err(status), s.end()));
-                }
+                Some(Err(err)) => return Some((Err(super::error::body_status(&err)), s.end())),
                 None if blank(&s.buffer) => return None,
                 None => {
                     let line = std::mem::take(&mut s.buffer).freeze();

@@ -6,7 +6,8 @@
 //!
 //! Connections are accepted by the gRPC server's own accept loop, under the
 //! same connection limit, handshake and idle timeouts, and each request is
-//! counted as a call on its connection. HTTP/1.1 only: HTTP/2 clients use
+//! counted as a call on its connection; a request body that stalls for the
+//! idle timeout fails its call, as over gRPC. HTTP/1.1 only: HTTP/2 clients use
 //! gRPC.
 //!
 //! - `routes`: the routes and their handlers, and the table OpenAPI reads.
@@ -20,6 +21,8 @@ pub mod openapi;
 mod routes;
 
 use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -37,8 +40,9 @@ pub use error::http_status;
 pub use routes::ROUTES;
 
 use super::accept;
-use super::calls::CountedBody;
+use super::calls::{CountedBody, Patient};
 use super::connection::Timeouts;
+use super::framing::Framing;
 use super::service::MaturityApi;
 
 /// The limits an HTTP server shares with its gRPC server.
@@ -75,14 +79,24 @@ pub(crate) async fn serve(
         let Some(Ok(connection)) = next else { break };
         let info = connection.connect_info();
         let app = app.clone();
+        let stall = limits.timeouts.idle;
         let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
             let call = info.calls.start();
             request.extensions_mut().insert(info.clone());
-            let answer = app.clone().oneshot(request.map(Body::new));
+            let answered = Arc::new(AtomicBool::new(false));
+            let framing = if request.uri().path().ends_with(":assessStream") {
+                Framing::Lines
+            } else {
+                Framing::Whole
+            };
+            let patient =
+                |body| Body::new(Patient::new(body, stall, Arc::clone(&answered), framing));
+            let answer = app.clone().oneshot(request.map(patient));
             async move {
                 let response = answer
                     .await
                     .unwrap_or_else(|never: Infallible| match never {});
+                answered.store(true, Ordering::Relaxed);
                 Ok::<_, Infallible>(response.map(|body| CountedBody::new(body, call)))
             }
         });

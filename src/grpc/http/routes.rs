@@ -15,7 +15,7 @@ use futures_util::StreamExt;
 use tonic::metadata::MetadataMap;
 use tonic::{Extensions, Status};
 
-use super::error::{error_response, json_response, only_post, too_large, wrong_method};
+use super::error::{error_response, json_response, only_post, unreadable_body, wrong_method};
 use super::lines::lines;
 use super::openapi;
 use crate::grpc::json::{assess_request_from_json, to_json_line};
@@ -170,8 +170,9 @@ async fn assess(
     uri: &Uri,
     body: Body,
 ) -> Response {
-    let Ok(bytes) = axum::body::to_bytes(body, shared.max_body).await else {
-        return too_large(shared.max_body);
+    let bytes = match axum::body::to_bytes(body, shared.max_body).await {
+        Ok(bytes) => bytes,
+        Err(err) => return unreadable_body(&err, shared.max_body),
     };
     let parsed = assess_request_from_json(&bytes).and_then(|r| with_model(r, model));
     let request = match parsed.and_then(|message| grpc_request(headers, uri, message)) {
