@@ -130,9 +130,10 @@ fn a_check_that_returns_no_bool_only_sometimes_is_an_error_when_it_runs() {
         load_error(&custom_model("m", check, "")),
         LoadError::Contract(_)
     ));
-    let sometimes = "|m| if m.x == 0.7 { 1 } else { m.x > 0.5 }";
+    // No value the probe tries is 0.123.
+    let sometimes = "|m| if m.x == 0.123 { 1 } else { m.x > 0.5 }";
     let engine = engine_with(&[custom_model("m", sometimes, "")]);
-    let err = assess(&engine, "m", 0.7).unwrap_err();
+    let err = assess(&engine, "m", 0.123).unwrap_err();
     assert!(err.to_string().contains("bool"), "{err}");
 }
 
@@ -606,6 +607,12 @@ fn a_check_that_fails_on_every_value_tried_loads_with_a_warning() {
         .load(&custom_model("sometimes", sometimes, ""), &[])
         .unwrap();
     assert!(model.warnings().is_empty(), "{:?}", model.warnings());
+    // Nor does one that fails only at the best end of the range.
+    let at_the_top = "|m| if m.n > 90 { throw \"too many\" } else { m.n >= 5 }";
+    let model = engine
+        .load(&reading_x_and_n("at_the_top", at_the_top), &[])
+        .unwrap();
+    assert!(model.warnings().is_empty(), "{:?}", model.warnings());
     // Nor do the shipped models have any.
     let shipped = builtin_scripts();
     for script in &shipped.models {
@@ -619,4 +626,31 @@ fn a_check_that_fails_on_every_value_tried_loads_with_a_warning() {
             model.warnings()
         );
     }
+}
+
+#[test]
+fn a_band_or_an_exact_value_loads_where_no_value_could_meet_is_refused() {
+    for check in [
+        "|m| m.n >= 3 && m.n <= 8",
+        "|m| m.n == 3",
+        "|m| m.x > 0.4 && m.x < 0.6",
+    ] {
+        let script = reading_x_and_n("band", check);
+        Engine::new(Limits::default())
+            .load(&script, &[])
+            .unwrap_or_else(|e| panic!("{check}: {e}"));
+    }
+    for check in ["|m| m.x >= 50.0", "|m| m.n > 3 && m.n < 3", "|m| m.n < 0"] {
+        let err = load_error(&reading_x_and_n("never", check));
+        assert!(err.to_string().contains("can never hold"), "{check}: {err}");
+    }
+}
+
+/// `custom_model` whose criterion reads both its metrics, `x` and `n`.
+fn reading_x_and_n(id: &str, check: &str) -> ScriptSource {
+    let mut script = custom_model(id, check, "");
+    script.text = script
+        .text
+        .replace(r#"metrics: ["x"],"#, r#"metrics: ["x", "n"],"#);
+    script
 }

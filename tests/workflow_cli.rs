@@ -313,7 +313,7 @@ fn check_reports_every_problem_of_a_script_at_once_with_likely_names() {
     for wanted in [
         "unknown key 'allowed_values' (did you mean 'allowed'?)",
         "metric 'win_rate' is a ratio in [0, 1], better higher in the standard vocabulary (docs/metrics.md) but declared here as a count",
-        "criterion 'standard_qualification' can never hold: not even with every metric it reads at its best (qualification_coverage at 1)",
+        "criterion 'standard_qualification' can never hold: no value tried meets it, its best included (qualification_coverage at 1)",
         "criterion 'loss_reasons_recorded': the check returns f64",
         "reads metric 'crm_adoptoin', which the model does not declare (did you mean 'crm_adoption'?)",
     ] {

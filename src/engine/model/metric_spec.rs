@@ -176,13 +176,13 @@ impl MetricSpec {
         }
     }
 
-    /// Values a load-time probe tries for the metric: its best one, or for a
-    /// metric with no better direction, a spread across its range.
+    /// Values a load-time probe tries for the metric, its best one first:
+    /// both flags, the allowed texts, or numbers across its range (both
+    /// ends, twentieths of a bounded range, small counts and round figures),
+    /// so a band (`>= 3 && <= 8`) or an exact value (`== 3`) is met by one.
     pub(crate) fn sample_values(&self) -> Vec<MetricValue> {
-        if let Some(best) = self.best_value() {
-            return vec![best];
-        }
-        match self.kind {
+        let mut samples: Vec<MetricValue> = self.best_value().into_iter().collect();
+        let others = match self.kind {
             MetricKind::Flag => vec![MetricValue::Flag(true), MetricValue::Flag(false)],
             MetricKind::Text if self.allowed.is_empty() => vec![MetricValue::Text(String::new())],
             MetricKind::Text => self
@@ -191,15 +191,46 @@ impl MetricSpec {
                 .map(|a| MetricValue::Text(a.clone()))
                 .take(4)
                 .collect(),
-            _ => {
-                let (low, high) = (self.min.unwrap_or(0.0), self.max.unwrap_or(100.0));
-                [low, high, 1.0, 10.0]
-                    .into_iter()
-                    .filter(|x| (low..=high).contains(x))
-                    .map(MetricValue::Number)
-                    .collect()
+            _ => self
+                .sample_numbers()
+                .into_iter()
+                .map(MetricValue::Number)
+                .collect(),
+        };
+        for value in others {
+            if !samples.contains(&value) {
+                samples.push(value);
             }
         }
+        samples
+    }
+
+    /// The numbers `sample_values` tries, within the range, whole for a count.
+    fn sample_numbers(&self) -> Vec<f64> {
+        const ROUND: [f64; 20] = [
+            12.0, 15.0, 20.0, 25.0, 30.0, 40.0, 50.0, 60.0, 75.0, 80.0, 90.0, 100.0, 150.0, 200.0,
+            500.0, 1e3, 1e4, 1e5, 1e6, FAR,
+        ];
+        let (low, high) = (self.min.unwrap_or(-FAR), self.max.unwrap_or(FAR));
+        let mut numbers = vec![low, high];
+        if let (Some(min), Some(max)) = (self.min, self.max) {
+            numbers.extend((1..20).map(|i| min + (max - min) * f64::from(i) / 20.0));
+        }
+        numbers.extend((0..=10).map(f64::from));
+        numbers.extend(ROUND);
+        numbers.extend(ROUND.map(|x| -x));
+        let mut kept: Vec<f64> = Vec::new();
+        for n in numbers {
+            let n = if self.kind == MetricKind::Count {
+                n.round()
+            } else {
+                n
+            };
+            if (low..=high).contains(&n) && !kept.contains(&n) {
+                kept.push(n);
+            }
+        }
+        kept
     }
 
     fn kind_hint(&self) -> &'static str {

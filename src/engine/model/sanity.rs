@@ -1,6 +1,7 @@
 //! What the contract's shape cannot see, found by running the declaration:
 //! a check that answers something other than true or false, a criterion no
-//! organisation could ever meet (`>= 50` on a 0..1 ratio), and a standard
+//! organisation could ever meet (`>= 50` on a 0..1 ratio: no value tried
+//! across the range meets it), and a standard
 //! metric redeclared with another meaning. Each is a problem of the script,
 //! reported with the others at load, so `maturity check` and a deploy refuse
 //! it before any organisation is assessed.
@@ -19,7 +20,7 @@ use crate::engine::sandbox::{Budget, DeadlineGuard, Limits};
 use crate::engine::value::MetricValue;
 
 /// The most value combinations tried for one condition.
-const MOST_TRIES: usize = 64;
+const MOST_TRIES: usize = 512;
 
 /// Notes every problem of `spec` that running it reveals, within the load
 /// time limit `limits` sets and the caller's budget (a check too slow to
@@ -58,7 +59,7 @@ pub(crate) fn check(
         }
         if !can_hold && !broken {
             let message = format!(
-                "criterion '{}' can never hold: not even with every metric it reads at its best ({})",
+                "criterion '{}' can never hold: no value tried meets it, its best included ({})",
                 c.id,
                 probe.best_described(c.evidence.iter().map(|e| &e.check))
             );
