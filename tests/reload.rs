@@ -574,3 +574,23 @@ async fn a_new_file_cannot_take_over_a_model_another_file_serves() {
     assert_eq!(listed.failures[0].file, "a_acme.rhai");
     server.stop().await;
 }
+
+#[test]
+fn a_backup_copy_never_serves_in_place_of_the_file_named_after_its_model() {
+    let dir = scratch("reload_backup_copy");
+    let acme = |check: &str| custom_model("acme", check, "").text;
+    // Both before `acme.rhai` in name order.
+    std::fs::write(dir.join("acme copy.rhai"), acme("|m| m.x >= 0.9")).unwrap();
+    std::fs::write(dir.join("acme.old.rhai"), acme("|m| m.x >= 0.8")).unwrap();
+    std::fs::write(dir.join("acme.rhai"), acme("|m| m.x >= 0.5")).unwrap();
+    let (catalog, report) = Catalog::open(dir.clone(), Limits::default(), None).unwrap();
+    let snapshot = catalog.snapshot();
+    assert_eq!(snapshot.engine().model("acme").unwrap().file(), "acme.rhai");
+    let refused: Vec<&str> = report.failures.iter().map(|(f, _)| f.as_str()).collect();
+    assert_eq!(refused, ["acme copy.rhai", "acme.old.rhai"]);
+    // The command line's loader (`maturity test`, `models --scripts`) too.
+    let mut engine = maturity_engine::engine::Engine::new(Limits::default());
+    let set = maturity_engine::engine::read_scripts_dir(&dir).unwrap();
+    assert_eq!(engine.load_all(&set).len(), 2);
+    assert_eq!(engine.model("acme").unwrap().file(), "acme.rhai");
+}

@@ -155,11 +155,23 @@ pub(crate) fn rebuild(
     for bad in set.unreadable.iter().filter(|u| u.is_model()) {
         build.unreadable(bad);
     }
-    // Files that served a model are admitted before new ones, so a new file
-    // never takes over an id another file serves.
-    changed.sort_by_key(|(script, _)| build.last_good(&script.file).is_none());
-    for (script, identity) in changed {
-        build.admit(script, identity);
+    let budget = Budget::default();
+    let mut compiled: Vec<_> = changed
+        .into_iter()
+        .map(|(script, identity)| {
+            let model = compile_within(&build.engine, script, &set.libs, &budget);
+            (script, identity, model)
+        })
+        .collect();
+    // Which file serves an id two files declare must not depend on history:
+    // the one that served it, else the one named after it (five_stage.rhai
+    // over five_stage.old.rhai), else the first by name.
+    compiled.sort_by_key(|(script, _, model)| {
+        let named_after = model.as_ref().is_ok_and(Model::named_after_its_file);
+        (build.last_good(&script.file).is_none(), !named_after)
+    });
+    for (script, identity, model) in compiled {
+        build.admit(script, identity, model, &budget);
     }
     for bad in set.unreadable.iter().filter(|u| !u.is_model()) {
         build.unreadable(bad);
@@ -232,11 +244,16 @@ impl Build<'_> {
         self.files.insert(bad.file.clone(), status);
     }
 
-    /// Admits the changed `script`, or records why not and keeps its last
-    /// good model.
-    fn admit(&mut self, script: &ScriptSource, identity: String) {
-        let budget = Budget::default();
-        let admitted = compile_within(&self.engine, script, &self.set.libs, &budget)
+    /// Admits the changed `script`, compiled as `compiled`, or records why
+    /// not and keeps its last good model.
+    fn admit(
+        &mut self,
+        script: &ScriptSource,
+        identity: String,
+        compiled: Result<Model, Refusal>,
+        budget: &Budget,
+    ) {
+        let admitted = compiled
             .and_then(|model| {
                 // A second file for a served id (a backup copy, say) is
                 // refused as that, before its cases run and fail for it.
@@ -247,7 +264,7 @@ impl Build<'_> {
                         other: other.file().to_owned(),
                     }));
                 }
-                admit(&self.engine, model, &self.set.cases, &budget)
+                admit(&self.engine, model, &self.set.cases, budget)
             })
             .and_then(|(model, _)| {
                 let model = Arc::new(model);

@@ -116,12 +116,23 @@ impl Engine {
 
     /// Loads every model in `scripts`, keeping those that load and returning
     /// the failures: a broken script never keeps the others from serving.
+    /// Of two files declaring one id, the one named after it loads.
     pub fn load_all(&mut self, scripts: &ScriptSet) -> Vec<LoadError> {
-        scripts
-            .models
-            .iter()
-            .filter_map(|script| self.load(script, &scripts.libs).err())
-            .collect()
+        let mut failures = Vec::new();
+        let mut compiled = Vec::new();
+        for script in &scripts.models {
+            match self.compile(script, &scripts.libs) {
+                Ok(model) => compiled.push(model),
+                Err(err) => failures.push(err),
+            }
+        }
+        compiled.sort_by_key(|model| !model.named_after_its_file());
+        for model in compiled {
+            if let Err(err) = self.insert(Arc::new(model)) {
+                failures.push(err);
+            }
+        }
+        failures
     }
 
     /// Compiles and checks one model script and adds it to the engine.

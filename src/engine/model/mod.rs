@@ -167,6 +167,13 @@ impl Model {
         &self.sources.model().file
     }
 
+    /// Whether its file is named after its id (`five_stage.rhai`): of two
+    /// files declaring one id, that one serves, not a copy beside it.
+    pub fn named_after_its_file(&self) -> bool {
+        let file = self.file();
+        file.strip_suffix(".rhai").unwrap_or(file) == self.id()
+    }
+
     /// The declaration of metric `name`, if the model reads it.
     pub fn metric(&self, name: &str) -> Option<&MetricSpec> {
         self.position(name).map(|i| &self.spec.metrics[i])
