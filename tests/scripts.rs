@@ -112,6 +112,26 @@ fn reading_an_unlisted_metric_out_of_sight_of_the_load_check_fails_when_run() {
 }
 
 #[test]
+fn a_misspelt_key_of_a_thresholds_map_is_not_called_a_metric() {
+    let check = "|m| m.x >= T.treshold";
+    let script = custom_model("m", check, "");
+    let script = ScriptSource::new(
+        script.file,
+        format!("const T = #{{ threshold: 0.5 }};\n{}", script.text),
+    );
+    let engine = engine_with(&[script]);
+    let err = assess(&engine, "m", 0.7).unwrap_err();
+    let EngineError::Script { diagnostic, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        diagnostic.message,
+        "reads 'treshold', which is not a key of the map it reads from (nor a metric the model declares)"
+    );
+    assert_eq!(diagnostic.line, 12, "{err}");
+}
+
+#[test]
 fn a_check_that_returns_no_bool_is_refused_at_load_at_its_line() {
     let d = contract_diagnostic(&custom_model("m", "|m| m.x", ""));
     assert!(

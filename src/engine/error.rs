@@ -14,6 +14,11 @@ pub struct MetricViolation {
     pub rule: String,
 }
 
+/// The name of the sandbox's time limit in [`EngineError::ScriptLimit`]:
+/// the one limit a busy machine can make a script reach, so the one a
+/// retry may pass; the others stop the same input every time.
+pub const TIME_LIMIT: &str = "time";
+
 /// What can go wrong while assessing an organisation.
 #[derive(Debug, Error)]
 #[non_exhaustive]
@@ -75,7 +80,8 @@ pub enum EngineError {
         model: String,
         /// Where in the model it was stopped.
         context: String,
-        /// Which limit (e.g. "operations", "time").
+        /// Which limit: "operations", "call depth", "data size" or
+        /// [`TIME_LIMIT`].
         limit: &'static str,
         /// The limit's value, with its unit.
         max: String,

@@ -13,7 +13,7 @@ use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
 use crate::deploy::{DeployError, Refusal, Stop};
-use crate::engine::{EngineError, MetricViolation};
+use crate::engine::{EngineError, MetricViolation, TIME_LIMIT};
 use crate::evidence::EvidenceError;
 use crate::telemetry::{Throttle, one_line};
 
@@ -88,9 +88,17 @@ pub fn to_status(err: EngineError) -> Status {
             bad_request(Code::InvalidArgument, message, [violation])
         }
         EngineError::UnknownModel { .. } => status(Code::NotFound, message),
-        EngineError::ScriptLimit { model, .. } => {
+        EngineError::ScriptLimit { model, limit, .. } => {
             script_failed(model, &message, "model script stopped by the sandbox");
-            status(Code::ResourceExhausted, message)
+            // A retry may beat the time limit on a quieter machine, never
+            // the operations, call depth or data size limits: those are
+            // the script's fault, as a script error is.
+            let code = if *limit == TIME_LIMIT {
+                Code::ResourceExhausted
+            } else {
+                Code::Internal
+            };
+            status(code, message)
         }
         EngineError::Script { model, .. } => {
             script_failed(model, &message, "model script failed");
@@ -274,6 +282,23 @@ fn script_failed(model: &str, message: &str, what: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_time_limit_is_worth_a_retry() {
+        let stopped = |limit| {
+            to_status(EngineError::ScriptLimit {
+                model: "m".into(),
+                context: "criterion 'c'".into(),
+                limit,
+                max: "1".into(),
+            })
+            .code()
+        };
+        assert_eq!(stopped(TIME_LIMIT), Code::ResourceExhausted);
+        for limit in ["operations", "call depth", "data size"] {
+            assert_eq!(stopped(limit), Code::Internal, "{limit}");
+        }
+    }
 
     #[test]
     fn long_lists_of_violations_are_bounded() {

@@ -142,8 +142,16 @@ impl Run<'_> {
             EvalAltResult::ErrorDataTooLarge(what, _) => limit("data size", what.clone()),
             EvalAltResult::ErrorPropertyNotFound(name, _) => {
                 let mut diagnostic = self.model.diagnose(err);
-                diagnostic.message =
-                    format!("reads metric '{name}', which is not in its `metrics` list");
+                // Only a declared metric can be missing from `m` for want
+                // of listing; any other name is a key its map lacks (a
+                // misspelt threshold: `R2.stage_defined`).
+                diagnostic.message = if self.model.metric(name).is_some() {
+                    format!("reads metric '{name}', which is not in its `metrics` list")
+                } else {
+                    format!(
+                        "reads '{name}', which is not a key of the map it reads from (nor a metric the model declares)"
+                    )
+                };
                 EngineError::Script {
                     model,
                     context,
@@ -165,7 +173,7 @@ impl Run<'_> {
             Stop::TimeLimit => EngineError::ScriptLimit {
                 model,
                 context,
-                limit: "time",
+                limit: crate::engine::error::TIME_LIMIT,
                 max: format!("{:?}", self.limits.time_for(self.explain)),
             },
             Stop::Deadline => EngineError::DeadlineExceeded { model, context },
