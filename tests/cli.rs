@@ -537,3 +537,172 @@ fn bench_loads_a_server_in_every_mode_and_reports() {
         );
     }
 }
+
+/// Runs `maturity args...` with `envs` set, to completion.
+fn maturity_with_env(args: &[&str], envs: &[(&str, &str)]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_maturity"))
+        .args(args)
+        .envs(envs.iter().copied())
+        .env("MATURITY_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_clients_send_a_token_to_a_server_that_requires_one() {
+    use support::bin::{DEPLOY_TOKEN, copy_scripts, tokens_file};
+    let dir = scratch("client_tokens");
+    let scripts = dir.join("scripts");
+    copy_scripts(&scripts);
+    let tokens = tokens_file(&dir);
+    let served = serve(&[
+        "--require-token",
+        "--admin-tokens",
+        tokens.to_str().unwrap(),
+        "--scripts",
+        scripts.to_str().unwrap(),
+        "--http-listen",
+        "127.0.0.1:0",
+    ]);
+    let http = served
+        .wait_for_log("HTTP/JSON API listening on ")
+        .split("HTTP/JSON API listening on ")
+        .nth(1)
+        .and_then(|rest| rest.split("/v1/models").next())
+        .unwrap()
+        .to_owned();
+    let case = support::scripts_dir().join("tests/five_stage/five_stage_rank3_example.json");
+    let orgs = dir.join("orgs.jsonl");
+    let one_line: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&case).unwrap()).unwrap();
+    std::fs::write(&orgs, one_line.to_string()).unwrap();
+    let script = scripts.join("five_stage.rhai");
+    fn bench<'a>(mode: &'a str, server: &'a str) -> Vec<&'a str> {
+        let flags = [
+            "--concurrency",
+            "1",
+            "--connections",
+            "1",
+            "--duration",
+            "1",
+        ];
+        [&["bench", "--server", server, "--mode", mode][..], &flags].concat()
+    }
+    let http = format!("http://{http}");
+    let (case, orgs, script) = (
+        case.to_str().unwrap(),
+        orgs.to_str().unwrap(),
+        script.to_str().unwrap(),
+    );
+    let calls: Vec<Vec<&str>> = vec![
+        vec!["assess", "--server", &served.url, "--metrics", case],
+        vec!["assess", orgs, "--server", &served.url],
+        vec!["models", "--server", &served.url],
+        bench("assess", &served.url),
+        bench("stream", &served.url),
+        bench("http", &http),
+        vec!["deploy", script, "--server", &served.url],
+    ];
+    for args in &calls {
+        // From the environment, and from the flag.
+        for output in [
+            maturity_with_env(args, &[("MATURITY_TOKEN", DEPLOY_TOKEN)]),
+            maturity(&[args.as_slice(), &["--token", DEPLOY_TOKEN]].concat()),
+        ] {
+            let out = stdout(&output);
+            let err = String::from_utf8_lossy(&output.stderr);
+            assert!(
+                !out.contains(DEPLOY_TOKEN) && !err.contains(DEPLOY_TOKEN),
+                "{args:?}"
+            );
+            if args[0] == "bench" {
+                assert!(out.contains("errors 0"), "{args:?}: {out}");
+            }
+        }
+    }
+    let refused = maturity(&["models", "--server", &served.url]);
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("missing `authorization: Bearer <token>` header"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_jsonl_line_that_is_not_utf8_is_answered_in_its_place() {
+    let served = serve(&[]);
+    let dir = scratch("jsonl_not_utf8");
+    let file = dir.join("odd.jsonl");
+    let good = br#"{"model": "five_stage", "metrics": {"crm_in_place": true}}"#;
+    let mut bytes = good.to_vec();
+    bytes.extend_from_slice(b"\n{\"model\": \"five_stage\", \"subject_id\": \"caf\xe9\"}\r\n");
+    bytes.extend_from_slice(good);
+    bytes.push(b'\n');
+    std::fs::write(&file, bytes).unwrap();
+    let output = maturity(&["assess", file.to_str().unwrap(), "--server", &served.url]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8(output.stdout.clone()).unwrap();
+    let answers: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(answers.len(), 3, "{text}");
+    assert!(answers[0]["assessment"].is_object(), "{text}");
+    assert_eq!(answers[1]["requestId"], "2");
+    assert_eq!(answers[1]["error"]["code"], "INVALID_ARGUMENT");
+    let message = answers[1]["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("odd.jsonl: line 2: not UTF-8"),
+        "{message}"
+    );
+    assert_eq!(answers[2]["requestId"], "3");
+    assert!(answers[2]["assessment"].is_object(), "{text}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("2 assessed, 1 failed"), "{stderr}");
+}
+
+#[test]
+fn a_byte_order_mark_before_a_json_or_jsonl_file_is_skipped() {
+    let dir = scratch("byte_order_mark");
+    let case = std::fs::read_to_string(
+        support::scripts_dir().join("tests/five_stage/five_stage_rank2_example.json"),
+    )
+    .unwrap();
+    let json = dir.join("bom.json");
+    std::fs::write(&json, format!("\u{feff}{case}")).unwrap();
+    let answer = from_json(&stdout(&maturity(&[
+        "assess",
+        json.to_str().unwrap(),
+        "--json",
+    ])));
+    assert_eq!(answer.level.rank, 2);
+    // The other readers of a metrics file share the same reading.
+    let report = dir.join("bom.html");
+    let made = maturity(&[
+        "report",
+        "--metrics",
+        json.to_str().unwrap(),
+        "--out",
+        report.to_str().unwrap(),
+    ]);
+    assert!(made.status.success(), "{made:?}");
+    let one_line: serde_json::Value = serde_json::from_str(&case).unwrap();
+    let jsonl = dir.join("bom.jsonl");
+    std::fs::write(&jsonl, format!("\u{feff}{one_line}\n{one_line}\n")).unwrap();
+    let served = serve(&[]);
+    let text = stdout(&maturity(&[
+        "assess",
+        jsonl.to_str().unwrap(),
+        "--server",
+        &served.url,
+    ]));
+    let answers: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(answers.len(), 2, "{text}");
+    for answer in &answers {
+        assert_eq!(answer["assessment"]["level"]["rank"], 2, "{text}");
+    }
+}

@@ -371,3 +371,22 @@ async fn a_stalled_body_ends_its_call_with_deadline_exceeded_as_over_grpc() {
     );
     server.grpc.stop().await;
 }
+
+#[tokio::test]
+async fn a_byte_order_mark_before_a_body_or_a_stream_is_skipped() {
+    let server = start_builtin_http_server().await;
+    let request = r#"{"subjectId": "acme", "metrics": {"crm_adoption": 0.9}}"#;
+    let body = format!("\u{feff}{request}");
+    let answer = call(&server.http, "POST", ASSESS, &[], body).await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    assert_eq!(answer.json()["subjectId"], "acme");
+    let body = format!("\u{feff}{request}\n{request}\n");
+    let path = "/v1/models/five_stage:assessStream";
+    let answer = call(&server.http, "POST", path, &[], body).await;
+    let lines = answer.lines();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    for line in &lines {
+        assert!(line["assessment"]["level"].is_object(), "{lines:?}");
+    }
+    server.grpc.stop().await;
+}

@@ -321,6 +321,10 @@ pub struct BenchArgs {
     /// The server to load (e.g. http://127.0.0.1:50051).
     #[arg(long)]
     pub server: String,
+    /// A token (any role) sent with every call, as `authorization: Bearer
+    /// TOKEN`, for a server started with --require-token.
+    #[arg(long, env = "MATURITY_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
     /// What to call: assess (unary), stream (AssessStream), echo (the
     /// baseline; the server needs --echo) or http (Assess through the
     /// HTTP/JSON API; --server is then the --http-listen address).
@@ -403,6 +407,11 @@ pub struct AssessArgs {
     /// Ask a running server (e.g. http://127.0.0.1:50051) instead of assessing locally.
     #[arg(long)]
     pub server: Option<String>,
+    /// A token (any role) sent to --server with every call, as
+    /// `authorization: Bearer TOKEN`, for a server started with
+    /// --require-token.
+    #[arg(long, env = "MATURITY_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
     /// Use the models in this directory (local assessment only).
     #[arg(long, conflicts_with = "server")]
     pub scripts: Option<PathBuf>,
@@ -503,6 +512,10 @@ pub struct ModelsArgs {
     /// Ask a running server instead of listing local models.
     #[arg(long)]
     pub server: Option<String>,
+    /// A token (any role) sent to --server, as `authorization: Bearer
+    /// TOKEN`, for a server started with --require-token.
+    #[arg(long, env = "MATURITY_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
     /// List the models in this directory (local only).
     #[arg(long, conflicts_with = "server")]
     pub scripts: Option<PathBuf>,

@@ -8,10 +8,12 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::args::AssessArgs;
+use super::deploy::Bearer;
 use super::{CliError, connect, load_engine, report};
 use crate::engine::cases::Expectation;
 use crate::engine::{AssessRequest, Assessment, MetricValue, Metrics, View};
 use crate::grpc::convert::{request_from_pb, request_to_pb};
+use crate::grpc::json::without_bom;
 use crate::grpc::pb;
 
 /// Runs the assessment and prints it; a `.jsonl` file is streamed to the
@@ -64,8 +66,8 @@ async fn assess_one(args: AssessArgs) -> Result<(), CliError> {
     let request = read_request(&args)?;
     let (assessment, served) = match &args.server {
         Some(url) => {
-            let mut client = connect(url).await?;
-            let served = client.assess(request_to_pb(request)).await?.into_inner();
+            let request = Bearer::new(args.token.as_deref())?.request(request_to_pb(request));
+            let served = connect(url).await?.assess(request).await?.into_inner();
             (Assessment::from(served.clone()), Some(served))
         }
         None => (
@@ -89,12 +91,17 @@ async fn assess_one(args: AssessArgs) -> Result<(), CliError> {
 
 fn read_request(args: &AssessArgs) -> Result<AssessRequest, CliError> {
     let path = args.metrics.as_path();
-    let text = std::fs::read_to_string(path).map_err(|source| CliError::Read {
+    request_from_json(args, path, &read_json_file(path)?)
+}
+
+/// The JSON document in the file at `path`, a leading byte-order mark
+/// skipped.
+pub(crate) fn read_json_file(path: &Path) -> Result<Value, CliError> {
+    let text = std::fs::read(path).map_err(|source| CliError::Read {
         path: path.into(),
         source,
     })?;
-    let json: Value = serde_json::from_str(&text).map_err(|e| input_error(path, e.to_string()))?;
-    request_from_json(args, path, &json)
+    serde_json::from_slice(without_bom(&text)).map_err(|e| input_error(path, e.to_string()))
 }
 
 /// The request a JSON object describes: an object of metrics, or a case

@@ -15,6 +15,7 @@ use tonic::transport::Channel;
 
 use super::CliError;
 use super::args::{AnswerView, BenchArgs};
+use super::deploy::Bearer;
 use crate::engine::cases::Case;
 use crate::grpc::convert::request_to_pb;
 use crate::grpc::pb;
@@ -64,6 +65,7 @@ pub(crate) async fn load(
     view: AnswerView,
 ) -> Result<(Tally, Option<f64>), CliError> {
     let requests = organisations(view)?;
+    let bearer = Bearer::new(args.token.as_deref())?;
     let mut channels = Vec::new();
     for _ in 0..args.connections {
         channels.push(match mode {
@@ -80,12 +82,12 @@ pub(crate) async fn load(
     for worker in 0..args.concurrency {
         let channel = channels[worker % channels.len()].clone();
         let (requests, mode) = (requests.clone(), mode.to_owned());
-        let server = args.server.clone();
+        let (server, bearer) = (args.server.clone(), bearer.clone());
         workers.push(tokio::spawn(async move {
             match mode.as_str() {
-                "http" => http::unary(server, requests, worker, until).await,
-                "stream" => stream(channel, requests, worker, until).await,
-                other => unary(channel, requests, worker, until, other == "echo").await,
+                "http" => http::unary(server, &bearer, requests, worker, until).await,
+                "stream" => stream(channel, &bearer, requests, worker, until).await,
+                other => unary(channel, &bearer, requests, worker, until, other == "echo").await,
             }
         }));
     }
@@ -140,9 +142,10 @@ fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX).max(1)
 }
 
-/// One call at a time until `until`.
+/// One call at a time until `until`, each carrying `bearer`.
 async fn unary(
     channel: Channel,
+    bearer: &Bearer,
     requests: Vec<pb::AssessRequest>,
     worker: usize,
     until: Instant,
@@ -156,7 +159,7 @@ async fn unary(
     let mut baseline = BenchServiceClient::new(channel);
     let mut i = worker;
     while Instant::now() < until {
-        let request = requests[i % requests.len()].clone();
+        let request = bearer.request(requests[i % requests.len()].clone());
         i += 1;
         let started = Instant::now();
         let ok = if echo {
@@ -170,10 +173,12 @@ async fn unary(
     tally
 }
 
-/// One stream, kept 64 requests ahead, until `until`; latency is from a
-/// request's sending to its answer (answers come in order).
+/// One stream carrying `bearer`, kept 64 requests ahead, until `until`;
+/// latency is from a request's sending to its answer (answers come in
+/// order).
 async fn stream(
     channel: Channel,
+    bearer: &Bearer,
     requests: Vec<pb::AssessRequest>,
     worker: usize,
     until: Instant,
@@ -199,7 +204,8 @@ async fn stream(
         }
     });
     let mut client = MaturityServiceClient::new(channel);
-    let Ok(answers) = client.assess_stream(ReceiverStream::new(rx)).await else {
+    let answers = client.assess_stream(bearer.request(ReceiverStream::new(rx)));
+    let Ok(answers) = answers.await else {
         tally.errors += 1;
         return tally;
     };

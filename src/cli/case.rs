@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use super::args::CaseAddArgs;
-use super::assess::{input_error, organisation_from_json};
+use super::assess::{input_error, organisation_from_json, read_json_file};
 use super::{CliError, load_engine};
 use crate::engine::cases::{Case, Expectation};
 use crate::engine::{Horizon, Model};
@@ -25,11 +25,7 @@ pub(crate) fn add(args: CaseAddArgs) -> Result<(), CliError> {
         return Err(CliError::Config(message));
     }
     let path = args.metrics.as_path();
-    let text = std::fs::read_to_string(path).map_err(|source| CliError::Read {
-        path: path.into(),
-        source,
-    })?;
-    let json = serde_json::from_str(&text).map_err(|e| input_error(path, e.to_string()))?;
+    let json = read_json_file(path)?;
     let mut request = organisation_from_json(path, &json, args.model.as_deref())?;
     request.subject_id.clone_from(&args.name);
     let engine = load_engine(Some(&args.scripts))?;

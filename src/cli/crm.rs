@@ -8,7 +8,8 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::args::AssessArgs;
-use super::assess::{input_error, request_from_json};
+use super::assess::{input_error, read_json_file, request_from_json};
+use super::deploy::Bearer;
 use super::derive::{derive_dir, show};
 use super::{CliError, connect, load_engine, report};
 use crate::engine::{AssessRequest, Assessment};
@@ -26,7 +27,8 @@ pub(crate) async fn run(args: AssessArgs) -> Result<(), CliError> {
     let assessment = match &args.server {
         Some(url) => {
             let mut client = connect(url).await?;
-            Assessment::from(client.assess(request_to_pb(request)).await?.into_inner())
+            let request = Bearer::new(args.token.as_deref())?.request(request_to_pb(request));
+            Assessment::from(client.assess(request).await?.into_inner())
         }
         None => load_engine(args.scripts.as_deref())?.assess(&request)?,
     };
@@ -68,11 +70,7 @@ fn hand_request(args: &AssessArgs) -> Result<AssessRequest, CliError> {
         let message = "--crm assesses one organisation: --metrics must be a .json file".into();
         return Err(input_error(path, message));
     }
-    let text = std::fs::read_to_string(path).map_err(|source| CliError::Read {
-        path: path.into(),
-        source,
-    })?;
-    let json: Value = serde_json::from_str(&text).map_err(|e| input_error(path, e.to_string()))?;
+    let json = read_json_file(path)?;
     request_from_json(args, path, &json)
 }
 

@@ -4,7 +4,7 @@
 //! or else of whatever serves at that moment.
 
 use tonic::Request;
-use tonic::metadata::MetadataValue;
+use tonic::metadata::{Ascii, MetadataValue};
 
 use super::CliError;
 use super::args::DeployArgs;
@@ -50,19 +50,17 @@ pub(crate) async fn run(args: DeployArgs) -> Result<(), CliError> {
             url: args.server.clone(),
             source,
         })?;
+    let bearer = Bearer::new(Some(&args.token))?;
     let expected_sha256 = match args.expected_sha256 {
         Some(hash) if hash == "none" => String::new(),
         Some(hash) => hash,
-        None => serving_sha256(&channel, &id).await?,
+        None => serving_sha256(&channel, &id, &bearer).await?,
     };
-    let mut request = Request::new(pb::PutModelRequest {
+    let request = bearer.request(pb::PutModelRequest {
         source: text,
         expected_sha256,
         cases,
     });
-    let bearer = MetadataValue::try_from(format!("Bearer {}", args.token))
-        .map_err(|_| CliError::Config("--token: not a valid header value".into()))?;
-    request.metadata_mut().insert("authorization", bearer);
     let put = AdminServiceClient::new(channel)
         .put_model(request)
         .await?
@@ -71,12 +69,51 @@ pub(crate) async fn run(args: DeployArgs) -> Result<(), CliError> {
     Ok(())
 }
 
+/// The `authorization: Bearer <token>` metadata a client sends on every
+/// call to a server, or nothing without a token. The value is marked
+/// sensitive, so not even `Debug` shows it.
+#[derive(Debug, Clone)]
+pub(crate) struct Bearer(Option<MetadataValue<Ascii>>);
+
+impl Bearer {
+    /// The metadata of `--token`, when given.
+    pub(crate) fn new(token: Option<&str>) -> Result<Self, CliError> {
+        let Some(token) = token else {
+            return Ok(Self(None));
+        };
+        let mut value = MetadataValue::try_from(format!("Bearer {token}"))
+            .map_err(|_| CliError::Config("--token: not a valid header value".into()))?;
+        value.set_sensitive(true);
+        Ok(Self(Some(value)))
+    }
+
+    /// `message` as a request that carries the token.
+    pub(crate) fn request<T>(&self, message: T) -> Request<T> {
+        let mut request = Request::new(message);
+        if let Some(value) = &self.0 {
+            request
+                .metadata_mut()
+                .insert("authorization", value.clone());
+        }
+        request
+    }
+
+    /// The `authorization` header's value, for an HTTP/JSON call.
+    pub(crate) fn header(&self) -> Option<&[u8]> {
+        self.0.as_ref().map(MetadataValue::as_encoded_bytes)
+    }
+}
+
 /// The hash of `id`'s version serving now; empty when there is none.
-async fn serving_sha256(channel: &tonic::transport::Channel, id: &str) -> Result<String, CliError> {
+async fn serving_sha256(
+    channel: &tonic::transport::Channel,
+    id: &str,
+    bearer: &Bearer,
+) -> Result<String, CliError> {
     let serving = MaturityServiceClient::new(channel.clone())
-        .get_model(pb::GetModelRequest {
+        .get_model(bearer.request(pb::GetModelRequest {
             model: id.to_owned(),
-        })
+        }))
         .await;
     match serving {
         Ok(model) => Ok(model.into_inner().script_sha256),

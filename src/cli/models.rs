@@ -1,6 +1,7 @@
 //! `maturity models`: the models, their levels and script hashes.
 
 use super::args::ModelsArgs;
+use super::deploy::Bearer;
 use super::{CliError, connect, load_engine};
 use crate::grpc::convert::model_to_pb;
 use crate::grpc::pb;
@@ -9,11 +10,8 @@ use crate::grpc::pb;
 pub(crate) async fn run(args: ModelsArgs) -> Result<(), CliError> {
     let (models, failures) = match &args.server {
         Some(url) => {
-            let listed = connect(url)
-                .await?
-                .list_models(pb::ListModelsRequest {})
-                .await?
-                .into_inner();
+            let request = Bearer::new(args.token.as_deref())?.request(pb::ListModelsRequest {});
+            let listed = connect(url).await?.list_models(request).await?.into_inner();
             (listed.models, listed.failures)
         }
         None => {

@@ -13,8 +13,10 @@ use tokio_stream::wrappers::ReceiverStream;
 
 use super::args::AssessArgs;
 use super::assess::{input_error, request_from_json};
+use super::deploy::Bearer;
 use super::{CliError, connect};
 use crate::grpc::convert::request_to_pb;
+use crate::grpc::json::without_bom;
 use crate::grpc::pb;
 use crate::grpc::pb::assess_stream_response::Outcome;
 
@@ -35,12 +37,13 @@ pub(crate) async fn run(args: &AssessArgs) -> Result<(), CliError> {
             path: args.metrics.clone(),
             source,
         })?;
+    let bearer = Bearer::new(args.token.as_deref())?;
     let mut client = connect(url).await?;
     let (tx, rx) = mpsc::channel(READ_AHEAD);
     let (slots_tx, mut slots) = mpsc::channel(READ_AHEAD);
     let reader = tokio::spawn(read_lines(args.clone(), BufReader::new(file), tx, slots_tx));
     let mut answers = client
-        .assess_stream(ReceiverStream::new(rx))
+        .assess_stream(bearer.request(ReceiverStream::new(rx)))
         .await?
         .into_inner();
     let stdout = std::io::stdout();
@@ -83,8 +86,8 @@ pub(crate) async fn run(args: &AssessArgs) -> Result<(), CliError> {
 enum Slot {
     /// Its request went to the server, whose answer comes in turn.
     Sent,
-    /// It is not a request (not JSON, or not an organisation): its answer
-    /// is this refusal, and the lines after it go on.
+    /// It is not a request (not UTF-8, not JSON, or not an organisation):
+    /// its answer is this refusal, and the lines after it go on.
     Refused(Box<pb::AssessStreamResponse>),
 }
 
@@ -93,22 +96,36 @@ enum Slot {
 /// its line number.
 async fn read_lines(
     args: AssessArgs,
-    file: BufReader<tokio::fs::File>,
+    mut file: BufReader<tokio::fs::File>,
     tx: mpsc::Sender<pb::AssessRequest>,
     slots: mpsc::Sender<Slot>,
 ) -> Result<(), CliError> {
     let path = args.metrics.clone();
-    let mut lines = file.lines();
+    // Read as bytes, not text: a line that is not UTF-8 is refused in its
+    // place, as any other line that is not JSON, instead of ending the run.
+    let mut bytes = Vec::new();
     let mut number = 0u64;
-    while let Some(line) = lines.next_line().await.map_err(|source| CliError::Read {
-        path: path.clone(),
-        source,
-    })? {
+    loop {
+        bytes.clear();
+        let read = file
+            .read_until(b'\n', &mut bytes)
+            .await
+            .map_err(|source| CliError::Read {
+                path: path.clone(),
+                source,
+            })?;
+        if read == 0 {
+            break;
+        }
         number += 1;
-        if line.trim().is_empty() {
+        let line = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
+        let line = without_bom(line.strip_suffix(b"\r").unwrap_or(line));
+        if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let read = serde_json::from_str::<Value>(&line)
+        let read = std::str::from_utf8(line)
+            .map_err(|e| format!("not UTF-8: {e}"))
+            .and_then(|text| serde_json::from_str::<Value>(text).map_err(|e| e.to_string()))
             .map_err(|e| input_error(&path, format!("line {number}: {e}")))
             .and_then(|value| {
                 let at = format!("{}:{number}", path.display());

@@ -136,8 +136,11 @@ impl Tokens {
                 refused("no token");
                 Status::unauthenticated("missing `authorization: Bearer <token>` header")
             })?;
+        // Auth schemes are case-insensitive (RFC 7235).
         let presented = header
-            .strip_prefix("Bearer ")
+            .split_once(' ')
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token)
             .ok_or_else(|| {
                 refused("not a bearer token");
                 Status::unauthenticated("the authorization header must be `Bearer <token>`")
@@ -244,6 +247,24 @@ mod tests {
                 .authorize(&bearer("abcdefghij"), Role::Assess)
                 .is_err()
         );
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_matched_whatever_its_case() {
+        let secret = "abcdefghijklmnopqrstuvwxyz";
+        let mut tokens = Tokens::default();
+        tokens.add("ops", Role::Assess, secret).unwrap();
+        for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+            let mut metadata = MetadataMap::new();
+            let header = format!("{scheme} {secret}");
+            metadata.insert("authorization", header.parse().unwrap());
+            let who = tokens.authorize(&metadata, Role::Assess);
+            assert_eq!(who.unwrap(), "ops", "{scheme}");
+        }
+        let mut basic = MetadataMap::new();
+        basic.insert("authorization", format!("Basic {secret}").parse().unwrap());
+        let refused = tokens.authorize(&basic, Role::Assess).unwrap_err();
+        assert_eq!(refused.code(), tonic::Code::Unauthenticated);
     }
 
     #[test]

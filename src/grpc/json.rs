@@ -106,6 +106,7 @@ impl serde::Serialize for pb::AssessStreamResponse {
 /// `true` for `{"flag": true}`, `"text"` for `{"text": "text"}`.
 #[allow(clippy::result_large_err)]
 pub fn assess_request_from_json(text: &[u8]) -> Result<pb::AssessRequest, Status> {
+    let text = without_bom(text);
     refuse_too_many_metrics(text)?;
     let mut value: Value = serde_json::from_slice(text)
         .map_err(|e| Status::invalid_argument(format!("request is not JSON: {e}")))?;
@@ -117,6 +118,12 @@ pub fn assess_request_from_json(text: &[u8]) -> Result<pb::AssessRequest, Status
         let reason = e.to_string().replace("expected expected ", "expected ");
         Status::invalid_argument(format!("request is not an AssessRequest: {reason}"))
     })
+}
+
+/// `text` without a leading UTF-8 byte-order mark, which editors on
+/// Windows write and JSON readers refuse as a value.
+pub fn without_bom(text: &[u8]) -> &[u8] {
+    text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text)
 }
 
 /// INVALID_ARGUMENT when the request's `metrics` object has more entries

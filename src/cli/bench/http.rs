@@ -12,11 +12,14 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
 use super::{Tally, histogram, micros};
+use crate::cli::deploy::Bearer;
 use crate::grpc::pb;
 
-/// One call at a time until `until`, on a connection of its own.
+/// One call at a time until `until`, on a connection of its own, each
+/// carrying `bearer`.
 pub(super) async fn unary(
     server: String,
+    bearer: &Bearer,
     requests: Vec<pb::AssessRequest>,
     worker: usize,
     until: Instant,
@@ -46,7 +49,7 @@ pub(super) async fn unary(
             sender = connect(&address).await;
         }
         let ok = match &mut sender {
-            Some(s) => call(s, &address, path, body.clone()).await,
+            Some(s) => call(s, &address, bearer, path, body.clone()).await,
             None => false,
         };
         if !ok {
@@ -72,13 +75,17 @@ async fn connect(address: &str) -> Option<SendRequest<Full<Bytes>>> {
 async fn call(
     sender: &mut SendRequest<Full<Bytes>>,
     address: &str,
+    bearer: &Bearer,
     path: &str,
     body: Bytes,
 ) -> bool {
-    let request = hyper::Request::post(path)
+    let mut request = hyper::Request::post(path)
         .header("host", address)
-        .header("content-type", "application/json")
-        .body(Full::new(body));
+        .header("content-type", "application/json");
+    if let Some(token) = bearer.header() {
+        request = request.header("authorization", token);
+    }
+    let request = request.body(Full::new(body));
     let Ok(request) = request else { return false };
     // A kept-alive connection takes the next request once the last is done.
     if sender.ready().await.is_err() {

@@ -12,7 +12,7 @@ mod charts;
 use std::fmt::Write;
 
 use super::args::ReportArgs;
-use super::assess::{input_error, organisation_from_json};
+use super::assess::{organisation_from_json, read_json_file};
 use super::{CliError, load_engine};
 use crate::engine::{Assessment, CriterionResult, Horizon, Intervention, Level, Outcome};
 
@@ -21,11 +21,7 @@ const STYLE: &str = include_str!("style.css");
 /// Assesses the organisation and writes the report.
 pub(crate) fn run(args: ReportArgs) -> Result<(), CliError> {
     let path = args.metrics.as_path();
-    let text = std::fs::read_to_string(path).map_err(|source| CliError::Read {
-        path: path.into(),
-        source,
-    })?;
-    let json = serde_json::from_str(&text).map_err(|e| input_error(path, e.to_string()))?;
+    let json = read_json_file(path)?;
     let mut request = organisation_from_json(path, &json, args.model.as_deref())?;
     request.explain = true;
     request.target_rank = args.target_rank;
