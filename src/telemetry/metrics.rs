@@ -110,8 +110,8 @@ impl Metrics {
         self.requests
             .get_or_create(&RequestLabels {
                 method: method.into(),
-                model: model.into(),
-                level: level.into(),
+                model: label_value(model),
+                level: label_value(level),
                 status: status.into(),
             })
             .inc();
@@ -126,7 +126,7 @@ impl Metrics {
     pub fn evaluation(&self, model: &str, took: Duration) {
         self.evaluation
             .get_or_create(&ModelLabel {
-                model: model.into(),
+                model: label_value(model),
             })
             .observe(took.as_secs_f64());
     }
@@ -158,6 +158,25 @@ impl Metrics {
     }
 }
 
+/// `value` as the text format needs a label value written: a script's ids
+/// may hold a quote, a backslash or a line break, which prometheus-client
+/// writes as they are, ending the line (or the document, at `# EOF`).
+fn label_value(value: &str) -> String {
+    if !value.contains(['\\', '"', '\n']) {
+        return value.to_owned();
+    }
+    let mut escaped = String::with_capacity(value.len() + 8);
+    for c in value.chars() {
+        match c {
+            '\\' => escaped.push_str("\\\\"),
+            '"' => escaped.push_str("\\\""),
+            '\n' => escaped.push_str("\\n"),
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}
+
 /// Serves `GET /metrics` on `listener` until the process ends.
 pub async fn serve_metrics(listener: TcpListener) -> std::io::Result<()> {
     let app = axum::Router::new().route(
@@ -173,4 +192,24 @@ pub async fn serve_metrics(listener: TcpListener) -> std::io::Result<()> {
         }),
     );
     axum::serve(listener, app).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_label_value_with_quotes_or_line_breaks_keeps_the_document_whole() {
+        let metrics = Metrics::new();
+        let level = "effort \"driven\"\n# EOF\\";
+        metrics.request("Assess", "m", level, "OK", Duration::from_millis(1));
+        let text = metrics.encode();
+        let ends: Vec<&str> = text.lines().filter(|l| l.starts_with("# EOF")).collect();
+        assert_eq!(ends.len(), 1, "{text}");
+        assert!(text.ends_with("# EOF\n"), "{text}");
+        assert!(
+            text.contains(r#"level="effort \"driven\"\n# EOF\\""#),
+            "{text}"
+        );
+    }
 }
