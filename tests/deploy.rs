@@ -432,6 +432,21 @@ async fn put_refuses_broken_scripts_failing_tests_and_unsafe_ids_and_keeps_servi
         "{}",
         status.message()
     );
+    // ValidateScript answers as the deploy would.
+    let validate = pb::ValidateScriptRequest {
+        source: odd_id,
+        ..Default::default()
+    };
+    let validated = d.admin.validate_script(authed(validate, DEPLOY)).await;
+    let status = validated.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert!(
+        status
+            .message()
+            .contains("'../evil' cannot name a script file"),
+        "{}",
+        status.message()
+    );
 
     assert_eq!(sha_of(&mut d.client, "five_stage").await.unwrap(), live);
     assert_eq!(

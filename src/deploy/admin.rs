@@ -123,7 +123,9 @@ impl Catalog {
                 });
             }
         };
-        // Refused as the deploy would refuse them: two cases, one file.
+        // Refused as the deploy would refuse them: an id that cannot name
+        // a file, two cases for one file.
+        file_for(&self.snapshot(), model.id())?;
         case_files(model.id(), cases)?;
         let held = kept(model.id(), cases, &set.cases);
         let runs = cases
