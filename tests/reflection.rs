@@ -273,3 +273,53 @@ async fn a_client_without_stubs_assesses_through_reflection_v1() {
 async fn a_client_without_stubs_assesses_through_reflection_v1alpha() {
     discover_and_assess(Version::V1Alpha).await;
 }
+
+/// The services reflection lists on the server at `url` (v1 ListServices).
+async fn listed_services(url: &str) -> Vec<String> {
+    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+    use tonic_reflection::pb::v1::*;
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let channel = Channel::from_shared(url.to_owned())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut replies = ServerReflectionClient::new(channel)
+        .server_reflection_info(tokio_stream::iter([request]))
+        .await
+        .unwrap()
+        .into_inner();
+    let reply = replies.message().await.unwrap().unwrap();
+    let Some(MessageResponse::ListServicesResponse(list)) = reply.message_response else {
+        panic!("{reply:?}")
+    };
+    let mut names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn reflection_lists_the_services_served_and_bench_only_with_echo() {
+    let served = support::bin::serve(&[]);
+    assert_eq!(
+        listed_services(&served.url).await,
+        [
+            "grpc.health.v1.Health",
+            "grpc.reflection.v1.ServerReflection",
+            "maturity.v1.AdminService",
+            "maturity.v1.EvidenceService",
+            "maturity.v1.MaturityService",
+        ]
+    );
+    let echo = support::bin::serve(&["--echo"]);
+    let listed = listed_services(&echo.url).await;
+    assert!(
+        listed.contains(&"maturity.v1.BenchService".to_owned()),
+        "{listed:?}"
+    );
+}

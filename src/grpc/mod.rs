@@ -249,8 +249,12 @@ fn router(
 ) -> Result<tonic::transport::server::Router<Layers>, ServeError> {
     // Both versions of reflection: grpcurl and most tools speak v1, the
     // stock Python and many other clients still speak only v1alpha.
-    let reflection = reflection_set().build_v1()?;
-    let reflection_alpha = reflection_set().build_v1alpha()?;
+    let reflection = reflection_set(options.echo)
+        .with_service_name("grpc.reflection.v1.ServerReflection")
+        .build_v1()?;
+    let reflection_alpha = reflection_set(options.echo)
+        .with_service_name("grpc.reflection.v1alpha.ServerReflection")
+        .build_v1alpha()?;
     let tokens = Arc::new(options.tokens);
     let evidence_tokens = options.require_token.then(|| Arc::clone(&tokens));
     let admin = AdminApi::new(catalog, Arc::clone(&tokens));
@@ -293,11 +297,25 @@ fn router(
 }
 
 /// What reflection describes: the API, google.rpc.Status and its error
-/// details (so a client without stubs decodes a BadRequest), and health.
-fn reflection_set() -> tonic_reflection::server::Builder<'static> {
-    tonic_reflection::server::Builder::configure()
+/// details (so a client without stubs decodes a BadRequest), and health;
+/// it lists the services served (`BenchService` only with `echo`).
+fn reflection_set(echo: bool) -> tonic_reflection::server::Builder<'static> {
+    let mut set = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET);
+    let served = [
+        "maturity.v1.MaturityService",
+        "maturity.v1.AdminService",
+        "maturity.v1.EvidenceService",
+        "grpc.health.v1.Health",
+    ];
+    for service in served {
+        set = set.with_service_name(service);
+    }
+    if echo {
+        set = set.with_service_name("maturity.v1.BenchService");
+    }
+    set
 }
 
 /// The rewrite of the codec's statuses for requests it cannot read.
