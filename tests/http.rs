@@ -390,3 +390,25 @@ async fn a_byte_order_mark_before_a_body_or_a_stream_is_skipped() {
     }
     server.grpc.stop().await;
 }
+
+#[tokio::test]
+async fn json_reads_as_the_proto3_mapping_reads_it() {
+    let server = start_builtin_http_server().await;
+    let assess = |body: &'static str| call(&server.http, "POST", ASSESS, &[], body);
+    // A key twice is refused, not read as the last one.
+    let twice = assess(r#"{"metrics": {"crm_adoption": 0.95, "crm_adoption": 0.1}}"#).await;
+    assert_eq!(twice.status, 400, "{:?}", twice.body);
+    let message = twice.json()["message"].as_str().unwrap().to_owned();
+    assert!(
+        message.contains("\"crm_adoption\" appears twice"),
+        "{message}"
+    );
+    // null is a field's default; a metric of null is not supplied.
+    let body = r#"{"subjectId": null, "targetRank": 3.0,
+        "metrics": {"crm_in_place": true, "crm_adoption": null}}"#;
+    let answer = assess(body).await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    let missing = answer.json()["missingMetrics"].to_string();
+    assert!(missing.contains("crm_adoption"), "{missing}");
+    server.grpc.stop().await;
+}

@@ -13,7 +13,7 @@ use super::{CliError, connect, load_engine, report};
 use crate::engine::cases::Expectation;
 use crate::engine::{AssessRequest, Assessment, MetricValue, Metrics, View};
 use crate::grpc::convert::{request_from_pb, request_to_pb};
-use crate::grpc::json::without_bom;
+use crate::grpc::json_input;
 use crate::grpc::pb;
 
 /// Runs the assessment and prints it; a `.jsonl` file is streamed to the
@@ -101,7 +101,7 @@ pub(crate) fn read_json_file(path: &Path) -> Result<Value, CliError> {
         path: path.into(),
         source,
     })?;
-    serde_json::from_slice(without_bom(&text)).map_err(|e| input_error(path, e.to_string()))
+    json_input::parse(&text).map_err(|e| input_error(path, e.to_string()))
 }
 
 /// The request a JSON object describes: an object of metrics, or a case

@@ -18,7 +18,7 @@ use super::assess::{input_error, organisation_from_json};
 use crate::engine::{
     AssessRequest, Assessment, Engine, Limits, Outcome, ScriptSet, read_scripts_dir,
 };
-use crate::grpc::json::without_bom;
+use crate::grpc::json_input;
 
 /// Compares and prints; `Err(Differ)` when something changed.
 pub(crate) fn run(args: DiffArgs) -> Result<(), CliError> {
@@ -146,8 +146,7 @@ fn replay_log(args: &ReplayArgs) -> Result<Report, CliError> {
             continue;
         }
         let at = |e: String| input_error(path, format!("line {}: {e}", i + 1));
-        let json: Value =
-            serde_json::from_slice(without_bom(line.as_bytes())).map_err(|e| at(e.to_string()))?;
+        let json: Value = json_input::parse(line.as_bytes()).map_err(|e| at(e.to_string()))?;
         let Some(logged) = json.get("request") else {
             report.summary.skipped += 1;
             continue;
@@ -295,7 +294,7 @@ fn portfolio(path: &Path, model: Option<&str>) -> Result<Vec<(usize, AssessReque
         if line.trim().is_empty() {
             continue;
         }
-        let json: Value = serde_json::from_slice(without_bom(line.as_bytes()))
+        let json: Value = json_input::parse(line.as_bytes())
             .map_err(|e| input_error(path, format!("line {}: {e}", i + 1)))?;
         let organisation = json.get("request").unwrap_or(&json);
         let request = organisation_from_json(path, organisation, model)

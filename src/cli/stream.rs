@@ -17,6 +17,7 @@ use super::deploy::Bearer;
 use super::{CliError, connect};
 use crate::grpc::convert::request_to_pb;
 use crate::grpc::json::without_bom;
+use crate::grpc::json_input;
 use crate::grpc::pb;
 use crate::grpc::pb::assess_stream_response::Outcome;
 
@@ -125,7 +126,7 @@ async fn read_lines(
         }
         let read = std::str::from_utf8(line)
             .map_err(|e| format!("not UTF-8: {e}"))
-            .and_then(|text| serde_json::from_str::<Value>(text).map_err(|e| e.to_string()))
+            .and_then(|text| json_input::parse(text.as_bytes()).map_err(|e| e.to_string()))
             .map_err(|e| input_error(&path, format!("line {number}: {e}")))
             .and_then(|value| {
                 let at = format!("{}:{number}", path.display());

@@ -14,8 +14,8 @@ use serde_json::{Map, Value, json};
 use tonic::{Code, Status};
 use tonic_types::pb::BadRequest;
 
-use super::pb;
 use super::status::to_status;
+use super::{json_input, pb};
 use crate::engine::{EngineError, MAX_METRICS, MetricViolation};
 
 /// The name of a gRPC status code, as the proto3 JSON mapping spells the
@@ -106,10 +106,10 @@ impl serde::Serialize for pb::AssessStreamResponse {
 /// `true` for `{"flag": true}`, `"text"` for `{"text": "text"}`.
 #[allow(clippy::result_large_err)]
 pub fn assess_request_from_json(text: &[u8]) -> Result<pb::AssessRequest, Status> {
-    let text = without_bom(text);
-    refuse_too_many_metrics(text)?;
-    let mut value: Value = serde_json::from_slice(text)
+    refuse_too_many_metrics(without_bom(text))?;
+    let mut value = json_input::parse(text)
         .map_err(|e| Status::invalid_argument(format!("request is not JSON: {e}")))?;
+    json_input::defaults_made_plain(&mut value);
     plain_metrics_to_canonical(&mut value);
     refuse_mixed_metric_values(&value)?;
     serde_json::from_value(value).map_err(|e| {

@@ -7,7 +7,8 @@
 //! - `codec`: protobuf on the wire, with the metrics counted before decoding.
 //! - `convert`: protobuf <-> engine types.
 //! - `status`: the one place engine errors become gRPC statuses.
-//! - `http`, `json`: the HTTP/JSON API and the proto3 JSON mapping.
+//! - `http`, `json`, `json_input`: the HTTP/JSON API and the proto3 JSON
+//!   mapping, written and read.
 //! - `accept`, `connection`, `calls`, `open_calls`: accepting connections
 //!   and calls, each bounded in number and time (handshake and idle
 //!   timeouts); `framing`, where a request body's messages end, so a
@@ -26,6 +27,7 @@ pub mod evidence;
 mod framing;
 pub mod http;
 pub mod json;
+pub mod json_input;
 pub mod limits;
 mod open_calls;
 pub mod schema;
