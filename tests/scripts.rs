@@ -616,8 +616,22 @@ fn a_check_that_fails_on_every_value_tried_loads_with_a_warning() {
     assert!(
         warning.starts_with(
             "criterion 'gate': the check fails on every value tried, so it will fail every call: \
-             Function not found: no_such_method"
+             always.rhai:11:24: Function not found: no_such_method"
         ),
+        "{warning}"
+    );
+    // A failure in a helper is placed in the helper's file.
+    let lib = ScriptSource::new(
+        "lib/helpers.rhai",
+        "fn bad(m) {\n    m.x.no_such_method()\n}\n",
+    );
+    let via_helper = custom_model("via_helper", "|m| bad(m)", "");
+    let model = engine.load(&via_helper, &[lib]).unwrap();
+    let [warning] = model.warnings() else {
+        panic!("{:?}", model.warnings())
+    };
+    assert!(
+        warning.contains("lib/helpers.rhai:2:9: Function not found: no_such_method"),
         "{warning}"
     );
     // Failing only on some values is the organisation's business, not the

@@ -82,7 +82,7 @@ impl Model {
         let mut warnings = Vec::new();
         let spec = contract::read_model(value, &ast, &problems).map(|mut spec| {
             compile_checks(&mut spec, &ast, native);
-            warnings = sanity::check(engine, (limits, budget), &ast, &spec, &problems);
+            warnings = sanity::check(engine, (limits, budget), (&ast, &sources), &spec, &problems);
             spec
         });
         let spec = match spec {

@@ -10,11 +10,11 @@ use std::cell::RefCell;
 
 use rhai::{AST, Dynamic, EvalAltResult, Map, Scope};
 
-use crate::engine::diagnostic::innermost;
 use crate::engine::model::contract;
 use crate::engine::model::fields::{ContractError, Problems};
 use crate::engine::model::metric_spec::{MetricKind, MetricSpec};
 use crate::engine::model::outline::Place;
+use crate::engine::model::sources::Sources;
 use crate::engine::model::spec::{Condition, Evidence, ModelSpec};
 use crate::engine::sandbox::{Budget, DeadlineGuard, Limits};
 use crate::engine::value::MetricValue;
@@ -29,7 +29,7 @@ const MOST_TRIES: usize = 512;
 pub(crate) fn check(
     engine: &rhai::Engine,
     (limits, budget): (&Limits, &Budget),
-    ast: &AST,
+    (ast, sources): (&AST, &Sources),
     spec: &ModelSpec,
     problems: &Problems,
 ) -> Vec<String> {
@@ -37,6 +37,7 @@ pub(crate) fn check(
     let probe = Probe {
         engine,
         ast,
+        sources,
         spec,
         failing: RefCell::new(Vec::new()),
     };
@@ -87,6 +88,8 @@ fn problem(path: &str, what: &str, message: String) -> ContractError {
 struct Probe<'a> {
     engine: &'a rhai::Engine,
     ast: &'a AST,
+    /// The files `ast` was compiled from, to place a failure in one.
+    sources: &'a Sources,
     spec: &'a ModelSpec,
     /// A warning for each condition that failed on every value tried.
     failing: RefCell<Vec<String>>,
@@ -154,7 +157,7 @@ impl Probe<'_> {
         }
         match (failure, answers.is_empty()) {
             (Some(err), true) => {
-                let why = innermost(&err).to_string();
+                let why = self.sources.diagnose(&err);
                 self.failing.borrow_mut().push(format!(
                     "{what}: the check fails on every value tried, so it will fail every call: {why}"
                 ));
