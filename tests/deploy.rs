@@ -954,3 +954,51 @@ async fn deleting_a_model_removes_its_cases_so_a_new_one_starts_clean() {
         .unwrap();
     d.server.stop().await;
 }
+
+#[test]
+fn deploy_takes_the_expected_hash_in_either_case() {
+    use support::bin::{DEPLOY_TOKEN, maturity, serve, stdout, tokens_file};
+    let dir = scratch("deploy_hash_case");
+    let (served, edited) = (dir.join("served"), dir.join("edited"));
+    copy_scripts(&served);
+    copy_scripts(&edited);
+    let tokens = tokens_file(&dir);
+    let server = serve(&[
+        "--scripts",
+        served.to_str().unwrap(),
+        "--admin-tokens",
+        tokens.to_str().unwrap(),
+    ]);
+    let listed: serde_json::Value = serde_json::from_str(&stdout(&maturity(&[
+        "models",
+        "--server",
+        &server.url,
+        "--json",
+    ])))
+    .unwrap();
+    let five = listed["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == "five_stage")
+        .unwrap();
+    let serving = five["scriptSha256"].as_str().unwrap().to_owned();
+    let script = edited.join("five_stage.rhai");
+    let text = std::fs::read_to_string(&script).unwrap();
+    std::fs::write(&script, format!("{text}// an edit\n")).unwrap();
+    let deployed = stdout(&maturity(&[
+        "deploy",
+        script.to_str().unwrap(),
+        "--server",
+        &server.url,
+        "--token",
+        DEPLOY_TOKEN,
+        "--expected-sha256",
+        &serving.to_uppercase(),
+    ]));
+    assert!(
+        deployed.starts_with("deployed five_stage ")
+            && deployed.contains(&format!("(replacing {serving})")),
+        "{deployed}"
+    );
+}

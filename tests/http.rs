@@ -412,3 +412,79 @@ async fn json_reads_as_the_proto3_mapping_reads_it() {
     assert!(missing.contains("crm_adoption"), "{missing}");
     server.grpc.stop().await;
 }
+
+#[tokio::test]
+async fn unknown_query_parameters_are_refused_naming_the_accepted_ones() {
+    let server = start_builtin_http_server().await;
+    let doc = call(&server.http, "GET", "/v1/openapi.json", &[], "")
+        .await
+        .json();
+    let body = json!({ "metrics": { "crm_adoption": 0.8 } }).to_string();
+    let mut checked = 0;
+    for (path, operations) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in operations.as_object().unwrap() {
+            let documented: Vec<&str> = operation["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|p| p["in"] == "query")
+                .map(|p| p["name"].as_str().unwrap())
+                .collect();
+            assert_eq!(documented, ["timeout"], "{method} {path}");
+            let path = path.replace("{model}", "five_stage");
+            let sent = if method == "post" {
+                body.clone()
+            } else {
+                String::new()
+            };
+            let method = method.to_uppercase();
+            let with = |query: &str| format!("{path}?{query}");
+            let answer = call(
+                &server.http,
+                &method,
+                &with("timeout=5s"),
+                &[],
+                sent.clone(),
+            )
+            .await;
+            assert_eq!(answer.status, 200, "{method} {path}: {:?}", answer.body);
+            let answer = call(
+                &server.http,
+                &method,
+                &with("timeout=5s&view=VIEW_BASIC"),
+                &[],
+                sent,
+            )
+            .await;
+            assert_eq!(answer.status, 400, "{method} {path}: {:?}", answer.body);
+            let error = answer.json();
+            assert_eq!(error["code"], "INVALID_ARGUMENT", "{error}");
+            assert_eq!(
+                error["message"],
+                "unknown query parameter 'view': this API accepts only timeout"
+            );
+            let violation = &error["details"][0]["fieldViolations"][0];
+            assert_eq!(violation["field"], "view", "{error}");
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, maturity_engine::grpc::http::ROUTES.len());
+    server.grpc.stop().await;
+}
+
+#[tokio::test]
+async fn a_path_that_does_not_decode_is_a_json_error() {
+    let server = start_builtin_http_server().await;
+    for (method, path) in [("GET", "/v1/models/%ff"), ("POST", "/v1/models/%ff:assess")] {
+        let answer = call(&server.http, method, path, &[], "{}").await;
+        assert_eq!(answer.status, 400, "{method} {path}: {:?}", answer.body);
+        assert_eq!(answer.content_type, "application/json", "{method} {path}");
+        let error = answer.json();
+        assert_eq!(error["code"], "INVALID_ARGUMENT", "{error}");
+        let message = error["message"].as_str().unwrap();
+        assert!(message.starts_with(&format!("{path}: ")), "{message}");
+        assert!(message.contains("UTF-8"), "{message}");
+        assert!(error["details"].is_array(), "{error}");
+    }
+    server.grpc.stop().await;
+}

@@ -410,3 +410,69 @@ async fn a_readable_tokens_file_and_refused_calls_are_logged_never_the_token() {
         "a token reached the logs"
     );
 }
+
+/// The error `maturity serve` stops with, given `extra` flags and `envs`, on
+/// a scripts directory that does not exist: a setting that is accepted
+/// fails there, so a test fails rather than serving forever.
+fn serve_error(extra: &[&str], envs: &[(&str, &str)]) -> String {
+    let missing = scratch("ops_serve_error").join("no-such-scripts");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_maturity"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--scripts"])
+        .arg(missing)
+        .args(extra)
+        .envs(envs.iter().copied())
+        .env("MATURITY_LOG", "warn")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{extra:?} {envs:?}");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn timeouts_over_a_year_are_refused_from_flag_variable_and_file() {
+    let dir = scratch("ops_huge_timeouts");
+    let huge = u64::MAX.to_string();
+    for (key, flag, variable) in [
+        (
+            "idle_timeout_seconds",
+            "--idle-timeout-seconds",
+            "MATURITY_IDLE_TIMEOUT_SECONDS",
+        ),
+        (
+            "handshake_timeout_seconds",
+            "--handshake-timeout-seconds",
+            "MATURITY_HANDSHAKE_TIMEOUT_SECONDS",
+        ),
+        ("drain_seconds", "--drain-seconds", "MATURITY_DRAIN_SECONDS"),
+    ] {
+        let config = dir.join(format!("{key}.toml"));
+        std::fs::write(&config, format!("{key} = 31536001\n")).unwrap();
+        let config = config.to_str().unwrap();
+        for (stderr, value) in [
+            (serve_error(&[flag, &huge], &[]), huge.as_str()),
+            (serve_error(&[], &[(variable, &huge)]), huge.as_str()),
+            (serve_error(&["--config", config], &[]), "31536001"),
+        ] {
+            let said = format!("{key} must be at most 31536000 (one year), got {value}");
+            assert!(stderr.contains(&said), "{key}: {stderr}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_server_with_timeouts_of_a_year_serves() {
+    let year = "31536000";
+    let served = support::bin::serve(&[
+        "--idle-timeout-seconds",
+        year,
+        "--handshake-timeout-seconds",
+        year,
+        "--drain-seconds",
+        year,
+    ]);
+    let mut client = MaturityServiceClient::connect(served.url.clone())
+        .await
+        .unwrap();
+    let answer = client.assess(assess_request()).await.unwrap();
+    assert_eq!(answer.into_inner().model, "five_stage");
+}

@@ -28,7 +28,7 @@ fn the_shipped_scripts_pass_their_tests() {
     let ok_lines = text.lines().filter(|l| l.starts_with("ok ")).count();
     assert!(ok_lines >= 10, "{text}");
     assert!(
-        text.contains("test result: ok. ") && text.contains(" 0 failed; 0 scripts did not load"),
+        text.contains("test result: ok. ") && text.contains(" 0 failed; 0 files did not load"),
         "{text}"
     );
 }
@@ -106,7 +106,7 @@ fn a_script_that_does_not_load_fails_the_tests() {
     assert_eq!(output.status.code(), Some(1));
     let text = output_text(&output);
     assert!(text.contains("FAIL chaotic_to_predictive.rhai:"), "{text}");
-    assert!(text.contains("1 scripts did not load"), "{text}");
+    assert!(text.contains("1 file did not load"), "{text}");
     assert!(
         text.contains("no model 'chaotic_to_predictive' loaded to test"),
         "{text}"
@@ -346,4 +346,69 @@ fn check_suggests_the_declared_metric_a_misspelling_meant() {
         text.contains("lists metric 'qualification_coverag', which the model does not declare (did you mean 'qualification_coverage'?)"),
         "{text}"
     );
+}
+
+#[test]
+fn a_directory_without_models_fails_the_tests() {
+    let empty = scratch("test_no_models");
+    let cases = support::scripts_dir().join("tests");
+    for dir in [empty.as_path(), cases.as_path()] {
+        let dir = dir.to_str().unwrap();
+        let output = maturity(&["test", dir]);
+        assert_eq!(output.status.code(), Some(1), "{dir}");
+        let text = output_text(&output);
+        assert!(
+            text.contains(&format!("FAIL {dir}: no model script (MODEL.rhai) here")),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("test result: FAILED. 0 passed; 0 failed; 0 files did not load; no model found in {dir}")),
+            "{text}"
+        );
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(&format!("no model found in {dir}")),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn models_without_any_test_case_fail_saying_none_ran() {
+    let dir = scratch("test_no_cases");
+    copy_scripts(&dir);
+    std::fs::remove_dir_all(dir.join("tests")).unwrap();
+    let output = maturity(&["test", dir.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = output_text(&output);
+    assert!(text.contains("warn five_stage: no test cases"), "{text}");
+    assert!(
+        text.contains(
+            "test result: FAILED. 0 passed; 0 failed; 0 files did not load; no test case ran"
+        ),
+        "{text}"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no test case ran"), "{stderr}");
+}
+
+#[test]
+fn a_case_file_that_does_not_load_is_counted_as_a_file() {
+    let dir = scratch("test_unreadable_case");
+    copy_scripts(&dir);
+    std::fs::write(
+        dir.join("tests/five_stage/latin1.json"),
+        b"{\"name\": \"caf\xe9\"}",
+    )
+    .unwrap();
+    let output = maturity(&["test", dir.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = output_text(&output);
+    assert!(
+        text.contains("FAIL tests/five_stage/latin1.json: not UTF-8"),
+        "{text}"
+    );
+    assert!(text.contains("; 0 failed; 1 file did not load"), "{text}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("error: 1 file did not load"), "{stderr}");
 }

@@ -179,27 +179,29 @@ pub fn settings(args: &ServeArgs) -> Result<Settings, CliError> {
         .unwrap_or(defaults.max_connections),
         max_calls: at_least("max_calls", args.max_calls.or(file.max_calls), 1)?
             .unwrap_or(defaults.max_calls),
-        handshake_timeout: match args
-            .handshake_timeout_seconds
-            .or(file.handshake_timeout_seconds)
-        {
-            Some(0) => {
+        handshake_timeout: match timeout(
+            "handshake_timeout_seconds",
+            args.handshake_timeout_seconds
+                .or(file.handshake_timeout_seconds),
+        )? {
+            Some(Duration::ZERO) => {
                 return Err(CliError::Config(
                     "handshake_timeout_seconds must be at least 1".into(),
                 ));
             }
-            Some(seconds) => Duration::from_secs(seconds),
+            Some(timeout) => timeout,
             None => defaults.handshake_timeout,
         },
-        idle_timeout: match args.idle_timeout_seconds.or(file.idle_timeout_seconds) {
-            Some(0) => None,
-            Some(seconds) => Some(Duration::from_secs(seconds)),
+        idle_timeout: match timeout(
+            "idle_timeout_seconds",
+            args.idle_timeout_seconds.or(file.idle_timeout_seconds),
+        )? {
+            Some(Duration::ZERO) => None,
+            Some(timeout) => Some(timeout),
             None => defaults.idle_timeout,
         },
-        drain: args
-            .drain_seconds
-            .or(file.drain_seconds)
-            .map_or(defaults.drain, Duration::from_secs),
+        drain: timeout("drain_seconds", args.drain_seconds.or(file.drain_seconds))?
+            .unwrap_or(defaults.drain),
         echo: args.echo || file.echo.unwrap_or(false),
         kept_versions: match args.kept_versions.or(file.kept_versions) {
             Some(0) => {
@@ -216,6 +218,21 @@ pub fn settings(args: &ServeArgs) -> Result<Settings, CliError> {
 /// The smallest message limit that still carries a full organisation (51
 /// metrics take about 1.5 KiB) and its answer's error details.
 const MIN_MESSAGE_BYTES: usize = 16 * 1024;
+
+/// The longest a timeout setting may be: one year. Timeouts become
+/// deadlines (`Instant::now() + timeout`), and one near `u64::MAX` seconds
+/// overflows that sum on every connection.
+const MAX_TIMEOUT_SECONDS: u64 = 365 * 24 * 60 * 60;
+
+/// `seconds` as a timeout, unless it is over [`MAX_TIMEOUT_SECONDS`].
+fn timeout(name: &str, seconds: Option<u64>) -> Result<Option<Duration>, CliError> {
+    match seconds {
+        Some(s) if s > MAX_TIMEOUT_SECONDS => Err(CliError::Config(format!(
+            "{name} must be at most {MAX_TIMEOUT_SECONDS} (one year), got {s}"
+        ))),
+        other => Ok(other.map(Duration::from_secs)),
+    }
+}
 
 /// `value`, unless it is set below `min`: a limit no call could pass makes
 /// a server that refuses everything, which is a setting's mistake.

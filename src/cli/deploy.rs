@@ -51,7 +51,8 @@ pub(crate) async fn run(args: DeployArgs) -> Result<(), CliError> {
             source,
         })?;
     let bearer = Bearer::new(Some(&args.token))?;
-    let expected_sha256 = match args.expected_sha256 {
+    // The server compares hashes as it prints them, in lowercase hex.
+    let expected_sha256 = match args.expected_sha256.map(|h| h.to_ascii_lowercase()) {
         Some(hash) if hash == "none" => String::new(),
         Some(hash) => hash,
         None => serving_sha256(&channel, &id, &bearer).await?,

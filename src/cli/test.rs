@@ -47,7 +47,29 @@ pub(crate) fn run(args: TestArgs) -> Result<(), CliError> {
         });
     }
     outcomes.iter().for_each(print_outcome);
-    summarise(&outcomes, load_failures.len() + set.unreadable.len())
+    let found = !set.models.is_empty() || set.unreadable.iter().any(|u| u.is_model());
+    let dir = args.dir.display().to_string();
+    if !found {
+        println!(
+            "FAIL {dir}: no model script (MODEL.rhai) here; a scripts directory holds them, with their cases in tests/MODEL/*.json"
+        );
+    }
+    let tally = Tally {
+        outcomes: &outcomes,
+        unloaded: load_failures.len() + set.unreadable.len(),
+        no_model: (!found).then_some(dir),
+    };
+    summarise(&tally)
+}
+
+/// What a run amounts to, for its summary line.
+struct Tally<'a> {
+    /// Every case's outcome.
+    outcomes: &'a [CaseOutcome],
+    /// Files (scripts, helpers, cases) that could not be read or compiled.
+    unloaded: usize,
+    /// The directory, when it holds no model script at all.
+    no_model: Option<String>,
 }
 
 fn print_outcome(outcome: &CaseOutcome) {
@@ -62,22 +84,40 @@ fn print_outcome(outcome: &CaseOutcome) {
     }
 }
 
-fn summarise(outcomes: &[CaseOutcome], load_failures: usize) -> Result<(), CliError> {
-    let failed = outcomes.iter().filter(|o| !o.passed()).count();
-    let passed = outcomes.len() - failed;
-    let verdict = if failed == 0 && load_failures == 0 {
-        "ok"
-    } else {
-        "FAILED"
+fn summarise(tally: &Tally<'_>) -> Result<(), CliError> {
+    let failed = tally.outcomes.iter().filter(|o| !o.passed()).count();
+    let passed = tally.outcomes.len() - failed;
+    let unloaded = count(tally.unloaded, "file", "files");
+    // Nothing tested is not a pass: the directory is likely the wrong one.
+    let untested = match &tally.no_model {
+        Some(dir) => Some(format!("no model found in {dir}")),
+        None if tally.outcomes.is_empty() => Some("no test case ran".to_owned()),
+        None => None,
     };
+    let mut problems = Vec::new();
+    if failed > 0 {
+        problems.push(format!(
+            "{} failed",
+            count(failed, "test case", "test cases")
+        ));
+    }
+    if tally.unloaded > 0 {
+        problems.push(format!("{unloaded} did not load"));
+    }
+    problems.extend(untested.clone());
+    let verdict = if problems.is_empty() { "ok" } else { "FAILED" };
+    let untested = untested.map(|u| format!("; {u}")).unwrap_or_default();
     println!(
-        "test result: {verdict}. {passed} passed; {failed} failed; {load_failures} scripts did not load"
+        "test result: {verdict}. {passed} passed; {failed} failed; {unloaded} did not load{untested}"
     );
-    if verdict == "ok" {
+    if problems.is_empty() {
         Ok(())
     } else {
-        Err(CliError::Failed(format!(
-            "{failed} test cases failed and {load_failures} scripts did not load"
-        )))
+        Err(CliError::Failed(problems.join("; ")))
     }
+}
+
+/// `n` with the noun that agrees with it: "1 file", "2 files".
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }

@@ -3,6 +3,7 @@
 
 use std::error::Error;
 
+use axum::extract::rejection::PathRejection;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tonic::{Code, Status};
@@ -77,6 +78,16 @@ pub(super) fn wrong_method(method: &str, path: &str) -> Response {
         "{method} {path}: not a method of this route; see /v1/openapi.json"
     ));
     respond(StatusCode::METHOD_NOT_ALLOWED, &status)
+}
+
+/// A path whose parameters do not decode (e.g. `%ff`, not UTF-8):
+/// INVALID_ARGUMENT in the JSON error shape, naming the path and why.
+pub(super) fn bad_path(rejection: &PathRejection, path: &str) -> Response {
+    let path = crate::grpc::status::truncate(path, 128);
+    error_response(&Status::invalid_argument(format!(
+        "{path}: {}",
+        rejection.body_text()
+    )))
 }
 
 /// A method route (`:assess`) called with GET: 405, `Allow: POST`.

@@ -7,15 +7,19 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use futures_util::StreamExt;
 use tonic::metadata::MetadataMap;
-use tonic::{Extensions, Status};
+use tonic::{Code, Extensions, Status};
+use tonic_types::{ErrorDetails, StatusExt};
 
-use super::error::{error_response, json_response, only_post, unreadable_body, wrong_method};
+use super::error::{
+    bad_path, error_response, json_response, only_post, unreadable_body, wrong_method,
+};
 use super::lines::lines;
 use super::openapi;
 use crate::grpc::json::{assess_request_from_json, to_json_line};
@@ -27,6 +31,10 @@ use crate::grpc::stream::{answer, rpc_status};
 
 /// Items of one stream assessed at once, as over gRPC.
 const WINDOW: usize = 8;
+
+/// The query parameters every route takes (the OpenAPI document lists
+/// them); any other is refused, as an unknown body field is.
+const QUERY_PARAMETERS: &[&str] = &["timeout"];
 
 /// One route of the API, as the OpenAPI document describes it.
 #[derive(Debug, Clone, Copy)]
@@ -109,7 +117,7 @@ type Api = State<Arc<Shared>>;
 pub(super) fn router(api: MaturityApi, max_body: usize) -> Router {
     Router::new()
         .route("/v1/models", get(list_models))
-        .route("/v1/models/{name}", get(get_model).post(model_method))
+        .route("/v1/models/{model}", get(get_model).post(model_method))
         .route("/v1/openapi.json", get(openapi_json))
         .fallback(no_route)
         .method_not_allowed_fallback(not_a_method)
@@ -124,9 +132,26 @@ async fn list_models(State(shared): Api, headers: HeaderMap, uri: Uri) -> Respon
     respond(shared.api.list_models(request).await)
 }
 
+/// A path's `{model}` segment, percent-decoded; one that does not decode
+/// (`%ff` is not UTF-8) is refused in the JSON error shape, not with
+/// axum's plain-text 400.
+#[derive(Debug)]
+struct ModelName(String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ModelName {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        match Path::<String>::from_request_parts(parts, state).await {
+            Ok(Path(name)) => Ok(Self(name)),
+            Err(rejection) => Err(bad_path(&rejection, parts.uri.path())),
+        }
+    }
+}
+
 async fn get_model(
     State(shared): Api,
-    Path(name): Path<String>,
+    ModelName(name): ModelName,
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
@@ -148,7 +173,7 @@ async fn get_model(
 /// `POST /v1/models/{model}:assess` and `:assessStream`.
 async fn model_method(
     State(shared): Api,
-    Path(name): Path<String>,
+    ModelName(name): ModelName,
     headers: HeaderMap,
     uri: Uri,
     body: Body,
@@ -240,8 +265,11 @@ async fn answer_line(
     line
 }
 
-async fn openapi_json() -> Response {
-    json_response(StatusCode::OK, openapi::document().to_owned())
+async fn openapi_json(uri: Uri) -> Response {
+    match query_timeout(&uri) {
+        Ok(_) => json_response(StatusCode::OK, openapi::document().to_owned()),
+        Err(status) => error_response(&status),
+    }
 }
 
 async fn not_a_method(method: axum::http::Method, uri: Uri) -> Response {
@@ -315,23 +343,41 @@ fn grpc_timeout(timeout: Duration) -> String {
     format!("{count}{unit}")
 }
 
-/// The `timeout` query parameter, if any.
+/// The `timeout` query parameter, if any; a parameter not in
+/// [`QUERY_PARAMETERS`] is INVALID_ARGUMENT.
 #[allow(clippy::result_large_err)]
 fn query_timeout(uri: &Uri) -> Result<Option<Duration>, Status> {
     let Some(query) = uri.query() else {
         return Ok(None);
     };
-    for pair in query.split('&') {
-        if let Some(value) = pair.strip_prefix("timeout=") {
-            return humantime::parse_duration(value).map(Some).map_err(|e| {
+    let mut timeout = None;
+    for pair in query.split('&').filter(|pair| !pair.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if !QUERY_PARAMETERS.contains(&name) {
+            return Err(unknown_parameter(name));
+        }
+        if timeout.is_none() {
+            timeout = Some(humantime::parse_duration(value).map_err(|e| {
                 let shown = crate::grpc::status::truncate(value, 32);
                 Status::invalid_argument(format!(
                     "timeout: '{shown}' is not a duration such as 2s or 500ms: {e}"
                 ))
-            });
+            })?);
         }
     }
-    Ok(None)
+    Ok(timeout)
+}
+
+/// INVALID_ARGUMENT naming the query parameter `name` and those accepted.
+fn unknown_parameter(name: &str) -> Status {
+    let name = crate::grpc::status::truncate(name, 64);
+    let accepted = QUERY_PARAMETERS.join(", ");
+    let description = format!("unknown query parameter; accepted: {accepted}");
+    Status::with_error_details(
+        Code::InvalidArgument,
+        format!("unknown query parameter '{name}': this API accepts only {accepted}"),
+        ErrorDetails::with_bad_request_violation(name, description),
+    )
 }
 
 /// A gRPC handler's answer as JSON, or its error.
