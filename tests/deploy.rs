@@ -479,9 +479,11 @@ async fn delete_needs_the_current_hash_and_removes_model_and_file() {
         .await
         .unwrap_err();
     assert_eq!(stale.code(), Code::Aborted);
+    // Hex in either case names the same hash.
+    let shouted = live.to_uppercase();
     let deleted = d
         .admin
-        .delete_model(authed(delete("chaotic_to_predictive", &live), DEPLOY))
+        .delete_model(authed(delete("chaotic_to_predictive", &shouted), DEPLOY))
         .await
         .unwrap()
         .into_inner();
@@ -506,6 +508,8 @@ async fn delete_needs_the_current_hash_and_removes_model_and_file() {
         (audit[0]["action"].as_str(), audit[0]["new_sha256"].as_str()),
         (Some("delete"), Some(""))
     );
+    let removed = audit[0]["cases"].as_array().unwrap();
+    assert!(!removed.is_empty(), "{}", audit[0]);
     d.server.stop().await;
 }
 
@@ -772,6 +776,14 @@ async fn put_deploys_a_script_with_its_cases_together_or_not_at_all() {
     let saved = std::fs::read_to_string(d.dir.join("tests/acme/rank_2.json")).unwrap();
     assert!(saved.contains(r#""model": "acme""#), "{saved}");
     assert!(d.dir.join("tests/acme/low.json").exists());
+    // The audit record says which case files were written.
+    let audit = audit_lines(&d.dir);
+    let last = audit.last().unwrap();
+    assert_eq!(
+        last["cases"],
+        serde_json::json!(["tests/acme/rank_2.json", "tests/acme/low.json"]),
+        "{last}"
+    );
     // The saved cases now guard the next change, sent or not.
     let stricter = source.replace("m.x >= 0.5", "m.x >= 0.8");
     let status = d

@@ -276,7 +276,11 @@ fn sighup_reloads_a_running_server_and_the_logs_say_what_was_refused() {
         &file,
         &original.replace("levels: [", "levels: [ oops"),
     );
-    served.wait_for_log("model script refused");
+    let refused = served.wait_for_log("model script refused");
+    assert!(
+        refused.contains("its last good version keeps serving"),
+        "{refused}"
+    );
     let line = served.wait_for_log("chaotic_to_predictive.rhai:");
     assert!(line.contains("Undefined variable: oops"), "{line}");
     let after = stdout(&maturity(&["models", "--server", &served.url]));
@@ -593,4 +597,16 @@ fn a_backup_copy_never_serves_in_place_of_the_file_named_after_its_model() {
     let set = maturity_engine::engine::read_scripts_dir(&dir).unwrap();
     assert_eq!(engine.load_all(&set).len(), 2);
     assert_eq!(engine.model("acme").unwrap().file(), "acme.rhai");
+}
+
+#[test]
+fn a_model_refused_at_a_cold_start_is_said_to_serve_nothing() {
+    let dir = scratch("reload_cold_refusal");
+    copy_scripts(&dir);
+    let file = dir.join("chaotic_to_predictive.rhai");
+    let original = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, original.replace("levels: [", "levels: [ oops")).unwrap();
+    let served = serve(&["--scripts", dir.to_str().unwrap(), "--no-watch"]);
+    let refused = served.wait_for_log("model script refused");
+    assert!(refused.contains("it serves nothing"), "{refused}");
 }

@@ -194,6 +194,7 @@ impl Catalog {
         let (model, cases) = admit(&engine, first, &written.cases, budget).map_err(refused)?;
         warnings.extend(model.warnings().iter().cloned());
         let sha256 = model.sha256().to_owned();
+        let case_files: Vec<String> = sent.iter().map(|c| c.file.clone()).collect();
         let entry = AuditEntry {
             who,
             action: "put",
@@ -201,6 +202,7 @@ impl Catalog {
             file: &file,
             old_sha256: &previous_sha256,
             new_sha256: &sha256,
+            cases: &case_files,
         };
         let files: Vec<_> = sent
             .iter()
@@ -241,11 +243,18 @@ impl Catalog {
             .engine()
             .model(id)
             .map_err(|_| DeployError::UnknownModel(shorten(id)))?;
-        if expected_sha256 != model.sha256() {
+        if !expected_sha256.eq_ignore_ascii_case(model.sha256()) {
             return Err(stale(id, expected_sha256, model.sha256()));
         }
         let file = model.file().to_owned();
         let previous = model.sha256().to_owned();
+        // Its cases go with it: left behind, they would hold a new model of
+        // the same id to the old one's answers.
+        let cases: Vec<String> = self
+            .script_set()?
+            .cases_of(id)
+            .map(|c| c.file.clone())
+            .collect();
         let entry = AuditEntry {
             who,
             action: "delete",
@@ -253,17 +262,13 @@ impl Catalog {
             file: &file,
             old_sha256: &previous,
             new_sha256: "",
+            cases: &cases,
         };
-        // Its cases go with it: left behind, they would hold a new model of
-        // the same id to the old one's answers.
-        let cases: Vec<_> = self
-            .script_set()?
-            .cases_of(id)
-            .map(|c| dir.join(&c.file))
-            .collect();
         self.change(&entry, || {
             store::remove(&dir.join(&file))?;
-            cases.iter().try_for_each(|case| store::remove(case))?;
+            cases
+                .iter()
+                .try_for_each(|case| store::remove(&dir.join(case)))?;
             let _ = std::fs::remove_dir(dir.join("tests").join(id));
             Ok(())
         })?;
@@ -444,7 +449,8 @@ fn check_expected(live: &Snapshot, id: &str, expected: &str) -> Result<String, D
         .model(id)
         .map(|m| m.sha256().to_owned())
         .unwrap_or_default();
-    if actual == expected {
+    // Hex in either case, as pins and `deploy --expected-sha256` take it.
+    if actual.eq_ignore_ascii_case(expected) {
         Ok(actual)
     } else {
         Err(stale(id, expected, &actual))

@@ -34,7 +34,8 @@ pub struct ReloadReport {
     pub updated: Vec<String>,
     /// Models removed because their file is gone.
     pub removed: Vec<String>,
-    /// Files refused, with why; any previous version keeps serving.
+    /// Files refused, with why; a model file's last good version, if it
+    /// has one, keeps serving.
     pub failures: Vec<(String, Arc<Refusal>)>,
 }
 
@@ -81,8 +82,8 @@ impl Catalog {
     /// missing file.
     fn apply(&self, set: &ScriptSet, keep: &dyn Fn(&str) -> bool) -> ReloadReport {
         let (snapshot, report) = rebuild(self.limits(), &self.snapshot(), set, keep);
+        log(&report, &snapshot);
         self.publish(snapshot);
-        log(&report);
         report
     }
 }
@@ -343,7 +344,7 @@ pub(crate) fn stem(file: &str) -> String {
         .to_owned()
 }
 
-fn log(report: &ReloadReport) {
+fn log(report: &ReloadReport, snapshot: &Snapshot) {
     crate::telemetry::metrics().reload(
         report.updated.len(),
         report.failures.len(),
@@ -360,10 +361,17 @@ fn log(report: &ReloadReport) {
         );
     }
     for (file, refusal) in &report.failures {
+        // A helper or case file serves no model of its own.
+        let serving = snapshot.status(file).and_then(|s| s.model.as_deref());
+        let outcome = match serving {
+            Some(_) => "its last good version keeps serving",
+            None if file.ends_with(".rhai") && !file.contains('/') => "it serves nothing",
+            None => "the models that load keep serving",
+        };
         tracing::error!(
             file = %one_line(file),
             error = %one_line(&refusal.to_string()),
-            "model script refused; any previous version keeps serving"
+            "model script refused; {outcome}"
         );
     }
 }

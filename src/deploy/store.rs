@@ -154,6 +154,9 @@ pub(crate) struct AuditEntry<'a> {
     pub(crate) old_sha256: &'a str,
     /// "" when the model was deleted.
     pub(crate) new_sha256: &'a str,
+    /// The test case files written (a put) or removed (a delete), relative
+    /// to the scripts directory: a put may change only those.
+    pub(crate) cases: &'a [String],
 }
 
 /// Appends `entry` with the current time as one JSON line, durably.
