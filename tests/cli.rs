@@ -706,3 +706,28 @@ fn a_byte_order_mark_before_a_json_or_jsonl_file_is_skipped() {
         assert_eq!(answer["assessment"]["level"]["rank"], 2, "{text}");
     }
 }
+
+#[test]
+fn a_jsonl_line_too_large_to_send_is_answered_in_its_place() {
+    let served = serve(&[]);
+    let dir = scratch("jsonl_too_large");
+    let file = dir.join("big.jsonl");
+    let good = r#"{"model": "five_stage", "metrics": {"crm_in_place": true}}"#;
+    let huge = format!(
+        r#"{{"model": "five_stage", "metrics": {{"notes": "{}"}}}}"#,
+        "n".repeat(1_100_000)
+    );
+    std::fs::write(&file, format!("{good}\n{huge}\n{good}\n")).unwrap();
+    let output = maturity(&["assess", file.to_str().unwrap(), "--server", &served.url]);
+    let text = String::from_utf8(output.stdout.clone()).unwrap();
+    let answers: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // Sent, the line would have ended the stream and the third with it.
+    assert_eq!(answers.len(), 3, "{text}");
+    assert_eq!(answers[1]["error"]["code"], "INVALID_ARGUMENT", "{text}");
+    let message = answers[1]["error"]["message"].as_str().unwrap();
+    assert!(message.contains("line 2: a request of"), "{message}");
+    assert!(answers[2]["assessment"].is_object(), "{text}");
+}

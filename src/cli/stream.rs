@@ -6,6 +6,7 @@
 use std::io::Write;
 use std::path::Path;
 
+use prost::Message;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::mpsc;
@@ -15,6 +16,7 @@ use super::args::AssessArgs;
 use super::assess::{input_error, request_from_json};
 use super::deploy::Bearer;
 use super::{CliError, connect};
+use crate::grpc::ServeOptions;
 use crate::grpc::convert::request_to_pb;
 use crate::grpc::json::without_bom;
 use crate::grpc::json_input;
@@ -153,11 +155,29 @@ async fn read_lines(
             Some(Value::String(id)) => id.clone(),
             _ => number.to_string(),
         };
-        if tx.send(request).await.is_err() || slots.send(Slot::Sent).await.is_err() {
+        let slot = match over_limit(&request) {
+            Some(why) => {
+                let err = input_error(&path, format!("line {number}: {why}"));
+                Slot::Refused(Box::new(refusal(number, &err)))
+            }
+            None if tx.send(request).await.is_err() => break,
+            None => Slot::Sent,
+        };
+        if slots.send(slot).await.is_err() {
             break;
         }
     }
     Ok(())
+}
+
+/// Why `request` cannot be sent, if it is larger than a server takes by
+/// default: it would end the stream there, and every line after it with it.
+fn over_limit(request: &pb::AssessRequest) -> Option<String> {
+    let limit = ServeOptions::default().max_message_bytes;
+    let size = request.encoded_len();
+    (size > limit).then(|| {
+        format!("a request of {size} bytes, over the {limit}-byte message limit a server takes by default (max_message_bytes)")
+    })
 }
 
 /// The answer for line `number`, which is not a request: INVALID_ARGUMENT,
