@@ -198,6 +198,48 @@ async fn a_business_without_recurring_revenue_reaches_the_top_through_repeat_bus
 }
 
 #[tokio::test]
+async fn evidence_that_may_not_apply_proves_nothing_while_whether_it_applies_is_unknown() {
+    let server = start_builtin_server().await;
+    let mut client = server.client().await;
+    for (model, file, criterion) in [
+        (
+            "five_stage",
+            "five_stage_rank5_example.json",
+            "customers_retained",
+        ),
+        (
+            "chaotic_to_predictive",
+            "chaotic_to_predictive_rank5_example.json",
+            "value_demonstrated",
+        ),
+    ] {
+        // Losing 60% of revenue, buying again often, and nobody said
+        // whether the revenue recurs: which evidence counts is unknown.
+        let mut metrics = case_metrics(file);
+        metrics.remove("recurring_revenue");
+        metrics.insert("net_revenue_retention".into(), value(Kind::Number(0.5)));
+        metrics.insert("gross_churn_rate".into(), value(Kind::Number(0.6)));
+        metrics.insert("repeat_customer_rate".into(), value(Kind::Number(0.9)));
+        let a = client
+            .assess(request(model, metrics))
+            .await
+            .unwrap()
+            .into_inner();
+        let retained = a.criteria.iter().find(|c| c.id == criterion).unwrap();
+        assert_eq!(retained.outcome(), pb::Outcome::Unknown, "{model}");
+        assert!(!retained.passed, "{model}");
+        assert!(a.level.unwrap().rank < 5, "{model}: top proven on unknowns");
+        assert_eq!(a.ceiling.unwrap().rank, 5, "{model}");
+        assert!(
+            a.missing_metrics.contains(&"recurring_revenue".to_owned()),
+            "{model}: {:?}",
+            a.missing_metrics
+        );
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn the_top_level_gets_advice_for_staying_there() {
     let server = start_builtin_server().await;
     let mut client = server.client().await;

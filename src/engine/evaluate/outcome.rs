@@ -63,9 +63,11 @@ fn evidence<'v>(
         return Ok(Outcome::NotApplicable);
     }
     Ok(match (applies, run.decide_on(&e.check, read, context)?) {
-        (_, Some(true)) => Outcome::Passed,
+        (Some(true), Some(true)) => Outcome::Passed,
         (Some(true), Some(false)) => Outcome::Failed,
-        // Unknown data, or evidence that fails where it may not apply.
+        // Unknown data, or evidence decided where it may not apply: a
+        // repeat-purchase rate proves nothing of a business whose revenue
+        // may recur.
         _ => Outcome::Unknown,
     })
 }
