@@ -136,6 +136,11 @@ fn assess_crm_says_where_each_metric_came_from() {
             .as_array()
             .is_some_and(|missing| missing.iter().any(|m| m == "crm_adoption"))
     );
+    // A value the file gives out of range is refused, though the export
+    // gives that metric too and would have won.
+    std::fs::write(&hand, r#"{"crm_adoption": 7}"#).unwrap();
+    let err = failure(&base);
+    assert!(err.contains("metrics[crm_adoption]"), "{err}");
 }
 
 #[test]

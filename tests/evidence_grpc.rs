@@ -86,6 +86,17 @@ async fn an_export_is_derived_merged_and_assessed() {
     assert_eq!(reply.disagreements.len(), 1);
     assert_eq!(reply.disagreements[0].supplied, Some(number(0.9)));
     assert_eq!(reply.as_of, "2025-06-30");
+    // A value out of its metric's range is refused, even for a metric the
+    // export gives and would have overridden.
+    let mut bad = request(export(&all));
+    bad.metrics.insert("crm_adoption".into(), number(7.0));
+    let status = client.assess_export(bad).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    assert!(
+        status.message().contains("metrics[crm_adoption]"),
+        "{}",
+        status.message()
+    );
     server.stop().await;
 }
 

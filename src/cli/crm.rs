@@ -21,8 +21,9 @@ pub(crate) async fn run(args: AssessArgs) -> Result<(), CliError> {
     let e = &args.evidence;
     let dir = e.crm.clone().unwrap_or_default();
     let ev = derive_dir(&dir, e.as_of.as_deref(), e.mapping.as_deref())?;
-    let mut request = hand_request(&args)?;
-    let merged = merge(&ev.metrics, &request.metrics);
+    let hand = hand_request(&args)?;
+    let merged = merge(&ev.metrics, &hand.metrics);
+    let mut request = hand.clone();
     request.metrics = merged.metrics.clone();
     let assessment = match &args.server {
         Some(url) => {
@@ -30,7 +31,13 @@ pub(crate) async fn run(args: AssessArgs) -> Result<(), CliError> {
             let request = Bearer::new(args.token.as_deref())?.request(request_to_pb(request));
             Assessment::from(client.assess(request).await?.into_inner())
         }
-        None => load_engine(args.scripts.as_deref())?.assess(&request)?,
+        None => {
+            let engine = load_engine(args.scripts.as_deref())?;
+            // What the file says is checked as written, before the export
+            // overrides any of it.
+            engine.validate(&hand)?;
+            engine.assess(&request)?
+        }
     };
     if args.json {
         let answer = crate::grpc::pb::Assessment::from(assessment);

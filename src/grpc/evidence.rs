@@ -64,6 +64,9 @@ impl EvidenceService for EvidenceApi {
             script_sha256: String::new(),
         })
         .map_err(to_status)?;
+        // What the caller sent is checked as sent: a bad value the export
+        // would override is still the caller's mistake.
+        self.api.check_metrics(&hand)?;
         let (files, mapping, as_of) = (r.files, r.mapping, r.as_of);
         // The permit goes with the work: a caller that goes away does not
         // free its slot while its export is still being read.

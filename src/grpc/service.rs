@@ -55,6 +55,17 @@ impl MaturityApi {
         }
     }
 
+    /// Checks `request`'s metrics against the serving version of its model
+    /// without assessing it: what an assessment would refuse, refused.
+    pub(crate) fn check_metrics(&self, request: &AssessRequest) -> Result<(), Status> {
+        let snapshot = self.catalog.snapshot();
+        snapshot
+            .engine()
+            .validate(request)
+            .map(drop)
+            .map_err(to_status)
+    }
+
     /// Assesses one request within `deadline`, stopping when the returned
     /// future is dropped (the call was cancelled), and records it under
     /// `method`.
