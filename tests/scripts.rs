@@ -688,3 +688,24 @@ fn reading_x_and_n(id: &str, check: &str) -> ScriptSource {
         .replace(r#"metrics: ["x"],"#, r#"metrics: ["x", "n"],"#);
     script
 }
+
+#[test]
+fn a_standard_metric_redeclared_is_refused_without_the_vocabulary_helper() {
+    // No lib/: the built-in vocabulary is the standard one.
+    let script = custom_model("own", "|m| m.x >= 0.5", "");
+    let redeclared = ScriptSource::new(
+        script.file,
+        script.text.replace(
+            r#"#{ name: "n", kind: "count", better: "higher", max: 100 },"#,
+            r#"#{ name: "n", kind: "count", better: "higher", max: 100 },
+        #{ name: "crm_adoption", kind: "flag", better: "true" },"#,
+        ),
+    );
+    let err = load_error(&redeclared).to_string();
+    assert!(
+        err.contains(
+            "metric 'crm_adoption' is a ratio in [0, 1], better higher in the standard vocabulary"
+        ),
+        "{err}"
+    );
+}

@@ -7,6 +7,7 @@
 //! it before any organisation is assessed.
 
 use std::cell::RefCell;
+use std::sync::OnceLock;
 
 use rhai::{AST, Dynamic, EvalAltResult, Map, Scope};
 
@@ -17,6 +18,7 @@ use crate::engine::model::outline::Place;
 use crate::engine::model::sources::Sources;
 use crate::engine::model::spec::{Condition, Evidence, ModelSpec};
 use crate::engine::sandbox::{Budget, DeadlineGuard, Limits};
+use crate::engine::scripts::builtin;
 use crate::engine::value::MetricValue;
 
 /// The most value combinations tried for one condition.
@@ -216,20 +218,24 @@ fn dynamic(value: &MetricValue) -> Dynamic {
 }
 
 /// A metric of the standard vocabulary (the script's `standard_vocabulary()`
-/// helper, when it has one) declared with another kind, range or direction.
+/// helper when it has one, else the built-in one) declared with another
+/// kind, range or direction.
 fn redeclared_vocabulary(engine: &rhai::Engine, ast: &AST, spec: &ModelSpec, problems: &Problems) {
     let defines = ast
         .iter_functions()
         .any(|f| f.name == "standard_vocabulary" && f.params.is_empty());
-    if !defines {
-        return;
-    }
-    let Ok(standard) =
-        engine.call_fn::<rhai::Array>(&mut Scope::new(), ast, "standard_vocabulary", ())
-    else {
-        return;
+    let own;
+    let standard: &[MetricSpec] = if defines {
+        let Ok(declared) =
+            engine.call_fn::<rhai::Array>(&mut Scope::new(), ast, "standard_vocabulary", ())
+        else {
+            return;
+        };
+        own = contract::read_metrics(declared);
+        &own
+    } else {
+        builtin_vocabulary(engine)
     };
-    let standard = contract::read_metrics(standard);
     for (i, declared) in spec.metrics.iter().enumerate() {
         let Some(meant) = standard.iter().find(|s| s.name == declared.name) else {
             continue;
@@ -248,6 +254,23 @@ fn redeclared_vocabulary(engine: &rhai::Engine, ast: &AST, spec: &ModelSpec, pro
             ));
         }
     }
+}
+
+/// The standard vocabulary the binary ships with, read once.
+fn builtin_vocabulary(engine: &rhai::Engine) -> &'static [MetricSpec] {
+    static VOCABULARY: OnceLock<Vec<MetricSpec>> = OnceLock::new();
+    VOCABULARY.get_or_init(|| {
+        engine
+            .compile(builtin::VOCABULARY)
+            .ok()
+            .and_then(|ast| {
+                engine
+                    .call_fn::<rhai::Array>(&mut Scope::new(), &ast, "standard_vocabulary", ())
+                    .ok()
+            })
+            .map(contract::read_metrics)
+            .unwrap_or_default()
+    })
 }
 
 /// "a ratio in [0, 1], higher is better".

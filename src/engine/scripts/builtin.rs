@@ -35,6 +35,10 @@ const LIBS: [(&str, &str); 4] = [
     ),
 ];
 
+/// The text of the built-in helper that declares the standard metric
+/// vocabulary (`standard_vocabulary()`, docs/metrics.md).
+pub(crate) const VOCABULARY: &str = LIBS[3].1;
+
 /// The built-in model scripts and their helpers.
 pub fn builtin_scripts() -> ScriptSet {
     let sources = |list: &[(&str, &str)]| {
