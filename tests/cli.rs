@@ -731,3 +731,35 @@ fn a_jsonl_line_too_large_to_send_is_answered_in_its_place() {
     assert!(message.contains("line 2: a request of"), "{message}");
     assert!(answers[2]["assessment"].is_object(), "{text}");
 }
+
+#[test]
+fn bench_counts_refused_calls_as_errors_not_throughput_and_fails() {
+    use support::bin::tokens_file;
+    let dir = scratch("bench_refused");
+    let tokens = tokens_file(&dir);
+    // Every call is refused: no token.
+    let served = serve(&[
+        "--require-token",
+        "--admin-tokens",
+        tokens.to_str().unwrap(),
+    ]);
+    for mode in ["assess", "stream"] {
+        let output = maturity(&[
+            "bench",
+            "--server",
+            &served.url,
+            "--mode",
+            mode,
+            "--concurrency",
+            "2",
+            "--duration",
+            "1",
+        ]);
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(output.status.code(), Some(1), "{mode}: {text}");
+        assert!(text.contains("requests 0 (0/s)"), "{mode}: {text}");
+        assert!(!text.contains("errors 0"), "{mode}: {text}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("calls failed"), "{mode}: {stderr}");
+    }
+}

@@ -36,10 +36,30 @@ const ORGANISATIONS: [&str; 4] = [
 
 /// What one worker, or one whole run, saw.
 pub(crate) struct Tally {
-    /// Each answer's latency, in microseconds.
+    /// Each answer's latency, in microseconds: successful calls only, so a
+    /// failing server does not look fast.
     pub(crate) latency: Histogram<u64>,
-    /// Calls that failed.
+    /// Calls that failed, or were never answered.
     pub(crate) errors: u64,
+}
+
+impl Tally {
+    /// Nothing seen yet.
+    pub(crate) fn new() -> Self {
+        Self {
+            latency: histogram(),
+            errors: 0,
+        }
+    }
+
+    /// A call sent at `started`: its latency when `ok`, an error otherwise.
+    pub(crate) fn record(&mut self, started: Instant, ok: bool) {
+        if ok {
+            let _ = self.latency.record(micros(started.elapsed()));
+        } else {
+            self.errors += 1;
+        }
+    }
 }
 
 /// Runs the load (or, with `--suite`, the interleaved suite) and prints
@@ -53,7 +73,17 @@ pub(crate) async fn run(mut args: BenchArgs) -> Result<(), CliError> {
     }
     let (total, cpu) = load(&args, &args.mode, args.view).await?;
     report(&args, &total, cpu);
-    Ok(())
+    failed_calls(total.errors)
+}
+
+/// An error when any call failed: figures over failures are no figures.
+pub(crate) fn failed_calls(errors: u64) -> Result<(), CliError> {
+    match errors {
+        0 => Ok(()),
+        n => Err(CliError::Failed(format!(
+            "{n} calls failed or went unanswered: the figures count successful calls only"
+        ))),
+    }
 }
 
 /// Loads the server in `mode` with answers of `view` for `args.duration`
@@ -91,10 +121,7 @@ pub(crate) async fn load(
             }
         }));
     }
-    let mut total = Tally {
-        latency: histogram(),
-        errors: 0,
-    };
+    let mut total = Tally::new();
     for worker in workers {
         let tally = worker
             .await
@@ -151,10 +178,7 @@ async fn unary(
     until: Instant,
     echo: bool,
 ) -> Tally {
-    let mut tally = Tally {
-        latency: histogram(),
-        errors: 0,
-    };
+    let mut tally = Tally::new();
     let mut assess = MaturityServiceClient::new(channel.clone());
     let mut baseline = BenchServiceClient::new(channel);
     let mut i = worker;
@@ -167,8 +191,7 @@ async fn unary(
         } else {
             assess.assess(request).await.is_ok()
         };
-        let _ = tally.latency.record(micros(started.elapsed()));
-        tally.errors += u64::from(!ok);
+        tally.record(started, ok);
     }
     tally
 }
@@ -183,10 +206,7 @@ async fn stream(
     worker: usize,
     until: Instant,
 ) -> Tally {
-    let mut tally = Tally {
-        latency: histogram(),
-        errors: 0,
-    };
+    let mut tally = Tally::new();
     let (tx, rx) = mpsc::channel(64);
     let sent = std::sync::Arc::new(std::sync::Mutex::new(VecDeque::new()));
     let sender_sent = std::sync::Arc::clone(&sent);
@@ -212,16 +232,18 @@ async fn stream(
     let mut answers = answers.into_inner();
     while let Ok(Some(answer)) = answers.message().await {
         let started = sent.lock().ok().and_then(|mut s| s.pop_front());
-        if let Some(started) = started {
-            let _ = tally.latency.record(micros(started.elapsed()));
-        }
-        if !matches!(
+        let ok = matches!(
             answer.outcome,
             Some(pb::assess_stream_response::Outcome::Assessment(_))
-        ) {
-            tally.errors += 1;
+        );
+        match started {
+            Some(started) => tally.record(started, ok),
+            None => tally.errors += u64::from(!ok),
         }
     }
+    // A stream that broke, or ended early, left its requests unanswered.
+    let unanswered = sent.lock().map_or(0, |s| s.len());
+    tally.errors += unanswered as u64;
     tally
 }
 

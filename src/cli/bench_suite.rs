@@ -81,7 +81,8 @@ pub(crate) async fn run(args: &BenchArgs) -> Result<(), CliError> {
         rounds.push(figures);
     }
     print!("{}", table(args, &runs, &rounds));
-    Ok(())
+    let errors = rounds.iter().flatten().map(|f| f.errors).sum();
+    super::bench::failed_calls(errors)
 }
 
 /// The markdown table of `rounds`: ratios to echo first, then absolutes.

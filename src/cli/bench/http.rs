@@ -11,7 +11,7 @@ use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
-use super::{Tally, histogram, micros};
+use super::Tally;
 use crate::cli::deploy::Bearer;
 use crate::grpc::pb;
 
@@ -24,10 +24,7 @@ pub(super) async fn unary(
     worker: usize,
     until: Instant,
 ) -> Tally {
-    let mut tally = Tally {
-        latency: histogram(),
-        errors: 0,
-    };
+    let mut tally = Tally::new();
     let address = server
         .trim_start_matches("http://")
         .trim_end_matches('/')
@@ -55,8 +52,7 @@ pub(super) async fn unary(
         if !ok {
             sender = None;
         }
-        let _ = tally.latency.record(micros(started.elapsed()));
-        tally.errors += u64::from(!ok);
+        tally.record(started, ok);
     }
     tally
 }
