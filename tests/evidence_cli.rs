@@ -277,3 +277,17 @@ fn duplicate_ids_and_missing_files_are_refused() {
     let err = failure(&["derive", path(&fixture("full")), "--as-of", "2025-02-30"]);
     assert!(err.contains("is not a date"), "{err}");
 }
+
+#[test]
+fn without_an_as_of_day_the_windows_end_at_the_exports_latest_activity() {
+    // The fixture's last creation or modification is 2025-06-25 (an open
+    // deal's planned close, 2025-07-30, is not activity); read today, its
+    // sellers would all look idle.
+    let text = stdout(&maturity(&["derive", path(&fixture("full"))]));
+    assert!(text.contains("(as of 2025-06-25,"), "{text}");
+    let adoption = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("crm_adoption"))
+        .unwrap();
+    assert!(adoption.contains("2 / 3"), "{adoption}");
+}

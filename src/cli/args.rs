@@ -447,7 +447,8 @@ pub struct EvidenceArgs {
     /// wins where both give one).
     #[arg(long, value_name = "CRM_DIR")]
     pub crm: Option<PathBuf>,
-    /// The day the export's windows end (YYYY-MM-DD) [default: today, UTC].
+    /// The day the export's windows end (YYYY-MM-DD) [default: the export's
+    /// latest activity, no later than today, UTC].
     #[arg(long, requires = "crm")]
     pub as_of: Option<String>,
     /// The export's mapping: `salesforce`, `hubspot` or a TOML file
@@ -461,7 +462,8 @@ pub struct EvidenceArgs {
 pub struct DeriveArgs {
     /// The export directory (opportunities.csv and the optional files).
     pub dir: PathBuf,
-    /// The day the export's windows end (YYYY-MM-DD) [default: today, UTC].
+    /// The day the export's windows end (YYYY-MM-DD) [default: the export's
+    /// latest activity, no later than today, UTC].
     #[arg(long)]
     pub as_of: Option<String>,
     /// The export's mapping: `salesforce`, `hubspot` or a TOML file

@@ -50,17 +50,23 @@ pub use window::{Span, Windows};
 #[derive(Debug, Clone)]
 pub struct Options {
     /// The as-of day, in days since 1970-01-01: every window ends with it.
-    pub as_of: i64,
+    /// `None`: the export's latest activity (no later than today), so an
+    /// export read months after it was taken is not read as months of
+    /// silence.
+    pub as_of: Option<i64>,
     /// How the export names its files, columns and values.
     pub mapping: Mapping,
 }
 
 impl Options {
-    /// Options for `as_of` (`YYYY-MM-DD`; today, UTC, when `None`).
+    /// Options for `as_of` (`YYYY-MM-DD`; the export's latest activity
+    /// when `None`).
     pub fn new(as_of: Option<&str>, mapping: Mapping) -> Result<Self, EvidenceError> {
         let as_of = match as_of {
-            Some(text) => parse_date(text).ok_or_else(|| EvidenceError::AsOf(text.to_owned()))?,
-            None => today(),
+            Some(text) => {
+                Some(parse_date(text).ok_or_else(|| EvidenceError::AsOf(text.to_owned()))?)
+            }
+            None => None,
         };
         Ok(Self { as_of, mapping })
     }
@@ -91,10 +97,17 @@ fn today() -> i64 {
 /// # Ok::<(), maturity_engine::evidence::EvidenceError>(())
 /// ```
 pub fn derive(export: &Export, options: &Options) -> Result<Evidence, EvidenceError> {
-    let (mapping, w) = (&options.mapping, Windows::ending(options.as_of));
+    let mapping = &options.mapping;
     export.check_names(mapping)?;
+    let as_of = match options.as_of {
+        Some(day) => day,
+        None => {
+            opportunities::latest_activity(export, mapping)?.map_or(today(), |d| d.min(today()))
+        }
+    };
+    let w = Windows::ending(as_of);
     let mut ev = Evidence {
-        as_of: date::format_date(options.as_of),
+        as_of: date::format_date(as_of),
         mapping: match mapping.name.as_str() {
             "" => "contract".into(),
             name => name.into(),

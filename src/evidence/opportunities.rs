@@ -3,6 +3,7 @@
 //! indexed for the stage-history pass.
 
 use super::contract::OPPORTUNITIES;
+use super::date::DAY;
 use super::export::Export;
 use super::forecast::Actual;
 use super::history::Index;
@@ -63,4 +64,29 @@ pub(crate) fn read(export: &Export, mapping: &Mapping, w: &Windows) -> Result<Pa
         Ok(())
     })?;
     Ok(pass)
+}
+
+/// The day of the latest activity opportunities.csv records (a creation or
+/// a modification; an open deal's `closed_at` is a plan, not activity), if
+/// any: when the export was taken, near enough. Rows and dates that do not
+/// parse are left to the pass that reports them.
+pub(crate) fn latest_activity(
+    export: &Export,
+    mapping: &Mapping,
+) -> Result<Option<i64>, EvidenceError> {
+    let Some(table) = Table::open(export, OPPORTUNITIES, mapping)? else {
+        return Ok(None);
+    };
+    let columns = ["created_at", "last_modified_at"].map(|c| table.column(c));
+    let mut latest: Option<i64> = None;
+    // Problems are reported by `read`; here a row only offers its dates.
+    let _ = table.for_each(|row| {
+        for column in &columns {
+            if let Ok(Some(instant)) = row.instant(column) {
+                latest = latest.max(Some(instant.div_euclid(DAY)));
+            }
+        }
+        Ok(())
+    });
+    Ok(latest)
 }
