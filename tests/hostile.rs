@@ -457,8 +457,8 @@ async fn the_binary_answers_hostile_requests_with_bounded_errors_in_bounded_memo
     assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
     assert_eq!(
         status.message(),
-        "metrics[closing_reps]: must be in [0, 1000000], got 4700000000000000000; \
-         metrics[sales_reps]: must be in [0, 1000000], got 4700000000000000000"
+        "metrics[closing_reps]: must be in [0, 1000000], got 4.7e18; \
+         metrics[sales_reps]: must be in [0, 1000000], got 4.7e18"
     );
     // A bad grpc-timeout header is not echoed whole either.
     let mut call = Request::new(request("five_stage", vec![]));

@@ -215,7 +215,7 @@ fn criterion_rows(c: &CriterionResult) -> Vec<[String; 6]> {
         .map(|(i, metric)| {
             let requirement = c.requirements.iter().find(|r| &r.metric == metric);
             let needs = requirement.map_or("-".to_owned(), |r| {
-                format!("{} {}", r.comparison.words(), r.threshold)
+                format!("{} {}", r.comparison.words(), r.threshold.readable())
                     .trim()
                     .to_owned()
             });
@@ -231,7 +231,9 @@ fn criterion_rows(c: &CriterionResult) -> Vec<[String; 6]> {
                 head(&c.rank.to_string()),
                 head(&c.id),
                 metric.to_string(),
-                observed(c, metric),
+                requirement
+                    .and_then(|r| r.observed.as_ref())
+                    .map_or_else(|| observed(c, metric), MetricValue::readable),
                 needs,
             ]
         })

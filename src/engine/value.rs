@@ -106,8 +106,13 @@ impl MetricValue {
     }
 }
 
-/// `n` to six significant digits, without trailing zeros.
+/// `n` to six significant digits, without trailing zeros; in exponent
+/// form beyond a quadrillion, where whole numbers would run to hundreds of
+/// digits.
 fn readable_number(n: f64) -> String {
+    if n.is_finite() && n.abs() >= 1e15 {
+        return format!("{n:e}");
+    }
     if n == 0.0 || !n.is_finite() || n.fract() == 0.0 {
         return n.to_string();
     }
@@ -254,5 +259,20 @@ mod readable_tests {
         assert_eq!(read(1234567.89), "1234568");
         assert_eq!(read(0.0), "0");
         assert_eq!(MetricValue::Flag(true).readable(), "true");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_read_to_six_digits_and_huge_ones_in_exponent_form() {
+        let readable = |n: f64| MetricValue::Number(n).readable();
+        assert_eq!(readable(0.458_333_333_333_334_26), "0.458333");
+        assert_eq!(readable(0.094_017_094_017_094_02), "0.0940171");
+        assert_eq!(readable(12.0), "12");
+        assert_eq!(readable(1.7e308), "1.7e308");
+        assert_eq!(readable(-4.7e18), "-4.7e18");
     }
 }

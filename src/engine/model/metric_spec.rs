@@ -134,12 +134,16 @@ impl MetricSpec {
             return Err(format!("must be a finite number, got {n}"));
         }
         if self.kind == MetricKind::Count && n.fract() != 0.0 {
-            return Err(format!("must be a whole number, got {n}"));
+            return Err(format!(
+                "must be a whole number, got {}",
+                MetricValue::Number(n).readable()
+            ));
         }
         let below = self.min.is_some_and(|min| n < min);
         let above = self.max.is_some_and(|max| n > max);
         if below || above {
-            return Err(format!("must be in {}, got {n}", self.range_text()));
+            let got = MetricValue::Number(n).readable();
+            return Err(format!("must be in {}, got {got}", self.range_text()));
         }
         Ok(())
     }
