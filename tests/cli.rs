@@ -52,7 +52,7 @@ fn assess_reads_a_plain_metrics_object_and_explains() {
     let file = dir.join("org.json");
     std::fs::write(
         &file,
-        r#"{ "crm_in_place": true, "crm_adoption": 0.6, "stages_defined": 3, "mood": "sunny" }"#,
+        r#"{ "crm_in_place": true, "crm_adoption": 0.6, "stages_defined": 3, "mood": "sunny", "win_rat": 0.3 }"#,
     )
     .unwrap();
     let text = stdout(&maturity(&[
@@ -88,7 +88,12 @@ fn assess_reads_a_plain_metrics_object_and_explains() {
         text.contains("Now (this quarter):\n  1. Run the business from what the CRM shows"),
         "{text}"
     );
-    assert!(text.contains("Ignored metrics: mood"), "{text}");
+    assert!(
+        text.contains(
+            "Ignored metrics (the model does not read them): mood, win_rat (did you mean 'win_rate'?)\n"
+        ),
+        "{text}"
+    );
     // Those that would decide rank 2 come first.
     assert!(
         text.contains(

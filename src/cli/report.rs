@@ -3,10 +3,11 @@
 //! then the details (the rest of the plan, the criteria table with what
 //! each metric is held against, the levers, and the metrics to collect).
 
+use std::collections::BTreeSet;
 use std::fmt::Write;
 
 use crate::engine::{
-    Assessment, CriterionResult, Horizon, Intervention, Lever, MetricValue, Outcome,
+    Assessment, CriterionResult, Horizon, Intervention, Lever, MetricValue, Outcome, did_you_mean,
 };
 
 /// Below this share of the metrics that matter, the level is provisional.
@@ -27,6 +28,7 @@ pub(crate) fn render(a: &Assessment, all_criteria: bool) -> String {
         let _ = writeln!(out, "subject {}", a.subject_id);
     }
     render_headline(&mut out, a);
+    render_ignored(&mut out, a);
     render_dimensions(&mut out, a);
     render_plan(&mut out, a);
     render_criteria(&mut out, a, all_criteria);
@@ -34,10 +36,32 @@ pub(crate) fn render(a: &Assessment, all_criteria: bool) -> String {
     if !a.missing_metrics.is_empty() {
         let _ = writeln!(out, "\nMissing metrics: {}", a.missing_metrics.join(", "));
     }
-    if !a.ignored_metrics.is_empty() {
-        let _ = writeln!(out, "Ignored metrics: {}", a.ignored_metrics.join(", "));
-    }
     out
+}
+
+/// The metrics sent that the model does not read, near the top (a
+/// misspelt name is a metric the answer never saw), each with the name it
+/// may have meant.
+fn render_ignored(out: &mut String, a: &Assessment) {
+    if a.ignored_metrics.is_empty() {
+        return;
+    }
+    let read: BTreeSet<&str> = a
+        .criteria
+        .iter()
+        .flat_map(|c| c.metrics.iter().map(|m| m.as_str()))
+        .chain(a.missing_metrics.iter().map(String::as_str))
+        .collect();
+    let ignored: Vec<String> = a
+        .ignored_metrics
+        .iter()
+        .map(|m| format!("{m}{}", did_you_mean(m, read.iter().copied())))
+        .collect();
+    let _ = writeln!(
+        out,
+        "Ignored metrics (the model does not read them): {}",
+        ignored.join(", ")
+    );
 }
 
 /// The proven level and the ceiling on one line; what to collect first when

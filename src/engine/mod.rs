@@ -41,6 +41,7 @@ pub use error::{EngineError, LoadError, MetricViolation, TIME_LIMIT};
 pub use evaluate::input::{MAX_METRIC_NAME, MAX_METRICS, MAX_SUBJECT_ID};
 pub use evaluate::plan::MAX_NOW;
 pub use model::Model;
+pub(crate) use model::fields::did_you_mean;
 pub use model::metric_spec::{Direction, MetricKind, MetricSpec};
 pub use model::sources::ScriptSource;
 pub use model::spec::{DimensionSpec, Level, ModelSpec};
