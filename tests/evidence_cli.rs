@@ -291,3 +291,27 @@ fn without_an_as_of_day_the_windows_end_at_the_exports_latest_activity() {
         .unwrap();
     assert!(adoption.contains("2 / 3"), "{adoption}");
 }
+
+#[test]
+fn an_empty_or_utf16_file_is_named_for_what_it_is() {
+    let empty = with_opportunities("evidence_empty_file", "");
+    let err = failure(&["derive", path(&empty), "--as-of", "2025-06-30"]);
+    assert!(
+        err.contains(
+            "opportunities.csv:1: the file is empty: its first line must name the columns"
+        ),
+        "{err}"
+    );
+    let dir = with_opportunities("evidence_utf16_file", "");
+    let utf16: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(HEADER.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    std::fs::write(dir.join("opportunities.csv"), utf16).unwrap();
+    let err = failure(&["derive", path(&dir), "--as-of", "2025-06-30"]);
+    assert!(
+        err.contains("opportunities.csv:1: the file is not UTF-8 text"),
+        "{err}"
+    );
+    assert!(!err.contains("Utf8 {"), "{err}");
+}

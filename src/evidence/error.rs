@@ -28,6 +28,10 @@ impl std::fmt::Display for Problem {
         if !self.column.is_empty() {
             write!(f, "column {}: ", self.column)?;
         }
+        // A problem of the file or row, not of one value: the rule alone.
+        if self.column.is_empty() && self.value.is_empty() {
+            return f.write_str(&self.rule);
+        }
         write!(f, "{:?} {}", self.value, self.rule)
     }
 }

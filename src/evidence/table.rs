@@ -60,6 +60,10 @@ impl<'e> Table<'e> {
             Ok(h) => h.iter().map(str::to_owned).collect(),
             Err(e) => return Err(csv_error(&file, e)),
         };
+        if header.iter().all(String::is_empty) {
+            let rule = "the file is empty: its first line must name the columns".to_owned();
+            return Err(header_problem(&file, 1, rule));
+        }
         let columns = spec
             .columns
             .iter()
@@ -126,7 +130,7 @@ impl<'e> Table<'e> {
                     line: e.position().map_or(0, csv::Position::line),
                     column: String::new(),
                     value: String::new(),
-                    rule: format!("is not a valid CSV row: {e}"),
+                    rule: format!("not a valid CSV row: {e}"),
                 }),
             }
             if problems.len() >= MAX_PROBLEMS {
@@ -176,21 +180,33 @@ fn resolve(
 }
 
 fn csv_error(file: &str, e: csv::Error) -> EvidenceError {
+    let line = e.position().map_or(1, csv::Position::line);
+    let rule = match e.kind() {
+        csv::ErrorKind::Utf8 { err, .. } => format!(
+            "the file is not UTF-8 text ({err}): save it as UTF-8; UTF-16 and other encodings are not read"
+        ),
+        _ => format!("not a valid CSV header: {e}"),
+    };
     match e.into_kind() {
         csv::ErrorKind::Io(source) => EvidenceError::Io {
             file: file.to_owned(),
             source,
         },
-        other => EvidenceError::Rows {
-            problems: vec![Problem {
-                file: file.to_owned(),
-                line: 1,
-                column: String::new(),
-                value: String::new(),
-                rule: format!("is not a valid CSV header: {other:?}"),
-            }],
-            more: false,
-        },
+        _ => header_problem(file, line, rule),
+    }
+}
+
+/// The error of a file whose header cannot be used, for `rule`.
+fn header_problem(file: &str, line: u64, rule: String) -> EvidenceError {
+    EvidenceError::Rows {
+        problems: vec![Problem {
+            file: file.to_owned(),
+            line,
+            column: String::new(),
+            value: String::new(),
+            rule,
+        }],
+        more: false,
     }
 }
 
