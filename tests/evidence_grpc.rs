@@ -254,6 +254,18 @@ async fn a_salesforce_export_is_read_through_its_profile() {
         status.get_details_bad_request().unwrap().field_violations[0].field,
         "mapping"
     );
+    // A misspelt profile is named as one, with the profiles there are.
+    let mut req = request(export(&["opportunities.csv"]));
+    req.mapping = "salesforcex".into();
+    let status = client.assess_export(req).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert!(
+        status
+            .message()
+            .starts_with("mapping 'salesforcex': no such profile (there are salesforce, hubspot)"),
+        "{}",
+        status.message()
+    );
     server.stop().await;
 }
 

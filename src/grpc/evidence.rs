@@ -97,7 +97,18 @@ fn derive(
         "" => Mapping::default(),
         text => match Mapping::profile(text) {
             Some(profile) => profile?,
-            None => Mapping::parse("mapping", text)?,
+            // One word, no TOML: a profile's name, misspelt.
+            None if !text.contains(['=', '[', '\n']) => {
+                let profiles: Vec<&str> = Mapping::profiles().collect();
+                return Err(EvidenceError::Mapping {
+                    name: format!("'{}'", crate::grpc::status::truncate(text, 64)),
+                    message: format!(
+                        "no such profile (there are {}); or give a mapping's TOML",
+                        profiles.join(", ")
+                    ),
+                });
+            }
+            None => Mapping::parse("in the request", text)?,
         },
     };
     let options = Options::new(Some(as_of).filter(|a| !a.is_empty()), mapping)?;
