@@ -29,7 +29,15 @@ pub(crate) async fn run(args: DeployArgs) -> Result<(), CliError> {
     let set = read_scripts_dir(dir)?;
     let name = args.script.display().to_string();
     let model = Engine::new(Limits::default())
-        .compile(&ScriptSource::new(name, text.clone()), &set.libs)?;
+        .compile(&ScriptSource::new(name, text.clone()), &set.libs)
+        .inspect_err(|_| {
+            if set.libs.is_empty() {
+                eprintln!(
+                    "note: no lib/ in {}: a script is checked and deployed with the helpers and cases of its own directory",
+                    dir.display()
+                );
+            }
+        })?;
     let id = model.id().to_owned();
     let cases = set
         .cases_of(&id)
