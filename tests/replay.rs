@@ -107,6 +107,8 @@ async fn a_logged_request_replays_and_a_changed_threshold_shows() {
     assert_eq!(report["changes"][0]["subject"], "acme");
     assert_eq!(report["changes"][0]["before"]["level"], 2);
     assert_eq!(report["changes"][0]["after"]["level"], 1);
+    // The log keeps no criteria: no claim that none flipped.
+    assert!(report["changes"][0].get("flipped").is_none(), "{report}");
 }
 
 #[test]

@@ -87,7 +87,10 @@ struct Change {
     model: String,
     before: Standing,
     after: Standing,
-    flipped: Vec<Flip>,
+    /// The criteria whose outcome changed; `None` (left out of the JSON)
+    /// for a replay, whose log keeps no criteria to compare.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    flipped: Option<Vec<Flip>>,
 }
 
 /// How many moved which way.
@@ -186,7 +189,7 @@ fn replay_log(args: &ReplayArgs) -> Result<Report, CliError> {
             model: request.model.clone(),
             before,
             after,
-            flipped: Vec::new(),
+            flipped: None,
         }));
     }
     if report.summary.organisations == 0 && report.summary.skipped > 0 {
@@ -339,7 +342,7 @@ fn change(subject: String, before: &Assessment, after: &Assessment) -> Option<Ch
         model: before.model.to_string(),
         before: was,
         after: is,
-        flipped,
+        flipped: Some(flipped),
     })
 }
 
@@ -358,7 +361,7 @@ impl Report {
                 c.before.score,
                 c.after.score
             ));
-            for f in &c.flipped {
+            for f in c.flipped.iter().flatten() {
                 let name = |o: Option<Outcome>| o.map_or("absent", Outcome::as_str);
                 out.push_str(&format!(
                     "    {}: {} -> {}\n",
