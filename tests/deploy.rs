@@ -1014,3 +1014,50 @@ fn deploy_takes_the_expected_hash_in_either_case() {
         "{deployed}"
     );
 }
+
+#[tokio::test]
+async fn a_new_model_never_takes_the_file_of_another() {
+    let mut d = deployment("deploy_file_of_another").await;
+    // A hand-written file whose name is not its model's id.
+    let odd = custom_model("oddid", "|m| m.x >= 0.5", "").text;
+    std::fs::write(d.dir.join("odd_name.rhai"), &odd).unwrap();
+    let reload = authed(pb::ReloadModelsRequest {}, DEPLOY);
+    d.admin.reload_models(reload).await.unwrap();
+    assert!(sha_of(&mut d.client, "oddid").await.is_some());
+    let taker = custom_model("odd_name", "|m| m.x >= 0.5", "").text;
+    let status = d
+        .admin
+        .put_model(authed(put(&taker, ""), DEPLOY))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+    assert!(
+        status
+            .message()
+            .contains("odd_name.rhai, which serves model 'oddid'"),
+        "{}",
+        status.message()
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.dir.join("odd_name.rhai")).unwrap(),
+        odd
+    );
+    assert!(sha_of(&mut d.client, "oddid").await.is_some());
+    // A malformed expected hash is the caller's mistake, not a stale read.
+    let live = sha_of(&mut d.client, "five_stage").await.unwrap();
+    let source = std::fs::read_to_string(d.dir.join("five_stage.rhai")).unwrap();
+    let changed = source.replace("version: \"2.0.0\"", "version: \"2.0.9\"");
+    let status = d
+        .admin
+        .put_model(authed(put(&changed, "xyz"), DEPLOY))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    assert!(
+        status.message().starts_with("expected_sha256: 'xyz'"),
+        "{}",
+        status.message()
+    );
+    assert_eq!(sha_of(&mut d.client, "five_stage").await.unwrap(), live);
+    d.server.stop().await;
+}

@@ -416,12 +416,21 @@ fn file_for(live: &Snapshot, id: &str) -> Result<String, DeployError> {
     } else {
         None
     };
-    match rule {
-        None => Ok(format!("{id}.rhai")),
-        Some(rule) => Err(DeployError::BadModelId {
+    if let Some(rule) = rule {
+        return Err(DeployError::BadModelId {
             id: shorten(id),
             rule,
+        });
+    }
+    let file = format!("{id}.rhai");
+    // A hand-written file may hold another model under this name.
+    match live.status(&file).and_then(|s| s.model.as_deref()) {
+        Some(other) => Err(DeployError::FileServesAnother {
+            model: id.to_owned(),
+            file,
+            other: other.to_owned(),
         }),
+        None => Ok(file),
     }
 }
 
@@ -444,6 +453,15 @@ fn declared_file(live: &Snapshot, source: &str) -> String {
 
 /// The hash serving for `id` ("" for none), if it is what the caller expects.
 fn check_expected(live: &Snapshot, id: &str, expected: &str) -> Result<String, DeployError> {
+    // A malformed hash is a mistake to fix, not a change to read and retry.
+    if !expected.is_empty()
+        && (expected.len() != 64 || !expected.bytes().all(|b| b.is_ascii_hexdigit()))
+    {
+        return Err(DeployError::NotASha256 {
+            field: "expected_sha256",
+            pinned: shorten(expected),
+        });
+    }
     let actual = live
         .engine()
         .model(id)

@@ -78,7 +78,10 @@ impl Snapshot {
             pinned.push('…');
         }
         if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(DeployError::NotASha256 { pinned });
+            return Err(DeployError::NotASha256 {
+                field: "script_sha256",
+                pinned,
+            });
         }
         let kept: Vec<&str> = self.versions(model).map(|m| m.sha256()).collect();
         Err(DeployError::NotKept {

@@ -43,11 +43,25 @@ pub enum DeployError {
         /// The hashes kept, newest first, comma-separated.
         kept: String,
     },
-    /// A request pins a version by something that is not a script hash.
-    #[error("script_sha256: '{pinned}' is not a SHA-256 (64 hex digits)")]
+    /// A request names a version by something that is not a script hash.
+    #[error("{field}: '{pinned}' is not a SHA-256 (64 hex digits)")]
     NotASha256 {
-        /// What the request pins (shortened when long).
+        /// The request's field (`script_sha256`, `expected_sha256`).
+        field: &'static str,
+        /// What it holds (shortened when long).
         pinned: String,
+    },
+    /// A new model's file would replace one that serves another model.
+    #[error(
+        "model '{model}' would be saved to {file}, which serves model '{other}': delete '{other}' first, or give the new model another id"
+    )]
+    FileServesAnother {
+        /// The new model's id.
+        model: String,
+        /// The file both would use.
+        file: String,
+        /// The model that file serves.
+        other: String,
     },
     /// The model id cannot name a script file.
     #[error("model id '{id}' cannot name a script file: {rule}")]

@@ -148,9 +148,13 @@ pub fn deploy_status(err: DeployError) -> Status {
             let violation = ("script_sha256".into(), message.clone());
             bad_request(Code::FailedPrecondition, message, [violation])
         }
-        DeployError::NotASha256 { .. } => {
-            let violation = ("script_sha256".into(), message.clone());
+        DeployError::NotASha256 { field, .. } => {
+            let violation = ((*field).to_owned(), message.clone());
             bad_request(Code::InvalidArgument, message, [violation])
+        }
+        DeployError::FileServesAnother { .. } => {
+            let violation = ("source".into(), message.clone());
+            bad_request(Code::FailedPrecondition, message, [violation])
         }
         DeployError::BadModelId { .. } => {
             let violation = ("source".into(), message.clone());
