@@ -476,3 +476,41 @@ async fn a_server_with_timeouts_of_a_year_serves() {
     let answer = client.assess(assess_request()).await.unwrap();
     assert_eq!(answer.into_inner().model, "five_stage");
 }
+
+#[test]
+fn the_command_line_clients_speak_tls_to_a_server_with_a_private_ca() {
+    let dir = scratch("ops_cli_tls");
+    certificates(&dir);
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_owned();
+    let served = serve_with(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--tls-cert",
+            &path("server.pem"),
+            "--tls-key",
+            &path("server.key"),
+        ],
+        &[],
+    );
+    let url = served.url.replace("http://127.0.0.1", "https://localhost");
+    let models = |envs: &[(&str, String)]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_maturity"))
+            .args(["models", "--server", &url])
+            .env_remove("MATURITY_CA_CERT")
+            .envs(envs.iter().map(|(k, v)| (k, v)))
+            .output()
+            .unwrap()
+    };
+    let trusted = models(&[("MATURITY_CA_CERT", path("ca.pem"))]);
+    let listed = String::from_utf8_lossy(&trusted.stdout);
+    assert!(trusted.status.success(), "{trusted:?}");
+    assert!(listed.contains("five_stage 2.0.0"), "{listed}");
+    // Without the CA the server cannot be trusted, and the error says why.
+    let untrusted = models(&[]);
+    assert!(!untrusted.status.success());
+    let stderr = String::from_utf8_lossy(&untrusted.stderr);
+    assert!(stderr.contains("cannot connect to"), "{stderr}");
+    assert!(stderr.to_lowercase().contains("certificate"), "{stderr}");
+}

@@ -135,14 +135,7 @@ pub(crate) async fn load(
 
 /// One HTTP/2 connection to `server`.
 async fn connect(server: &str) -> Result<Channel, CliError> {
-    Channel::from_shared(server.to_owned())
-        .map_err(|e| CliError::Config(format!("--server: {e}")))?
-        .connect()
-        .await
-        .map_err(|source| CliError::Connect {
-            url: server.to_owned(),
-            source,
-        })
+    super::channel::connect(server).await
 }
 
 fn organisations(view: AnswerView) -> Result<Vec<pb::AssessRequest>, CliError> {

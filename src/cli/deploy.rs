@@ -50,14 +50,7 @@ pub(crate) async fn run(args: DeployArgs) -> Result<(), CliError> {
                 })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let channel = tonic::transport::Endpoint::from_shared(args.server.clone())
-        .map_err(|e| CliError::Config(format!("--server: {e}")))?
-        .connect()
-        .await
-        .map_err(|source| CliError::Connect {
-            url: args.server.clone(),
-            source,
-        })?;
+    let channel = super::channel::connect(&args.server).await?;
     let bearer = Bearer::new(Some(&args.token))?;
     // The server compares hashes as it prints them, in lowercase hex.
     let expected_sha256 = match args.expected_sha256.map(|h| h.to_ascii_lowercase()) {

@@ -33,7 +33,7 @@ pub enum CliError {
         message: String,
     },
     /// The server could not be reached.
-    #[error("cannot connect to {url}: {source}")]
+    #[error("cannot connect to {url}: {}", causes(source))]
     Connect {
         /// The server's URL.
         url: String,
@@ -85,4 +85,17 @@ impl CliError {
 /// A load error, with the offending script line when there is one.
 pub(crate) fn render_load_error(err: &LoadError) -> String {
     err.render()
+}
+
+/// `err` and the errors beneath it, joined: tonic's transport error says
+/// only "transport error", the TLS or socket error under it says why.
+fn causes(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

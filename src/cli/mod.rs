@@ -20,6 +20,7 @@ mod bench;
 mod bench_scaling;
 mod bench_suite;
 mod case;
+mod channel;
 mod check;
 pub mod config;
 mod crm;
@@ -99,10 +100,5 @@ pub fn load_engine(scripts: Option<&Path>) -> Result<Engine, CliError> {
 }
 
 async fn connect(url: &str) -> Result<MaturityServiceClient<tonic::transport::Channel>, CliError> {
-    MaturityServiceClient::connect(url.to_owned())
-        .await
-        .map_err(|source| CliError::Connect {
-            url: url.to_owned(),
-            source,
-        })
+    Ok(MaturityServiceClient::new(channel::connect(url).await?))
 }
