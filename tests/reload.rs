@@ -610,3 +610,23 @@ fn a_model_refused_at_a_cold_start_is_said_to_serve_nothing() {
     let refused = served.wait_for_log("model script refused");
     assert!(refused.contains("it serves nothing"), "{refused}");
 }
+
+#[tokio::test]
+async fn every_reload_lists_the_files_still_refused() {
+    let dir = scratch("reload_still_refused");
+    copy_scripts(&dir);
+    let (catalog, _) = Catalog::open(dir.clone(), Limits::default(), None).unwrap();
+    let mut tokens = Tokens::default();
+    tokens.add("ops", Role::Deploy, DEPLOY).unwrap();
+    let server = start_catalog_server(Arc::new(catalog), tokens).await;
+    let mut admin = AdminServiceClient::new(server.channel().await);
+    break_five_stage(&dir);
+    // The second reload sees nothing new, but the file is still broken.
+    for _ in 0..2 {
+        let request = support::with_token(pb::ReloadModelsRequest {}, DEPLOY);
+        let report = admin.reload_models(request).await.unwrap().into_inner();
+        let refused: Vec<&str> = report.failures.iter().map(|f| f.file.as_str()).collect();
+        assert_eq!(refused, ["five_stage.rhai"], "{report:?}");
+    }
+    server.stop().await;
+}

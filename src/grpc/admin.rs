@@ -145,14 +145,18 @@ impl pb::admin_service_server::AdminService for AdminApi {
         self.run(&metadata, Role::Deploy, move |catalog, who, _| {
             tracing::info!(who = %crate::telemetry::one_line(&who), "reload requested");
             let report = catalog.reload().map_err(deploy_status)?;
+            // Every file refused as things now stand: one refused before and
+            // unchanged since is still broken, and an empty list says all is
+            // well.
+            let snapshot = catalog.snapshot();
+            let failures = snapshot
+                .files()
+                .filter_map(|s| Some(failure_to_pb(&s.file, s.refusal.as_ref()?)))
+                .collect();
             Ok(pb::ReloadModelsResponse {
                 updated: report.updated,
                 removed: report.removed,
-                failures: report
-                    .failures
-                    .iter()
-                    .map(|(file, refusal)| failure_to_pb(file, refusal))
-                    .collect(),
+                failures,
             })
         })
         .await
