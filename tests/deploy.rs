@@ -1061,3 +1061,35 @@ async fn a_new_model_never_takes_the_file_of_another() {
     assert_eq!(sha_of(&mut d.client, "five_stage").await.unwrap(), live);
     d.server.stop().await;
 }
+
+#[tokio::test]
+async fn a_deploy_never_overwrites_an_edit_on_disk_not_yet_loaded() {
+    // No watcher: an edit stays unseen until a reload.
+    let mut d = deployment("deploy_unseen_edit").await;
+    let live = sha_of(&mut d.client, "five_stage").await.unwrap();
+    let file = d.dir.join("five_stage.rhai");
+    let source = std::fs::read_to_string(&file).unwrap();
+    let colleague = format!("{source}\n// a colleague's edit\n");
+    std::fs::write(&file, &colleague).unwrap();
+    let mine = source.replace("version: \"2.0.0\"", "version: \"2.0.9\"");
+    let status = d
+        .admin
+        .put_model(authed(put(&mine, &live), DEPLOY))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Aborted, "{status:?}");
+    assert!(
+        status.message().contains("changed on disk"),
+        "{}",
+        status.message()
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), colleague);
+    // Once loaded, the edit is what serves, and a deploy over it names its hash.
+    let reload = authed(pb::ReloadModelsRequest {}, DEPLOY);
+    d.admin.reload_models(reload).await.unwrap();
+    let seen = sha_of(&mut d.client, "five_stage").await.unwrap();
+    assert_ne!(seen, live);
+    let put_ok = d.admin.put_model(authed(put(&mine, &seen), DEPLOY)).await;
+    assert!(put_ok.is_ok(), "{put_ok:?}");
+    d.server.stop().await;
+}

@@ -11,7 +11,7 @@ use super::candidate::{MAX_CASES, Refusal, admit, compile_within, run_bounded};
 use super::case_files::{case_files, kept, merged, replacement_warnings};
 use super::catalog::{Catalog, FileStatus, Snapshot};
 use super::error::DeployError;
-use super::reload::{identity, rebuild};
+use super::reload::{identity, rebuild, stem};
 use super::store::{self, AuditEntry};
 use crate::engine::cases::Case;
 use crate::engine::suite::{CaseOutcome, parse_case};
@@ -181,6 +181,7 @@ impl Catalog {
         if already_serving(&live, &first, &sent, dir) && on_disk(&dir.join(&file), source) {
             return Ok(PutOutcome::unchanged(&first));
         }
+        no_unseen_edit(&live, &set, &file)?;
         let previous_sha256 = check_expected(&live, &id, expected_sha256)?;
         let script = ScriptSource::new(file.clone(), source);
         let first = if file == named.file {
@@ -395,6 +396,27 @@ fn with_admitted(
         },
     );
     Snapshot::new(engine, files)
+}
+
+/// An error when the directory holds a version of `file` (or of the
+/// helpers and cases it reads) that `live` has not loaded yet: an edit on
+/// disk the watcher is about to reload, which a deploy would overwrite
+/// unseen, whatever hash the caller expected.
+fn no_unseen_edit(live: &Snapshot, set: &ScriptSet, file: &str) -> Result<(), DeployError> {
+    let Some(on_disk) = set.models.iter().find(|s| s.file == file) else {
+        return Ok(());
+    };
+    let status = live.status(file);
+    let model = status
+        .and_then(|s| s.model.clone())
+        .unwrap_or_else(|| stem(file));
+    if status.is_some_and(|s| s.identity == identity(on_disk, set, &model)) {
+        Ok(())
+    } else {
+        Err(DeployError::UnseenEdit {
+            file: file.to_owned(),
+        })
+    }
 }
 
 /// The file model `id` lives in: its current file, or `<id>.rhai`.

@@ -51,6 +51,15 @@ pub enum DeployError {
         /// What it holds (shortened when long).
         pinned: String,
     },
+    /// The directory changed since it was last loaded: a deploy would
+    /// overwrite an edit no one has seen served.
+    #[error(
+        "{file} (or a helper or case it reads) changed on disk since the server last loaded it; a reload is on its way: read the serving hash again and retry"
+    )]
+    UnseenEdit {
+        /// The model's file.
+        file: String,
+    },
     /// A new model's file would replace one that serves another model.
     #[error(
         "model '{model}' would be saved to {file}, which serves model '{other}': delete '{other}' first, or give the new model another id"

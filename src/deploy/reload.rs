@@ -322,12 +322,15 @@ impl Build<'_> {
 }
 
 /// Hash of what admitting `script` reads: it, the helpers and the test
-/// cases of `model`.
+/// cases of `model`, in file-name order (a directory read and a deploy's
+/// own list of what it wrote give the same hash).
 pub(crate) fn identity(script: &ScriptSource, set: &ScriptSet, model: &str) -> String {
     let mut hasher = Sha256::new();
-    let parts = std::iter::once((&script.file, &script.text))
+    let mut parts: Vec<(&String, &String)> = std::iter::once((&script.file, &script.text))
         .chain(set.libs.iter().map(|l| (&l.file, &l.text)))
-        .chain(set.cases_of(model).map(|c| (&c.file, &c.text)));
+        .chain(set.cases_of(model).map(|c| (&c.file, &c.text)))
+        .collect();
+    parts.sort();
     for (file, text) in parts {
         hasher.update(file.as_bytes());
         hasher.update(b"\0");

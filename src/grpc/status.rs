@@ -142,7 +142,9 @@ pub fn deploy_status(err: DeployError) -> Status {
     match &err {
         DeployError::NoScriptsDir => status(Code::FailedPrecondition, message),
         DeployError::Refused(refusal) => refusal_status(refusal, message),
-        DeployError::Stale { .. } => status(Code::Aborted, message),
+        DeployError::Stale { .. } | DeployError::UnseenEdit { .. } => {
+            status(Code::Aborted, message)
+        }
         DeployError::UnknownModel(_) => status(Code::NotFound, message),
         DeployError::NotKept { .. } => {
             let violation = ("script_sha256".into(), message.clone());
