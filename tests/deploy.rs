@@ -70,6 +70,15 @@ fn put(source: &str, expected: &str) -> pb::PutModelRequest {
     }
 }
 
+/// The status a deploy-token PutModel of `source` over `expected` is
+/// refused with.
+async fn put_refused(d: &mut Deployment, source: &str, expected: &str) -> tonic::Status {
+    d.admin
+        .put_model(authed(put(source, expected), DEPLOY))
+        .await
+        .unwrap_err()
+}
+
 async fn models(client: &mut MaturityServiceClient<Channel>) -> pb::ListModelsResponse {
     client
         .list_models(pb::ListModelsRequest {})
@@ -390,11 +399,7 @@ async fn put_refuses_broken_scripts_failing_tests_and_unsafe_ids_and_keeps_servi
     let original = std::fs::read_to_string(d.dir.join("five_stage.rhai")).unwrap();
 
     let broken = original.replace("criteria: [", "criteria: [ oops");
-    let status = d
-        .admin
-        .put_model(authed(put(&broken, &live), DEPLOY))
-        .await
-        .unwrap_err();
+    let status = put_refused(&mut d, &broken, &live).await;
     assert_eq!(status.code(), Code::InvalidArgument);
     let violations = status.get_details_bad_request().unwrap().field_violations;
     assert_eq!(violations[0].field, "source");
@@ -406,11 +411,7 @@ async fn put_refuses_broken_scripts_failing_tests_and_unsafe_ids_and_keeps_servi
 
     // Loads, but the shipped rank 2 example no longer gets rank 2.
     let stricter = original.replace("m.crm_adoption >= R2.crm_adoption", "m.crm_adoption >= 0.7");
-    let status = d
-        .admin
-        .put_model(authed(put(&stricter, &live), DEPLOY))
-        .await
-        .unwrap_err();
+    let status = put_refused(&mut d, &stricter, &live).await;
     assert_eq!(status.code(), Code::FailedPrecondition);
     assert!(
         status.message().contains("five_stage_rank2_example.json"),
@@ -419,11 +420,7 @@ async fn put_refuses_broken_scripts_failing_tests_and_unsafe_ids_and_keeps_servi
     );
 
     let odd_id = custom_model("../evil", "|m| m.x >= 0.5", "").text;
-    let status = d
-        .admin
-        .put_model(authed(put(&odd_id, ""), DEPLOY))
-        .await
-        .unwrap_err();
+    let status = put_refused(&mut d, &odd_id, "").await;
     assert_eq!(status.code(), Code::InvalidArgument);
     assert!(
         status
@@ -604,11 +601,7 @@ async fn a_change_that_cannot_be_audited_is_refused_and_changes_nothing() {
     let before = std::fs::read_to_string(&file).unwrap();
     let sha = sha_of(&mut d.client, "five_stage").await.unwrap();
     let edited = before.replace("version: \"2.0.0\"", "version: \"2.0.1\"");
-    let status = d
-        .admin
-        .put_model(authed(put(&edited, &sha), DEPLOY))
-        .await
-        .unwrap_err();
+    let status = put_refused(&mut d, &edited, &sha).await;
     assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
     assert!(
         status.message().contains("cannot write the audit log")
@@ -717,11 +710,7 @@ async fn validate_runs_the_cases_a_deploy_would_and_both_give_the_same_verdict()
     assert!(!v.valid, "the server's own cases were not run: {v:?}");
     let failing = v.cases.iter().filter(|c| !c.passed).count();
     assert!(failing > 0, "{v:?}");
-    let status = d
-        .admin
-        .put_model(authed(put(&stricter, &live), DEPLOY))
-        .await
-        .unwrap_err();
+    let status = put_refused(&mut d, &stricter, &live).await;
     assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
     assert!(
         status
@@ -786,11 +775,7 @@ async fn put_deploys_a_script_with_its_cases_together_or_not_at_all() {
     );
     // The saved cases now guard the next change, sent or not.
     let stricter = source.replace("m.x >= 0.5", "m.x >= 0.8");
-    let status = d
-        .admin
-        .put_model(authed(put(&stricter, &put_ok.script_sha256), DEPLOY))
-        .await
-        .unwrap_err();
+    let status = put_refused(&mut d, &stricter, &put_ok.script_sha256).await;
     assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
     assert!(
         status.message().contains("tests/acme/rank_2.json"),
@@ -857,11 +842,7 @@ async fn a_retried_put_of_what_already_serves_answers_ok_and_changes_nothing() {
     );
     // Another script on a stale hash is still refused.
     let other = edited.replace("version: \"2.0.1\"", "version: \"2.0.2\"");
-    let status = d
-        .admin
-        .put_model(authed(put(&other, &live), DEPLOY))
-        .await
-        .unwrap_err();
+    let status = put_refused(&mut d, &other, &live).await;
     assert_eq!(status.code(), Code::Aborted);
     d.server.stop().await;
 }
@@ -1025,11 +1006,7 @@ async fn a_new_model_never_takes_the_file_of_another() {
     d.admin.reload_models(reload).await.unwrap();
     assert!(sha_of(&mut d.client, "oddid").await.is_some());
     let taker = custom_model("odd_name", "|m| m.x >= 0.5", "").text;
-    let status = d
-        .admin
-        .put_model(authed(put(&taker, ""), DEPLOY))
-        .await
-        .unwrap_err();
+    let status = put_refused(&mut d, &taker, "").await;
     assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
     assert!(
         status
@@ -1047,11 +1024,7 @@ async fn a_new_model_never_takes_the_file_of_another() {
     let live = sha_of(&mut d.client, "five_stage").await.unwrap();
     let source = std::fs::read_to_string(d.dir.join("five_stage.rhai")).unwrap();
     let changed = source.replace("version: \"2.0.0\"", "version: \"2.0.9\"");
-    let status = d
-        .admin
-        .put_model(authed(put(&changed, "xyz"), DEPLOY))
-        .await
-        .unwrap_err();
+    let status = put_refused(&mut d, &changed, "xyz").await;
     assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
     assert!(
         status.message().starts_with("expected_sha256: 'xyz'"),
@@ -1072,11 +1045,7 @@ async fn a_deploy_never_overwrites_an_edit_on_disk_not_yet_loaded() {
     let colleague = format!("{source}\n// a colleague's edit\n");
     std::fs::write(&file, &colleague).unwrap();
     let mine = source.replace("version: \"2.0.0\"", "version: \"2.0.9\"");
-    let status = d
-        .admin
-        .put_model(authed(put(&mine, &live), DEPLOY))
-        .await
-        .unwrap_err();
+    let status = put_refused(&mut d, &mine, &live).await;
     assert_eq!(status.code(), Code::Aborted, "{status:?}");
     assert!(
         status.message().contains("changed on disk"),

@@ -40,24 +40,13 @@ async fn files_containing(
 ) -> BTreeMap<String, Vec<u8>> {
     let protos = match version {
         Version::V1 => {
-            use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
             use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
             use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
-            use tonic_reflection::pb::v1::*;
-            let request = ServerReflectionRequest {
-                host: String::new(),
-                message_request: Some(match ask {
-                    Ask::Symbol(symbol) => MessageRequest::FileContainingSymbol(symbol.to_owned()),
-                    Ask::File(name) => MessageRequest::FileByFilename(name.to_owned()),
-                }),
+            let request = match ask {
+                Ask::Symbol(symbol) => MessageRequest::FileContainingSymbol(symbol.to_owned()),
+                Ask::File(name) => MessageRequest::FileByFilename(name.to_owned()),
             };
-            let mut replies = ServerReflectionClient::new(channel)
-                .server_reflection_info(tokio_stream::iter([request]))
-                .await
-                .unwrap()
-                .into_inner();
-            let reply = replies.message().await.unwrap().unwrap();
-            match reply.message_response {
+            match ask_v1(channel, request).await {
                 Some(MessageResponse::FileDescriptorResponse(files)) => files.file_descriptor_proto,
                 other => panic!("v1 {ask:?}: {other:?}"),
             }
@@ -274,28 +263,36 @@ async fn a_client_without_stubs_assesses_through_reflection_v1alpha() {
     discover_and_assess(Version::V1Alpha).await;
 }
 
-/// The services reflection lists on the server at `url` (v1 ListServices).
-async fn listed_services(url: &str) -> Vec<String> {
+/// The answer of reflection v1 on `channel` to one `request`.
+async fn ask_v1(
+    channel: Channel,
+    request: tonic_reflection::pb::v1::server_reflection_request::MessageRequest,
+) -> Option<tonic_reflection::pb::v1::server_reflection_response::MessageResponse> {
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
     use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
-    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
-    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
-    use tonic_reflection::pb::v1::*;
     let request = ServerReflectionRequest {
         host: String::new(),
-        message_request: Some(MessageRequest::ListServices(String::new())),
+        message_request: Some(request),
     };
-    let channel = Channel::from_shared(url.to_owned())
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
     let mut replies = ServerReflectionClient::new(channel)
         .server_reflection_info(tokio_stream::iter([request]))
         .await
         .unwrap()
         .into_inner();
-    let reply = replies.message().await.unwrap().unwrap();
-    let Some(MessageResponse::ListServicesResponse(list)) = reply.message_response else {
+    replies.message().await.unwrap().unwrap().message_response
+}
+
+/// The services reflection lists on the server at `url` (v1 ListServices).
+async fn listed_services(url: &str) -> Vec<String> {
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+    let channel = Channel::from_shared(url.to_owned())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let reply = ask_v1(channel, MessageRequest::ListServices(String::new())).await;
+    let Some(MessageResponse::ListServicesResponse(list)) = reply else {
         panic!("{reply:?}")
     };
     let mut names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();

@@ -41,11 +41,11 @@ fn assess_unhurried(check: &str) -> Result<maturity_engine::engine::Assessment, 
     engine.assess(&request("m"))
 }
 
-fn limit_of(err: EngineError) -> &'static str {
+fn limit_of(err: EngineError) -> String {
     match err {
         EngineError::ScriptLimit { limit, model, .. } => {
             assert_eq!(model, "m");
-            limit
+            limit.to_string()
         }
         other => panic!("expected a sandbox limit, got {other:?}"),
     }

@@ -14,10 +14,37 @@ pub struct MetricViolation {
     pub rule: String,
 }
 
-/// The name of the sandbox's time limit in [`EngineError::ScriptLimit`]:
-/// the one limit a busy machine can make a script reach, so the one a
-/// retry may pass; the others stop the same input every time.
-pub const TIME_LIMIT: &str = "time";
+/// A limit of the sandbox a script can go past.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SandboxLimit {
+    /// Operations run.
+    Operations,
+    /// Nested function calls.
+    CallDepth,
+    /// The size of a string, array or map.
+    DataSize,
+    /// Time on the clock.
+    Time,
+}
+
+impl SandboxLimit {
+    /// Whether a retry may pass it: only time, which a busy machine makes a
+    /// script reach sooner; the others stop the same input every time.
+    pub fn depends_on_load(self) -> bool {
+        self == Self::Time
+    }
+}
+
+impl std::fmt::Display for SandboxLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Operations => "operations",
+            Self::CallDepth => "call depth",
+            Self::DataSize => "data size",
+            Self::Time => "time",
+        })
+    }
+}
 
 /// What can go wrong while assessing an organisation.
 #[derive(Debug, Error)]
@@ -80,9 +107,8 @@ pub enum EngineError {
         model: String,
         /// Where in the model it was stopped.
         context: String,
-        /// Which limit: "operations", "call depth", "data size" or
-        /// [`TIME_LIMIT`].
-        limit: &'static str,
+        /// Which limit.
+        limit: SandboxLimit,
         /// The limit's value, with its unit.
         max: String,
     },

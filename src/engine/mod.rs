@@ -37,7 +37,7 @@ pub use assessment::{
     Outcome, Requirement, View,
 };
 pub use diagnostic::Diagnostic;
-pub use error::{EngineError, LoadError, MetricViolation, TIME_LIMIT};
+pub use error::{EngineError, LoadError, MetricViolation, SandboxLimit};
 pub use evaluate::input::{MAX_METRIC_NAME, MAX_METRICS, MAX_SUBJECT_ID};
 pub use evaluate::plan::MAX_NOW;
 pub use model::Model;

@@ -248,7 +248,7 @@ mod readable_tests {
     use super::MetricValue;
 
     #[test]
-    fn numbers_read_to_six_significant_digits() {
+    fn numbers_read_to_six_significant_digits_and_huge_ones_in_exponent_form() {
         let read = |n: f64| MetricValue::Number(n).readable();
         assert_eq!(read(0.45833333333333426), "0.458333");
         assert_eq!(read(0.6666666666666671), "0.666667");
@@ -258,21 +258,9 @@ mod readable_tests {
         assert_eq!(read(1_000_000.0), "1000000");
         assert_eq!(read(1234567.89), "1234568");
         assert_eq!(read(0.0), "0");
+        assert_eq!(read(0.094_017_094_017_094_02), "0.0940171");
+        assert_eq!(read(1.7e308), "1.7e308");
+        assert_eq!(read(-4.7e18), "-4.7e18");
         assert_eq!(MetricValue::Flag(true).readable(), "true");
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn numbers_read_to_six_digits_and_huge_ones_in_exponent_form() {
-        let readable = |n: f64| MetricValue::Number(n).readable();
-        assert_eq!(readable(0.458_333_333_333_334_26), "0.458333");
-        assert_eq!(readable(0.094_017_094_017_094_02), "0.0940171");
-        assert_eq!(readable(12.0), "12");
-        assert_eq!(readable(1.7e308), "1.7e308");
-        assert_eq!(readable(-4.7e18), "-4.7e18");
     }
 }

@@ -13,7 +13,7 @@ use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
 use crate::deploy::{DeployError, Refusal, Stop};
-use crate::engine::{EngineError, MetricViolation, TIME_LIMIT};
+use crate::engine::{EngineError, MetricViolation};
 use crate::evidence::EvidenceError;
 use crate::telemetry::{Throttle, one_line};
 
@@ -90,10 +90,9 @@ pub fn to_status(err: EngineError) -> Status {
         EngineError::UnknownModel { .. } => status(Code::NotFound, message),
         EngineError::ScriptLimit { model, limit, .. } => {
             script_failed(model, &message, "model script stopped by the sandbox");
-            // A retry may beat the time limit on a quieter machine, never
-            // the operations, call depth or data size limits: those are
-            // the script's fault, as a script error is.
-            let code = if *limit == TIME_LIMIT {
+            // The limits a retry cannot pass are the script's fault, as a
+            // script error is.
+            let code = if limit.depends_on_load() {
                 Code::ResourceExhausted
             } else {
                 Code::Internal
@@ -288,6 +287,7 @@ fn script_failed(model: &str, message: &str, what: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::SandboxLimit;
 
     #[test]
     fn only_the_time_limit_is_worth_a_retry() {
@@ -300,8 +300,12 @@ mod tests {
             })
             .code()
         };
-        assert_eq!(stopped(TIME_LIMIT), Code::ResourceExhausted);
-        for limit in ["operations", "call depth", "data size"] {
+        assert_eq!(stopped(SandboxLimit::Time), Code::ResourceExhausted);
+        for limit in [
+            SandboxLimit::Operations,
+            SandboxLimit::CallDepth,
+            SandboxLimit::DataSize,
+        ] {
             assert_eq!(stopped(limit), Code::Internal, "{limit}");
         }
     }

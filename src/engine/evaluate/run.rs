@@ -6,7 +6,7 @@
 use rhai::{Dynamic, EvalAltResult, FnPtr, Map};
 
 use crate::engine::diagnostic::{self, Diagnostic};
-use crate::engine::error::EngineError;
+use crate::engine::error::{EngineError, SandboxLimit};
 use crate::engine::model::Model;
 use crate::engine::model::predicate::Native;
 use crate::engine::model::spec::Condition;
@@ -130,16 +130,20 @@ impl Run<'_> {
             max,
         };
         match diagnostic::innermost(err) {
-            EvalAltResult::ErrorTooManyOperations(_) => {
-                limit("operations", self.limits.max_operations.to_string())
-            }
-            EvalAltResult::ErrorStackOverflow(_) => {
-                limit("call depth", self.limits.max_call_levels.to_string())
-            }
+            EvalAltResult::ErrorTooManyOperations(_) => limit(
+                SandboxLimit::Operations,
+                self.limits.max_operations.to_string(),
+            ),
+            EvalAltResult::ErrorStackOverflow(_) => limit(
+                SandboxLimit::CallDepth,
+                self.limits.max_call_levels.to_string(),
+            ),
             EvalAltResult::ErrorTerminated(token, _) => {
                 self.stopped(Stop::from_token(token).unwrap_or(Stop::TimeLimit), context)
             }
-            EvalAltResult::ErrorDataTooLarge(what, _) => limit("data size", what.clone()),
+            EvalAltResult::ErrorDataTooLarge(what, _) => {
+                limit(SandboxLimit::DataSize, what.clone())
+            }
             EvalAltResult::ErrorPropertyNotFound(name, _) => {
                 let mut diagnostic = self.model.diagnose(err);
                 // Only a declared metric can be missing from `m` for want
@@ -173,7 +177,7 @@ impl Run<'_> {
             Stop::TimeLimit => EngineError::ScriptLimit {
                 model,
                 context,
-                limit: crate::engine::error::TIME_LIMIT,
+                limit: SandboxLimit::Time,
                 max: format!("{:?}", self.limits.time_for(self.explain)),
             },
             Stop::Deadline => EngineError::DeadlineExceeded { model, context },
