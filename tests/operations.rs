@@ -514,3 +514,85 @@ fn the_command_line_clients_speak_tls_to_a_server_with_a_private_ca() {
     assert!(stderr.contains("cannot connect to"), "{stderr}");
     assert!(stderr.to_lowercase().contains("certificate"), "{stderr}");
 }
+
+#[tokio::test]
+async fn a_server_with_no_model_starts_unready_and_serves_the_first_that_loads() {
+    use tonic_health::pb::HealthCheckRequest;
+    use tonic_health::pb::health_check_response::ServingStatus;
+    use tonic_health::pb::health_client::HealthClient;
+    let dir = scratch("starts_empty");
+    // A file that does not compile is no model either.
+    std::fs::write(dir.join("broken.rhai"), "let = ;").unwrap();
+    let served = serve_with(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--scripts",
+            dir.to_str().unwrap(),
+        ],
+        &[],
+    );
+    // Logged before the listen address, so already among the lines read.
+    assert_eq!(
+        served.count_logs("no model loaded: health reports NOT_SERVING"),
+        1
+    );
+    let channel = Channel::from_shared(served.url.clone())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let request = HealthCheckRequest {
+        service: "maturity.v1.MaturityService".into(),
+    };
+    let mut watch = HealthClient::new(channel.clone())
+        .watch(request)
+        .await
+        .unwrap()
+        .into_inner();
+    let first = watch.message().await.unwrap().unwrap().status;
+    assert_eq!(first, ServingStatus::NotServing as i32);
+    let refused = MaturityServiceClient::new(channel.clone())
+        .assess(assess_request())
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::NotFound, "{refused:?}");
+    // Deploying by writing the scripts makes it ready.
+    support::bin::copy_scripts(&dir);
+    let next = watch.message().await.unwrap().unwrap().status;
+    assert_eq!(next, ServingStatus::Serving as i32);
+    let answer = MaturityServiceClient::new(channel)
+        .assess(assess_request())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(answer.model, "five_stage");
+}
+
+#[test]
+fn a_key_that_is_not_the_certificates_is_refused_before_listening() {
+    let dir = scratch("ops_tls_mismatch");
+    certificates(&dir);
+    std::fs::write(dir.join("garbage.key"), "not a key\n").unwrap();
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_owned();
+    for key in ["client.key", "garbage.key"] {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_maturity"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--tls-cert"])
+            .arg(path("server.pem"))
+            .arg("--tls-key")
+            .arg(path(key))
+            .env("MATURITY_LOG", "info")
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1), "{key}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let said = format!(
+            "TLS certificate {} with key {}: ",
+            path("server.pem"),
+            path(key)
+        );
+        assert!(stderr.contains(&said), "{key}: {stderr}");
+        assert!(!stderr.contains("listening"), "{key}: {stderr}");
+    }
+}

@@ -40,6 +40,16 @@ pub enum CliError {
         /// Why.
         source: tonic::transport::Error,
     },
+    /// The server's certificate and key cannot serve TLS.
+    #[error("TLS certificate {} with key {}: {}", cert.display(), key.display(), causes(source))]
+    Tls {
+        /// The certificate file.
+        cert: PathBuf,
+        /// The key file.
+        key: PathBuf,
+        /// Why.
+        source: tonic::transport::Error,
+    },
     /// The server answered with an error.
     #[error("server: {} ({:?})", .0.message(), .0.code())]
     Status(#[from] tonic::Status),

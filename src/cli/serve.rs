@@ -11,7 +11,7 @@ use super::CliError;
 use super::args::ServeArgs;
 use super::config::{self, Settings};
 use crate::deploy::{self, Catalog};
-use crate::engine::{Engine, Limits, LoadError};
+use crate::engine::{Engine, Limits};
 use crate::grpc::ServeOptions;
 use crate::grpc::auth::Tokens;
 use crate::telemetry::DecisionLog;
@@ -32,6 +32,7 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), CliError> {
             "--require-token needs --admin-tokens".into(),
         ));
     }
+    let options = serve_options(&settings, tokens)?;
     // Kept alive for as long as the server runs.
     let _watcher = if settings.no_watch {
         None
@@ -56,7 +57,6 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), CliError> {
         tracing::info!(model = model.id(), version = %model.spec().version, sha256 = model.sha256(), "model serving");
     }
     warn_if_too_few_files(settings.max_connections);
-    let options = serve_options(&settings, tokens)?;
     let http = match settings.http_listen {
         Some(address) => {
             let listener = bind(address).await?;
@@ -101,6 +101,15 @@ fn serve_options(settings: &Settings, tokens: Tokens) -> Result<ServeOptions, Cl
             if let Some(ca) = &settings.tls_client_ca {
                 tls = tls.client_ca_root(Certificate::from_pem(read(ca)?));
             }
+            // Refused here, before the server says it listens, rather than
+            // by the first handshake.
+            tonic::transport::Server::builder()
+                .tls_config(tls.clone())
+                .map_err(|source| CliError::Tls {
+                    cert: cert.clone(),
+                    key: key.clone(),
+                    source,
+                })?;
             Some(tls)
         }
         None => None,
@@ -134,8 +143,12 @@ fn serve_options(settings: &Settings, tokens: Tokens) -> Result<ServeOptions, Cl
     })
 }
 
-/// The models in the scripts directory (at least one must load), or the
-/// built-in ones.
+/// The models in the scripts directory, or the built-in ones.
+///
+/// A directory where no model loads still serves, unready: restarting a
+/// server whose models were all deleted (or are all being fixed) must not
+/// crash-loop, and a model deployed with PutModel or written to the
+/// directory makes it ready.
 fn open_catalog(settings: &Settings) -> Result<Catalog, CliError> {
     let Some(dir) = &settings.scripts else {
         return Ok(Catalog::fixed(Engine::with_builtin_models()?));
@@ -143,7 +156,10 @@ fn open_catalog(settings: &Settings) -> Result<Catalog, CliError> {
     let (catalog, _) = Catalog::open(dir.clone(), Limits::default(), settings.audit_log.clone())?;
     let catalog = catalog.with_kept_versions(settings.kept_versions);
     if catalog.snapshot().engine().models().next().is_none() {
-        return Err(LoadError::NoModels(dir.display().to_string()).into());
+        tracing::warn!(
+            dir = %dir.display(),
+            "no model loaded: health reports NOT_SERVING until one does (write a model script to the directory or deploy one with PutModel)"
+        );
     }
     Ok(catalog)
 }

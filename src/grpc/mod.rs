@@ -166,7 +166,7 @@ pub async fn serve_with_http(
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), ServeError> {
     let (health, health_service) = tonic_health::server::health_reporter();
-    let tracking = tokio::spawn(track_health(health.clone(), Arc::clone(&catalog)));
+    let tracking = tokio::spawn(track_health(health.clone(), Arc::clone(&catalog)).await);
     let timeouts = connection::Timeouts {
         handshake: options.handshake_timeout,
         idle: options.idle_timeout,
@@ -337,29 +337,45 @@ type Layers = tower::layer::util::Stack<
 >;
 
 /// Keeps the health status in step with the catalog: SERVING while at least
-/// one model is loaded.
-async fn track_health(health: tonic_health::server::HealthReporter, catalog: Arc<Catalog>) {
-    let mut serving = None;
-    loop {
-        let now = catalog.snapshot().engine().models().next().is_some();
-        if serving != Some(now) {
-            if now {
-                health
-                    .set_serving::<MaturityServiceServer<MaturityApi>>()
-                    .await;
-                health
-                    .set_service_status("", tonic_health::ServingStatus::Serving)
-                    .await;
-            } else {
-                health
-                    .set_not_serving::<MaturityServiceServer<MaturityApi>>()
-                    .await;
-                health
-                    .set_service_status("", tonic_health::ServingStatus::NotServing)
-                    .await;
-            }
-            serving = Some(now);
+/// one model is loaded. The status is set before the first call can ask.
+async fn track_health(
+    health: tonic_health::server::HealthReporter,
+    catalog: Arc<Catalog>,
+) -> impl Future<Output = ()> {
+    let serving = report_health(&health, &catalog, None).await;
+    async move {
+        let mut serving = serving;
+        loop {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            serving = report_health(&health, &catalog, Some(serving)).await;
         }
-        tokio::time::sleep(Duration::from_millis(500)).await;
     }
+}
+
+/// Sets the health status from the catalog when it differs from `was`, and
+/// returns it.
+async fn report_health(
+    health: &tonic_health::server::HealthReporter,
+    catalog: &Catalog,
+    was: Option<bool>,
+) -> bool {
+    let now = catalog.snapshot().engine().models().next().is_some();
+    if was != Some(now) {
+        if now {
+            health
+                .set_serving::<MaturityServiceServer<MaturityApi>>()
+                .await;
+            health
+                .set_service_status("", tonic_health::ServingStatus::Serving)
+                .await;
+        } else {
+            health
+                .set_not_serving::<MaturityServiceServer<MaturityApi>>()
+                .await;
+            health
+                .set_service_status("", tonic_health::ServingStatus::NotServing)
+                .await;
+        }
+    }
+    now
 }
