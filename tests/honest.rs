@@ -198,6 +198,51 @@ async fn a_business_without_recurring_revenue_reaches_the_top_through_repeat_bus
 }
 
 #[tokio::test]
+async fn a_subscription_business_is_judged_on_retention_not_on_customers_buying_again() {
+    let server = start_builtin_server().await;
+    let mut client = server.client().await;
+    for (model, file, criterion) in [
+        (
+            "five_stage",
+            "five_stage_rank5_example.json",
+            "repeat_business",
+        ),
+        (
+            "chaotic_to_predictive",
+            "chaotic_to_predictive_rank5_example.json",
+            "repeat_customers",
+        ),
+    ] {
+        // Customers renew rather than buy again: retention says they stay.
+        let mut metrics = case_metrics(file);
+        metrics.insert("repeat_customer_rate".into(), value(Kind::Number(0.3)));
+        let a = client
+            .assess(request(model, metrics.clone()))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(a.level.unwrap().rank, 5, "{model}");
+        let repeat = a.criteria.iter().find(|c| c.id == criterion).unwrap();
+        assert_eq!(repeat.outcome(), pb::Outcome::NotApplicable, "{model}");
+        // Nor is a rate nobody measures for a subscription missing.
+        metrics.remove("repeat_customer_rate");
+        let a = client
+            .assess(request(model, metrics))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(a.level.unwrap().rank, 5, "{model}");
+        assert!(
+            !a.missing_metrics
+                .contains(&"repeat_customer_rate".to_owned()),
+            "{model}: {:?}",
+            a.missing_metrics
+        );
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn evidence_that_may_not_apply_proves_nothing_while_whether_it_applies_is_unknown() {
     let server = start_builtin_server().await;
     let mut client = server.client().await;
