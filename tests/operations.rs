@@ -596,3 +596,58 @@ fn a_key_that_is_not_the_certificates_is_refused_before_listening() {
         assert!(!stderr.contains("listening"), "{key}: {stderr}");
     }
 }
+
+/// The `key=source` lines of the kustomization's scripts ConfigMap and the
+/// `{ key: K, path: P }` items the deployment mounts them at.
+fn config_map_files() -> Vec<(String, std::path::PathBuf)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let read = |file: &str| std::fs::read_to_string(root.join("k8s").join(file)).unwrap();
+    let sources: Vec<(String, String)> = read("kustomization.yaml")
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("- ")?.split_once("=../scripts/"))
+        .map(|(key, source)| (key.to_owned(), source.to_owned()))
+        .collect();
+    let mounted: Vec<(String, String)> = read("deployment.yaml")
+        .lines()
+        .filter_map(|l| {
+            let item = l.trim().strip_prefix("- { key: ")?.strip_suffix(" }")?;
+            let (key, path) = item.split_once(", path: ")?;
+            Some((key.to_owned(), path.to_owned()))
+        })
+        .collect();
+    assert_eq!(sources.len(), mounted.len(), "{sources:?} {mounted:?}");
+    sources
+        .into_iter()
+        .map(|(key, source)| {
+            let path = mounted.iter().find(|(k, _)| *k == key).unwrap().1.clone();
+            assert_eq!(path, source, "{key} is mounted where its source is not");
+            (key, root.join("scripts").join(source))
+        })
+        .collect()
+}
+
+#[test]
+fn the_kubernetes_config_map_carries_every_script_the_models_need() {
+    let files = config_map_files();
+    let lib = support::scripts_dir().join("lib");
+    for helper in std::fs::read_dir(&lib).unwrap() {
+        let helper = helper.unwrap().path();
+        assert!(
+            files.iter().any(|(_, source)| *source == helper),
+            "{} is not in the ConfigMap",
+            helper.display()
+        );
+    }
+    // The directory a pod sees: each key at its mounted path.
+    let dir = scratch("k8s_scripts");
+    for (_, source) in &files {
+        let relative = source.strip_prefix(support::scripts_dir()).unwrap();
+        std::fs::create_dir_all(dir.join(relative).parent().unwrap()).unwrap();
+        std::fs::copy(source, dir.join(relative)).unwrap();
+    }
+    let output = support::bin::maturity(&["models", "--scripts", dir.to_str().unwrap()]);
+    let listed = support::bin::stdout(&output);
+    for model in ["five_stage", "chaotic_to_predictive"] {
+        assert!(listed.contains(model), "{model} not served:\n{listed}");
+    }
+}
