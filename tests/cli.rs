@@ -68,7 +68,7 @@ fn assess_reads_a_plain_metrics_object_and_explains() {
         "{text}"
     );
     assert!(
-        text.contains("Provisional: only 7% of the metrics that matter were supplied. Collect first: founder_share_of_deals, top2_rep_share_of_wins, sales_reps, pipeline_review_cadence_days"),
+        text.contains("Provisional: only 6% of the metrics that matter were supplied. Collect first: founder_share_of_deals, top2_rep_share_of_wins, sales_reps, pipeline_review_cadence_days"),
         "{text}"
     );
     assert!(
@@ -130,7 +130,7 @@ fn the_report_lists_criteria_up_to_the_next_level_unless_explaining() {
     );
     assert!(!text.contains("key_accounts_planned"), "{text}");
     assert!(
-        text.contains("(13 criteria of higher levels not shown: --explain shows them)"),
+        text.contains("(15 criteria of higher levels not shown: --explain shows them)"),
         "{text}"
     );
     assert!(
