@@ -46,6 +46,11 @@ fn main() -> ExitCode {
     runtime.shutdown_timeout(std::time::Duration::from_millis(500));
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader of the output went away (`| head`): it has what it
+        // wanted, so there is nothing to report.
+        Err(cli::CliError::Output(err)) if err.kind() == std::io::ErrorKind::BrokenPipe => {
+            ExitCode::SUCCESS
+        }
         // A comparison that found differences is an answer, not an error.
         Err(err @ cli::CliError::Differ(_)) => {
             eprintln!("{err}");

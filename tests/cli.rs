@@ -768,3 +768,28 @@ fn bench_counts_refused_calls_as_errors_not_throughput_and_fails() {
         assert!(stderr.contains("calls failed"), "{mode}: {stderr}");
     }
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_the_output_quietly() {
+    let example = support::scripts_dir().join("tests/five_stage/five_stage_rank3_example.json");
+    let example = example.to_str().unwrap();
+    let scripts = support::scripts_dir();
+    for args in [
+        &["assess", "--metrics", example, "--json"][..],
+        &["assess", "--metrics", example],
+        &["models", "--scripts", scripts.to_str().unwrap()],
+    ] {
+        // `maturity ... | head -0`: the pipe's reader is gone before a
+        // byte is written.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_maturity"))
+            .args(args)
+            .stdout(writer)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{args:?}: {stderr}");
+        assert_eq!(stderr, "", "{args:?}");
+    }
+}

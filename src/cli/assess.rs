@@ -54,10 +54,10 @@ fn print_error_json(err: CliError) -> CliError {
         other => return other,
     };
     let json = crate::grpc::json::status_json(&status);
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&json).unwrap_or_default()
-    );
+    let text = serde_json::to_string_pretty(&json).unwrap_or_default();
+    if let Err(closed) = super::output::write_line(format_args!("{text}")) {
+        return closed;
+    }
     CliError::Failed(status.message().to_owned())
 }
 
@@ -79,12 +79,12 @@ async fn assess_one(args: AssessArgs) -> Result<(), CliError> {
         // The API's own JSON: a server's answer as it came (with its id and
         // time), a local one in the same mapping.
         let answer = served.unwrap_or_else(|| pb::Assessment::from(assessment));
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&answer).unwrap_or_default()
         );
     } else {
-        print!("{}", report::render(&assessment, args.explain));
+        out!("{}", report::render(&assessment, args.explain));
     }
     Ok(())
 }

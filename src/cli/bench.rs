@@ -72,7 +72,7 @@ pub(crate) async fn run(mut args: BenchArgs) -> Result<(), CliError> {
         return super::bench_suite::run(&args).await;
     }
     let (total, cpu) = load(&args, &args.mode, args.view).await?;
-    report(&args, &total, cpu);
+    report(&args, &total, cpu)?;
     failed_calls(total.errors)
 }
 
@@ -242,7 +242,7 @@ async fn stream(
 
 /// Prints the run's figures; `server_cpu` is the CPU time, in seconds, the
 /// server used meanwhile.
-fn report(args: &BenchArgs, total: &Tally, server_cpu: Option<f64>) {
+fn report(args: &BenchArgs, total: &Tally, server_cpu: Option<f64>) -> Result<(), CliError> {
     let count = total.latency.len();
     let ms = |q: f64| total.latency.value_at_quantile(q) as f64 / 1000.0;
     let view = match (args.mode.as_str(), args.view) {
@@ -250,16 +250,19 @@ fn report(args: &BenchArgs, total: &Tally, server_cpu: Option<f64>) {
         (_, AnswerView::Full) => "  view full",
         (_, AnswerView::Basic) => "  view basic",
     };
-    println!(
+    outln!(
         "mode {}  concurrency {}  connections {}  duration {} s{view}",
-        args.mode, args.concurrency, args.connections, args.duration
+        args.mode,
+        args.concurrency,
+        args.connections,
+        args.duration
     );
-    println!(
+    outln!(
         "requests {count} ({:.0}/s)  errors {}",
         count as f64 / args.duration.max(1) as f64,
         total.errors
     );
-    println!(
+    outln!(
         "latency ms  p50 {:.3}  p90 {:.3}  p99 {:.3}  p99.9 {:.3}",
         ms(0.5),
         ms(0.9),
@@ -268,16 +271,17 @@ fn report(args: &BenchArgs, total: &Tally, server_cpu: Option<f64>) {
     );
     if let Some(pid) = args.server_pid {
         match peak_rss(pid) {
-            Some(kib) => println!("server peak RSS {:.1} MiB", kib as f64 / 1024.0),
-            None => println!("server peak RSS unknown (no /proc/{pid}/status)"),
+            Some(kib) => outln!("server peak RSS {:.1} MiB", kib as f64 / 1024.0),
+            None => outln!("server peak RSS unknown (no /proc/{pid}/status)"),
         }
     }
     if let Some(seconds) = server_cpu.filter(|_| count > 0) {
-        println!(
+        outln!(
             "server CPU {:.0} µs per request",
             seconds * 1e6 / count as f64
         );
     }
+    Ok(())
 }
 
 /// The user and system CPU time process `pid` has used, in seconds

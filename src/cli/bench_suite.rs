@@ -80,7 +80,7 @@ pub(crate) async fn run(args: &BenchArgs) -> Result<(), CliError> {
         }
         rounds.push(figures);
     }
-    print!("{}", table(args, &runs, &rounds));
+    out!("{}", table(args, &runs, &rounds));
     let errors = rounds.iter().flatten().map(|f| f.errors).sum();
     super::bench::failed_calls(errors)
 }

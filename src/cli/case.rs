@@ -54,7 +54,7 @@ pub(crate) fn add(args: CaseAddArgs) -> Result<(), CliError> {
         },
     };
     let file = write(&args, &case)?;
-    println!(
+    outln!(
         "saved {}: rank {} {}",
         file.display(),
         got.level.rank,

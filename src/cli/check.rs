@@ -14,10 +14,10 @@ pub(crate) fn run(args: CheckArgs) -> Result<(), CliError> {
     let mut failed = 0;
     for path in &args.files {
         match check(path) {
-            Ok(line) => println!("ok   {line}"),
+            Ok(line) => outln!("ok   {line}"),
             Err(message) => {
                 failed += 1;
-                println!("FAIL {message}");
+                outln!("FAIL {message}");
             }
         }
     }

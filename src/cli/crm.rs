@@ -46,13 +46,13 @@ pub(crate) async fn run(args: AssessArgs) -> Result<(), CliError> {
             let sources = serde_json::json!({ "derived": ev, "merged": merged });
             object.insert("evidence".into(), sources);
         }
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&json).unwrap_or_default()
         );
     } else {
-        print!("{}", report::render(&assessment, args.explain));
-        print!("{}", render_sources(&dir, &ev, &merged));
+        out!("{}", report::render(&assessment, args.explain));
+        out!("{}", render_sources(&dir, &ev, &merged));
     }
     Ok(())
 }

@@ -67,7 +67,7 @@ pub(crate) async fn run(args: DeployArgs) -> Result<(), CliError> {
         .put_model(request)
         .await?
         .into_inner();
-    print!("{}", summary(&put));
+    out!("{}", summary(&put));
     Ok(())
 }
 

@@ -17,9 +17,9 @@ pub(crate) fn run(args: DeriveArgs) -> Result<(), CliError> {
             true => serde_json::to_string_pretty(&ev),
             false => serde_json::to_string_pretty(&ev.metrics),
         };
-        println!("{}", json.unwrap_or_default());
+        outln!("{}", json.unwrap_or_default());
     } else {
-        print!("{}", render(&ev, &args.dir, args.explain));
+        out!("{}", render(&ev, &args.dir, args.explain));
     }
     Ok(())
 }

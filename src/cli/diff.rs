@@ -36,12 +36,12 @@ pub(crate) fn replay(args: ReplayArgs) -> Result<(), CliError> {
 
 fn print_report(report: &Report, json: bool) -> Result<(), CliError> {
     if json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&report).unwrap_or_default()
         );
     } else {
-        print!("{}", report.render());
+        out!("{}", report.render());
     }
     match report.summary.changed {
         0 => Ok(()),

@@ -50,6 +50,9 @@ pub enum CliError {
         /// Why.
         source: tonic::transport::Error,
     },
+    /// Standard output could not be written (its reader may have gone).
+    #[error("writing to standard output: {0}")]
+    Output(std::io::Error),
     /// The server answered with an error.
     #[error("server: {} ({:?})", .0.message(), .0.code())]
     Status(#[from] tonic::Status),

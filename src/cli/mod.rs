@@ -13,7 +13,10 @@
 //! - `diff`: two versions of a model compared over a portfolio.
 //! - `case`: saving an organisation as a test case.
 //! - `report_html`: the self-contained HTML report for a client.
+//! - `output`: standard output that a closed pipe ends quietly.
 
+#[macro_use]
+mod output;
 pub mod args;
 mod assess;
 mod bench;

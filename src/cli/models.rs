@@ -24,31 +24,31 @@ pub(crate) async fn run(args: ModelsArgs) -> Result<(), CliError> {
     };
     if args.json {
         let listed = pb::ListModelsResponse { models, failures };
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&listed).unwrap_or_default()
         );
         return Ok(());
     }
     for model in &models {
-        println!("{} {}: {}", model.id, model.version, model.name);
-        println!("  sha256 {}", model.script_sha256);
+        outln!("{} {}: {}", model.id, model.version, model.name);
+        outln!("  sha256 {}", model.script_sha256);
         let levels: Vec<String> = model
             .levels
             .iter()
             .map(|l| format!("{} {}", l.rank, l.id))
             .collect();
-        println!("  levels {}", levels.join(", "));
-        println!("  reads {} metrics", model.metrics.len());
+        outln!("  levels {}", levels.join(", "));
+        outln!("  reads {} metrics", model.metrics.len());
         if !model.load_error.is_empty() {
-            println!(
+            outln!(
                 "  newest edit refused, this version keeps serving: {}",
                 model.load_error
             );
         }
     }
     for failure in &failures {
-        println!("refused {}: {}", failure.file, failure.error);
+        outln!("refused {}: {}", failure.file, failure.error);
     }
     Ok(())
 }

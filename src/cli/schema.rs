@@ -11,7 +11,7 @@ pub(crate) fn run(args: SchemaArgs) -> Result<(), CliError> {
         SchemaFile::Case => files::case_file(),
         SchemaFile::Metrics => files::metrics_file(),
     };
-    println!(
+    outln!(
         "{}",
         serde_json::to_string_pretty(&schema).unwrap_or_default()
     );

@@ -69,10 +69,12 @@ pub(crate) async fn run(args: &AssessArgs) -> Result<(), CliError> {
         // An AssessStreamResponse in the proto3 JSON mapping, as the HTTP
         // API streams them; written straight out, never through a
         // serde_json::Value: a portfolio may be a million lines.
-        let _ = serde_json::to_writer(&mut out, &answer);
-        let _ = writeln!(out);
+        serde_json::to_writer(&mut out, &answer)
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(out))
+            .map_err(CliError::Output)?;
     }
-    let _ = out.flush();
+    out.flush().map_err(CliError::Output)?;
     reader
         .await
         .map_err(|e| CliError::Config(format!("reading the file: {e}")))??;

@@ -16,16 +16,16 @@ pub(crate) fn run(args: TestArgs) -> Result<(), CliError> {
     let mut engine = Engine::new(Limits::default());
     let load_failures = engine.load_all(&set);
     for failure in &load_failures {
-        println!("FAIL {}", render_load_error(failure));
+        outln!("FAIL {}", render_load_error(failure));
     }
     for bad in &set.unreadable {
-        println!("FAIL {}: {}", bad.file, bad.reason);
+        outln!("FAIL {}: {}", bad.file, bad.reason);
     }
     let mut outcomes = Vec::new();
     for model in engine.models() {
         let cases: Vec<_> = set.cases_of(model.id()).collect();
         if cases.is_empty() {
-            println!(
+            outln!(
                 "warn {}: no test cases in tests/{}/",
                 model.id(),
                 model.id()
@@ -46,11 +46,13 @@ pub(crate) fn run(args: TestArgs) -> Result<(), CliError> {
             failures: vec![format!("no model '{}' loaded to test", case.model)],
         });
     }
-    outcomes.iter().for_each(print_outcome);
+    for outcome in &outcomes {
+        print_outcome(outcome)?;
+    }
     let found = !set.models.is_empty() || set.unreadable.iter().any(|u| u.is_model());
     let dir = args.dir.display().to_string();
     if !found {
-        println!(
+        outln!(
             "FAIL {dir}: no model script (MODEL.rhai) here; a scripts directory holds them, with their cases in tests/MODEL/*.json"
         );
     }
@@ -72,16 +74,17 @@ struct Tally<'a> {
     no_model: Option<String>,
 }
 
-fn print_outcome(outcome: &CaseOutcome) {
+fn print_outcome(outcome: &CaseOutcome) -> Result<(), CliError> {
     let got = match &outcome.got {
         Some((rank, id)) => format!("rank {rank} {id}"),
         None => "no answer".to_owned(),
     };
     let status = if outcome.passed() { "ok  " } else { "FAIL" };
-    println!("{status} {} ({}): {got}", outcome.file, outcome.name);
+    outln!("{status} {} ({}): {got}", outcome.file, outcome.name);
     for failure in &outcome.failures {
-        println!("       {failure}");
+        outln!("       {failure}");
     }
+    Ok(())
 }
 
 fn summarise(tally: &Tally<'_>) -> Result<(), CliError> {
@@ -107,7 +110,7 @@ fn summarise(tally: &Tally<'_>) -> Result<(), CliError> {
     problems.extend(untested.clone());
     let verdict = if problems.is_empty() { "ok" } else { "FAILED" };
     let untested = untested.map(|u| format!("; {u}")).unwrap_or_default();
-    println!(
+    outln!(
         "test result: {verdict}. {passed} passed; {failed} failed; {unloaded} did not load{untested}"
     );
     if problems.is_empty() {

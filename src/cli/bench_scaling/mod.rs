@@ -51,7 +51,7 @@ pub(crate) fn run(args: ScalingArgs) -> Result<(), CliError> {
             &args.out.join(format!("scaling-{name}.svg")),
             &curve.chart.svg(),
         )?;
-        println!("{}", curve.table());
+        outln!("{}", curve.table());
     }
     Ok(())
 }

@@ -43,7 +43,7 @@ pub(crate) fn run(args: ReportArgs) -> Result<(), CliError> {
         true => format!(", could be {}", ceiling.rank),
         false => String::new(),
     };
-    println!(
+    outln!(
         "wrote {}: level {} {}{could_be}",
         args.out.display(),
         level.rank,
