@@ -131,3 +131,28 @@ fn a_log_without_requests_says_how_to_record_them() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--decision-log-requests"), "{stderr}");
 }
+
+#[test]
+fn diff_over_a_log_skips_decisions_recorded_without_their_request() {
+    let dir = scratch("diff-log-mixed");
+    let log = dir.join("decisions.jsonl");
+    let without = r#"{"assessmentId": "a", "model": "gate", "level": {"rank": 2}, "ceiling": {"rank": 2}, "score": 2.0}"#;
+    let with = r#"{"assessmentId": "b", "model": "gate", "level": {"rank": 2}, "ceiling": {"rank": 2}, "score": 2.0, "request": {"model": "gate", "subjectId": "acme", "metrics": {"x": {"number": 0.6}}}}"#;
+    std::fs::write(&log, format!("{without}\n{with}\n")).unwrap();
+    let old = scripts("diff-log-old", "|m| m.x >= 0.5").join("gate.rhai");
+    let new = scripts("diff-log-new", "|m| m.x >= 0.7").join("gate.rhai");
+    let output = maturity(&[
+        "diff",
+        old.to_str().unwrap(),
+        new.to_str().unwrap(),
+        "--orgs",
+        log.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["summary"]["organisations"], 1, "{report}");
+    assert_eq!(report["summary"]["movedDown"], 1, "{report}");
+    assert_eq!(report["summary"]["skipped"], 1, "{report}");
+    assert_eq!(report["changes"][0]["subject"], "acme");
+}

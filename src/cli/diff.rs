@@ -102,7 +102,7 @@ struct Summary {
     moved_up: usize,
     moved_down: usize,
     unchanged: usize,
-    /// Lines of a decision log without a request (replay only).
+    /// Lines of a decision log without a request.
     #[serde(skip_serializing_if = "is_zero")]
     skipped: usize,
 }
@@ -220,7 +220,9 @@ fn compare(args: &DiffArgs) -> Result<Report, CliError> {
         changes: Vec::new(),
         summary: Summary::default(),
     };
-    for (line, request) in portfolio(&args.orgs, model.as_deref())? {
+    let (portfolio, skipped) = portfolio(&args.orgs, model.as_deref())?;
+    report.summary.skipped = skipped;
+    for (line, request) in portfolio {
         let subject = if request.subject_id.is_empty() {
             format!("line {line}")
         } else {
@@ -282,13 +284,17 @@ fn load_side(path: &Path) -> Result<(Engine, Option<String>), CliError> {
 
 /// The organisations of a JSON Lines file, with their line numbers: each
 /// line an organisation (as `assess` reads one), or a decision-log record
-/// whose "request" holds one.
-fn portfolio(path: &Path, model: Option<&str>) -> Result<Vec<(usize, AssessRequest)>, CliError> {
+/// whose "request" holds one; and how many decision-log records were
+/// skipped for want of one.
+fn portfolio(
+    path: &Path,
+    model: Option<&str>,
+) -> Result<(Vec<(usize, AssessRequest)>, usize), CliError> {
     let file = std::fs::File::open(path).map_err(|source| CliError::Read {
         path: path.into(),
         source,
     })?;
-    let mut out = Vec::new();
+    let (mut out, mut skipped) = (Vec::new(), 0);
     for (i, line) in BufReader::new(file).lines().enumerate() {
         let line = line.map_err(|source| CliError::Read {
             path: path.into(),
@@ -299,12 +305,20 @@ fn portfolio(path: &Path, model: Option<&str>) -> Result<Vec<(usize, AssessReque
         }
         let json: Value = json_input::parse(line.as_bytes())
             .map_err(|e| input_error(path, format!("line {}: {e}", i + 1)))?;
-        let organisation = json.get("request").unwrap_or(&json);
+        let organisation = match json.get("request") {
+            Some(request) => request,
+            // A decision logged without --decision-log-requests.
+            None if json.get("assessmentId").is_some() => {
+                skipped += 1;
+                continue;
+            }
+            None => &json,
+        };
         let request = organisation_from_json(path, organisation, model)
             .map_err(|e| input_error(path, format!("line {}: {e}", i + 1)))?;
         out.push((i + 1, request));
     }
-    Ok(out)
+    Ok((out, skipped))
 }
 
 fn standing(a: &Assessment) -> Standing {
