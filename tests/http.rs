@@ -414,6 +414,28 @@ async fn json_reads_as_the_proto3_mapping_reads_it() {
 }
 
 #[tokio::test]
+async fn a_field_of_the_wrong_type_is_named_in_the_refusal() {
+    let server = start_builtin_http_server().await;
+    for (body, said) in [
+        (r#"{"targetRank": 2.5}"#, "targetRank: expected an integer"),
+        (r#"{"targetRank": true}"#, "targetRank: expected an integer"),
+        (r#"{"explain": "true"}"#, "explain: invalid type: string"),
+        (r#"{"metrics": []}"#, "metrics: invalid type: sequence"),
+        (r#"{"subjectId": 5}"#, "subjectId: invalid type: integer"),
+        (
+            r#"{"metrics": {"crm_in_place": true, "crm_adoption": {"number": "high"}}}"#,
+            "metrics[crm_adoption]: ",
+        ),
+    ] {
+        let answer = call(&server.http, "POST", ASSESS, &[], body).await;
+        assert_eq!(answer.status, 400, "{body}: {:?}", answer.body);
+        let message = answer.json()["message"].as_str().unwrap().to_owned();
+        assert!(message.contains(said), "{body}: {message}");
+    }
+    server.grpc.stop().await;
+}
+
+#[tokio::test]
 async fn unknown_query_parameters_are_refused_naming_the_accepted_ones() {
     let server = start_builtin_http_server().await;
     let doc = call(&server.http, "GET", "/v1/openapi.json", &[], "")

@@ -112,12 +112,48 @@ pub fn assess_request_from_json(text: &[u8]) -> Result<pb::AssessRequest, Status
     json_input::defaults_made_plain(&mut value);
     plain_metrics_to_canonical(&mut value);
     refuse_mixed_metric_values(&value)?;
-    serde_json::from_value(value).map_err(|e| {
+    <pb::AssessRequest as serde::Deserialize>::deserialize(&value).map_err(|e| {
         // The generated readers' own wording doubles serde's ("expected
         // expected one of").
-        let reason = e.to_string().replace("expected expected ", "expected ");
-        Status::invalid_argument(format!("request is not an AssessRequest: {reason}"))
+        let mut reason = e.to_string().replace("expected expected ", "expected ");
+        // How the generated readers refuse an integer field's value.
+        if reason.starts_with("data did not match any variant of untagged enum") {
+            reason = "expected an integer".into();
+        }
+        let field = misread_field(value).map_or(String::new(), |f| format!("{f}: "));
+        Status::invalid_argument(format!("request is not an AssessRequest: {field}{reason}"))
     })
+}
+
+/// The first field of an AssessRequest's JSON that the generated reader
+/// refuses on its own, e.g. `targetRank` or `metrics[crm_adoption]`: the
+/// readers' errors do not say where (an integer written as 2.5 is "data
+/// did not match any variant of untagged enum"). Only ever called on a
+/// request already refused, so the retries cost nothing when all is well.
+fn misread_field(request: serde_json::Value) -> Option<String> {
+    use serde_json::{Map, Value};
+    let Value::Object(fields) = request else {
+        return None;
+    };
+    let refused = |name: &str, value: Value| {
+        let alone = Value::Object(Map::from_iter([(name.to_owned(), value)]));
+        serde_json::from_value::<pb::AssessRequest>(alone).is_err()
+    };
+    let (name, value) = fields
+        .into_iter()
+        .find(|(name, value)| refused(name, value.clone()))?;
+    if let Value::Object(metrics) = value {
+        let metric = metrics.into_iter().find(|(metric, entry)| {
+            refused(
+                &name,
+                Value::Object(Map::from_iter([(metric.clone(), entry.clone())])),
+            )
+        });
+        if let Some((metric, _)) = metric {
+            return Some(format!("{name}[{metric}]"));
+        }
+    }
+    Some(name)
 }
 
 /// `text` without a leading UTF-8 byte-order mark, which editors on
