@@ -138,6 +138,13 @@ async fn errors_have_the_json_shape_and_the_http_status_of_their_code() {
             "INVALID_ARGUMENT",
         ),
         ("POST", "/v1/models/nope:assess", "{}", 404, "NOT_FOUND"),
+        (
+            "POST",
+            "/v1/models/nope:assessStream",
+            "{}",
+            404,
+            "NOT_FOUND",
+        ),
         ("GET", "/v1/models/nope", "", 404, "NOT_FOUND"),
         (
             "POST",

@@ -55,6 +55,12 @@ impl MaturityApi {
         }
     }
 
+    /// NOT_FOUND, naming the models there are, when no model `id` serves.
+    pub(crate) fn check_model(&self, id: &str) -> Result<(), Status> {
+        let snapshot = self.catalog.snapshot();
+        snapshot.engine().model(id).map(drop).map_err(to_status)
+    }
+
     /// Checks `request`'s metrics against the serving version of its model
     /// without assessing it: what an assessment would refuse, refused.
     pub(crate) fn check_metrics(&self, request: &AssessRequest) -> Result<(), Status> {

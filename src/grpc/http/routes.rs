@@ -216,8 +216,10 @@ fn assess_stream(
     uri: &Uri,
     body: Body,
 ) -> Response {
+    // What would fail every line fails the call, before its 200.
     let checked = grpc_request(headers, uri, ()).and_then(|request| {
         shared.api.authorize(&request)?;
+        shared.api.check_model(model)?;
         deadline_of(request.metadata())
     });
     let deadline = match checked {
