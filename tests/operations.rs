@@ -429,6 +429,29 @@ fn serve_error(extra: &[&str], envs: &[(&str, &str)]) -> String {
 }
 
 #[test]
+fn a_log_format_other_than_text_or_json_is_refused_from_flag_variable_and_file() {
+    let dir = scratch("ops_log_format");
+    let config = dir.join("format.toml");
+    std::fs::write(&config, "log_format = \"xml\"\n").unwrap();
+    for stderr in [
+        serve_error(&["--log-format", "xml"], &[]),
+        serve_error(&[], &[("MATURITY_LOG_FORMAT", "xml")]),
+        serve_error(&["--config", config.to_str().unwrap()], &[]),
+    ] {
+        assert!(
+            stderr.contains("log_format must be text or json, got 'xml'"),
+            "{stderr}"
+        );
+    }
+    // Either case of a format it knows serves: JSON logs.
+    let served = serve_with(
+        &["serve", "--listen", "127.0.0.1:0", "--log-format", "JSON"],
+        &[],
+    );
+    assert!(served.logs()[0].starts_with('{'), "{:?}", served.logs());
+}
+
+#[test]
 fn timeouts_over_a_year_are_refused_from_flag_variable_and_file() {
     let dir = scratch("ops_huge_timeouts");
     let huge = u64::MAX.to_string();

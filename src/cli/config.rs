@@ -105,19 +105,32 @@ pub fn read_file(path: Option<&Path>) -> Result<FileSettings, CliError> {
     })
 }
 
-/// The log format the settings ask for ("text" or "json").
+/// The log format the settings ask for ("text" or "json", in any case;
+/// `settings` refuses any other).
 pub fn log_format(args: &ServeArgs) -> String {
     let file = read_file(args.config.as_deref()).unwrap_or_default();
+    format_of(args, &file)
+}
+
+fn format_of(args: &ServeArgs, file: &FileSettings) -> String {
     args.log_format
         .clone()
-        .or(file.log_format)
+        .or_else(|| file.log_format.clone())
         .unwrap_or_else(|| "text".into())
+        .to_ascii_lowercase()
 }
 
 /// Flags and variables over the file over the defaults.
 pub fn settings(args: &ServeArgs) -> Result<Settings, CliError> {
     let file = read_file(args.config.as_deref())?;
     let defaults = crate::grpc::ServeOptions::default();
+    let format = format_of(args, &file);
+    if !["text", "json"].contains(&format.as_str()) {
+        let shown: String = format.chars().take(32).collect();
+        return Err(CliError::Config(format!(
+            "log_format must be text or json, got '{shown}'"
+        )));
+    }
     let tls_cert = args.tls_cert.clone().or(file.tls_cert);
     let tls_key = args.tls_key.clone().or(file.tls_key);
     let tls = match (tls_cert, tls_key) {
