@@ -748,7 +748,15 @@ fn bench_counts_refused_calls_as_errors_not_throughput_and_fails() {
         "--admin-tokens",
         tokens.to_str().unwrap(),
     ]);
-    for mode in ["assess", "stream"] {
+    for (mode, why) in [
+        ("assess", "(the first: Unauthenticated"),
+        ("stream", "(the first: Unauthenticated"),
+        // Nor does it serve the echo baseline.
+        (
+            "echo",
+            "(the first: Unimplemented: the server has no echo service (serve it with --echo))",
+        ),
+    ] {
         let output = maturity(&[
             "bench",
             "--server",
@@ -766,6 +774,7 @@ fn bench_counts_refused_calls_as_errors_not_throughput_and_fails() {
         assert!(!text.contains("errors 0"), "{mode}: {text}");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains("calls failed"), "{mode}: {stderr}");
+        assert!(stderr.contains(why), "{mode}: {stderr}");
     }
 }
 

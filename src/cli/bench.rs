@@ -41,6 +41,8 @@ pub(crate) struct Tally {
     pub(crate) latency: Histogram<u64>,
     /// Calls that failed, or were never answered.
     pub(crate) errors: u64,
+    /// Why the first failed call failed, so a run of errors says why.
+    pub(crate) first_error: Option<String>,
 }
 
 impl Tally {
@@ -49,16 +51,28 @@ impl Tally {
         Self {
             latency: histogram(),
             errors: 0,
+            first_error: None,
         }
     }
 
-    /// A call sent at `started`: its latency when `ok`, an error otherwise.
-    pub(crate) fn record(&mut self, started: Instant, ok: bool) {
-        if ok {
-            let _ = self.latency.record(micros(started.elapsed()));
-        } else {
-            self.errors += 1;
+    /// A call that failed, and why.
+    pub(crate) fn fail(&mut self, why: impl FnOnce() -> String) {
+        self.errors += 1;
+        if self.first_error.is_none() {
+            self.first_error = Some(why());
         }
+    }
+
+    /// Adds what `other` saw.
+    pub(crate) fn add(&mut self, other: Tally) {
+        let _ = self.latency.add(&other.latency);
+        self.errors += other.errors;
+        self.first_error = self.first_error.take().or(other.first_error);
+    }
+
+    /// A call sent at `started` that was answered: its latency.
+    pub(crate) fn answered(&mut self, started: Instant) {
+        let _ = self.latency.record(micros(started.elapsed()));
     }
 }
 
@@ -73,15 +87,17 @@ pub(crate) async fn run(mut args: BenchArgs) -> Result<(), CliError> {
     }
     let (total, cpu) = load(&args, &args.mode, args.view).await?;
     report(&args, &total, cpu)?;
-    failed_calls(total.errors)
+    failed_calls(total.errors, total.first_error.as_deref())
 }
 
-/// An error when any call failed: figures over failures are no figures.
-pub(crate) fn failed_calls(errors: u64) -> Result<(), CliError> {
+/// An error when any call failed, saying why the first did: figures over
+/// failures are no figures.
+pub(crate) fn failed_calls(errors: u64, first: Option<&str>) -> Result<(), CliError> {
+    let why = first.map_or(String::new(), |first| format!(" (the first: {first})"));
     match errors {
         0 => Ok(()),
         n => Err(CliError::Failed(format!(
-            "{n} calls failed or went unanswered: the figures count successful calls only"
+            "{n} calls failed or went unanswered{why}: the figures count successful calls only"
         ))),
     }
 }
@@ -126,8 +142,7 @@ pub(crate) async fn load(
         let tally = worker
             .await
             .map_err(|e| CliError::Config(format!("a worker failed: {e}")))?;
-        let _ = total.latency.add(&tally.latency);
-        total.errors += tally.errors;
+        total.add(tally);
     }
     let cpu = cpu_before.zip(args.server_pid.and_then(cpu_seconds));
     Ok((total, cpu.map(|(before, after)| after - before)))
@@ -179,12 +194,20 @@ async fn unary(
         let request = bearer.request(requests[i % requests.len()].clone());
         i += 1;
         let started = Instant::now();
-        let ok = if echo {
-            baseline.echo(request).await.is_ok()
+        let answered = if echo {
+            baseline.echo(request).await.map(drop)
         } else {
-            assess.assess(request).await.is_ok()
+            assess.assess(request).await.map(drop)
         };
-        tally.record(started, ok);
+        match answered {
+            Ok(()) => tally.answered(started),
+            Err(status) if echo && status.code() == tonic::Code::Unimplemented => {
+                tally.fail(|| {
+                    "Unimplemented: the server has no echo service (serve it with --echo)".into()
+                });
+            }
+            Err(status) => tally.fail(|| status_text(&status)),
+        }
     }
     tally
 }
@@ -218,26 +241,40 @@ async fn stream(
     });
     let mut client = MaturityServiceClient::new(channel);
     let answers = client.assess_stream(bearer.request(ReceiverStream::new(rx)));
-    let Ok(answers) = answers.await else {
-        tally.errors += 1;
-        return tally;
+    let answers = match answers.await {
+        Ok(answers) => answers,
+        Err(status) => {
+            tally.fail(|| status_text(&status));
+            return tally;
+        }
     };
     let mut answers = answers.into_inner();
     while let Ok(Some(answer)) = answers.message().await {
         let started = sent.lock().ok().and_then(|mut s| s.pop_front());
-        let ok = matches!(
-            answer.outcome,
-            Some(pb::assess_stream_response::Outcome::Assessment(_))
-        );
-        match started {
-            Some(started) => tally.record(started, ok),
-            None => tally.errors += u64::from(!ok),
+        match (answer.outcome, started) {
+            (Some(pb::assess_stream_response::Outcome::Assessment(_)), Some(started)) => {
+                tally.answered(started);
+            }
+            (Some(pb::assess_stream_response::Outcome::Assessment(_)), None) => {}
+            (Some(pb::assess_stream_response::Outcome::Error(status)), _) => {
+                let code = tonic::Code::from_i32(status.code);
+                tally.fail(|| format!("{code:?}: {}", status.message));
+            }
+            (None, _) => tally.fail(|| "an answer with neither assessment nor error".into()),
         }
     }
     // A stream that broke, or ended early, left its requests unanswered.
     let unanswered = sent.lock().map_or(0, |s| s.len());
     tally.errors += unanswered as u64;
     tally
+}
+
+/// A failed call's status in a few words.
+fn status_text(status: &tonic::Status) -> String {
+    match status.message() {
+        "" => format!("{:?}", status.code()),
+        message => format!("{:?}: {message}", status.code()),
+    }
 }
 
 /// Prints the run's figures; `server_cpu` is the CPU time, in seconds, the

@@ -56,6 +56,7 @@ impl Figures {
 pub(crate) async fn run(args: &BenchArgs) -> Result<(), CliError> {
     let runs = runs(args);
     let mut rounds: Vec<Vec<Figures>> = Vec::new();
+    let mut first_error = None;
     for round in 1..=args.rounds {
         let mut figures = Vec::with_capacity(runs.len());
         for &(label, mode, view) in &runs {
@@ -72,6 +73,7 @@ pub(crate) async fn run(args: &BenchArgs) -> Result<(), CliError> {
             };
             let (tally, cpu) = load(target, mode, view).await?;
             let f = Figures::of(&tally, cpu, args.duration);
+            first_error = first_error.or(tally.first_error);
             eprintln!(
                 "round {round}/{}: {label}: {:.0}/s, p99 {:.3} ms, {} errors",
                 args.rounds, f.per_second, f.p99_ms, f.errors
@@ -82,7 +84,7 @@ pub(crate) async fn run(args: &BenchArgs) -> Result<(), CliError> {
     }
     out!("{}", table(args, &runs, &rounds));
     let errors = rounds.iter().flatten().map(|f| f.errors).sum();
-    super::bench::failed_calls(errors)
+    super::bench::failed_calls(errors, first_error.as_deref())
 }
 
 /// The markdown table of `rounds`: ratios to echo first, then absolutes.

@@ -45,14 +45,17 @@ pub(super) async fn unary(
         if sender.is_none() {
             sender = connect(&address).await;
         }
-        let ok = match &mut sender {
+        let answered = match &mut sender {
             Some(s) => call(s, &address, bearer, path, body.clone()).await,
-            None => false,
+            None => Err(format!("cannot connect to {address}")),
         };
-        if !ok {
-            sender = None;
+        match answered {
+            Ok(()) => tally.answered(started),
+            Err(why) => {
+                sender = None;
+                tally.fail(|| why);
+            }
         }
-        tally.record(started, ok);
     }
     tally
 }
@@ -67,14 +70,14 @@ async fn connect(address: &str) -> Option<SendRequest<Full<Bytes>>> {
     Some(sender)
 }
 
-/// One assessment; whether it answered 200 with its whole body.
+/// One assessment: whether it answered 200 with its whole body, or why not.
 async fn call(
     sender: &mut SendRequest<Full<Bytes>>,
     address: &str,
     bearer: &Bearer,
     path: &str,
     body: Bytes,
-) -> bool {
+) -> Result<(), String> {
     let mut request = hyper::Request::post(path)
         .header("host", address)
         .header("content-type", "application/json");
@@ -82,16 +85,25 @@ async fn call(
         request = request.header("authorization", token);
     }
     let request = request.body(Full::new(body));
-    let Ok(request) = request else { return false };
+    let request = request.map_err(|e| e.to_string())?;
     // A kept-alive connection takes the next request once the last is done.
-    if sender.ready().await.is_err() {
-        return false;
-    }
-    match sender.send_request(request).await {
-        Ok(response) => {
-            let ok = response.status() == hyper::StatusCode::OK;
-            ok && response.into_body().collect().await.is_ok()
-        }
-        Err(_) => false,
+    sender.ready().await.map_err(|e| e.to_string())?;
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(|e| e.to_string())?;
+    let status = response.status();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| e.to_string())?
+        .to_bytes();
+    match status {
+        hyper::StatusCode::OK => Ok(()),
+        _ => Err(format!(
+            "HTTP {status}: {}",
+            String::from_utf8_lossy(&body[..body.len().min(200)])
+        )),
     }
 }
