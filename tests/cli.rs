@@ -68,7 +68,22 @@ fn assess_reads_a_plain_metrics_object_and_explains() {
         "{text}"
     );
     assert!(
-        text.contains("Provisional: only 6% of the metrics that matter were supplied. Collect first: founder_share_of_deals, top2_rep_share_of_wins, sales_reps, pipeline_review_cadence_days"),
+        text.contains("Provisional: proven at 1, up to 2 on metrics not supplied (6% of the metrics that matter were supplied).\n  To decide the level, supply: founder_share_of_deals, top2_rep_share_of_wins, sales_reps, pipeline_review_cadence_days"),
+        "{text}"
+    );
+    // Undecided: not the proven level's portrait, which would read as a verdict.
+    assert!(!text.contains("Deals close because"), "{text}");
+    // Unknown criteria are drawn apart from failed ones (▒, not ░).
+    assert!(
+        text.contains(
+            "Leadership and rhythm  ▒▒▒▒▒▒▒▒▒▒  0/8 passed, 8 unknown, first gap at rank 2"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "System of record       ███▒▒▒▒░░░  1/3 passed, 1 unknown, first gap at rank 3"
+        ),
         "{text}"
     );
     assert!(
@@ -801,4 +816,26 @@ fn a_reader_that_goes_away_ends_the_output_quietly() {
         assert!(output.status.success(), "{args:?}: {stderr}");
         assert_eq!(stderr, "", "{args:?}");
     }
+}
+
+#[test]
+fn a_level_no_missing_metric_can_change_is_settled_not_provisional() {
+    let dir = scratch("settled");
+    let file = dir.join("org.json");
+    // No CRM: rank 2 fails whatever else is supplied.
+    std::fs::write(&file, r#"{ "crm_in_place": false, "crm_adoption": 0.0 }"#).unwrap();
+    let text = stdout(&maturity(&[
+        "assess",
+        "--model",
+        "five_stage",
+        "--metrics",
+        file.to_str().unwrap(),
+    ]));
+    assert!(text.contains("Level 1 Effort-Driven  (score"), "{text}");
+    assert!(text.contains("  Deals close because"), "{text}");
+    assert!(
+        text.contains("  Settled: no metric left out can change the level (4% of the metrics that matter were supplied); they would complete the dimensions and the plan: "),
+        "{text}"
+    );
+    assert!(!text.contains("Provisional"), "{text}");
 }

@@ -88,6 +88,19 @@ fn a_report_with_little_data_says_it_is_provisional_and_what_to_collect() {
     assert!(html.contains("This level is provisional"), "{html}");
     assert!(html.contains("<h2>What would decide the level</h2>"));
     assert!(html.contains("could be level 5"));
+    // Undecided: no portrait of the proven level, but what would decide it.
+    assert!(
+        html.contains("The level is not decided yet: supply "),
+        "{html}"
+    );
+    assert!(!html.contains("Deals close because"), "{html}");
+    // Unknown is drawn as possible, never as failed.
+    assert!(html.contains("Customer value (no data)"), "{html}");
+    assert!(
+        html.contains("System of record (33%, up to 100%)"),
+        "{html}"
+    );
+    assert!(html.contains(r#"stroke-dasharray="5 4""#), "{html}");
 }
 
 /// Whether a PNG has more than one colour in it.

@@ -64,10 +64,11 @@ fn render_ignored(out: &mut String, a: &Assessment) {
     );
 }
 
-/// The proven level and the ceiling on one line; what to collect first when
-/// the level is provisional or undecided.
+/// The proven level and the ceiling on one line, then what the level means
+/// when it is settled, or what would decide it while it is not.
 fn render_headline(out: &mut String, a: &Assessment) {
-    let ceiling = if a.ceiling.rank > a.level.rank {
+    let undecided = a.ceiling.rank > a.level.rank;
+    let ceiling = if undecided {
         format!(", could be {} {}", a.ceiling.rank, a.ceiling.name)
     } else {
         String::new()
@@ -80,16 +81,34 @@ fn render_headline(out: &mut String, a: &Assessment) {
         a.score,
         a.confidence * 100.0
     );
-    let _ = writeln!(out, "  {}", a.level.summary);
-    if a.confidence < PROVISIONAL_BELOW {
+    let supplied = format!(
+        "{:.0}% of the metrics that matter were supplied",
+        a.confidence * 100.0
+    );
+    if undecided {
+        // The proven level's portrait would read as a verdict it is not.
+        let provisional = if a.confidence < PROVISIONAL_BELOW {
+            "Provisional"
+        } else {
+            "Undecided"
+        };
         let _ = writeln!(
             out,
-            "  Provisional: only {:.0}% of the metrics that matter were supplied. Collect first: {}",
-            a.confidence * 100.0,
+            "  {provisional}: proven at {}, up to {} on metrics not supplied ({supplied}).",
+            a.level.rank, a.ceiling.rank
+        );
+        if !a.missing_metrics.is_empty() {
+            let _ = writeln!(out, "  To decide the level, supply: {}", first_missing(a));
+        }
+        return;
+    }
+    let _ = writeln!(out, "  {}", a.level.summary);
+    if a.confidence < PROVISIONAL_BELOW && !a.missing_metrics.is_empty() {
+        let _ = writeln!(
+            out,
+            "  Settled: no metric left out can change the level ({supplied}); they would complete the dimensions and the plan: {}",
             first_missing(a)
         );
-    } else if a.ceiling.rank > a.level.rank {
-        let _ = writeln!(out, "  To decide the level, supply: {}", first_missing(a));
     }
 }
 
@@ -108,8 +127,9 @@ fn first_missing(a: &Assessment) -> String {
     }
 }
 
-/// One bar per dimension: the share of its criteria that passed, and the
-/// rank up to which they all hold.
+/// One bar per dimension: the share of its criteria that passed (█), of
+/// those unknown for want of data (▒, never drawn as failed), and the
+/// lowest rank where one fails or is unknown.
 fn render_dimensions(out: &mut String, a: &Assessment) {
     if a.dimensions.is_empty() {
         return;
@@ -118,17 +138,29 @@ fn render_dimensions(out: &mut String, a: &Assessment) {
     let width = a.dimensions.iter().map(|d| d.name.chars().count()).max();
     let width = width.unwrap_or(0);
     for d in &a.dimensions {
-        let filled = (d.score * 10.0).round().clamp(0.0, 10.0) as usize;
-        let bar = format!("{}{}", "█".repeat(filled), "░".repeat(10 - filled));
+        let tenths = |share: f64| (share * 10.0).round().clamp(0.0, 10.0) as usize;
+        let (passed, possible) = (tenths(d.score), tenths(d.possible()));
+        let bar = format!(
+            "{}{}{}",
+            "█".repeat(passed),
+            "▒".repeat(possible - passed),
+            "░".repeat(10 - possible)
+        );
         let unknown = if d.unknown > 0 {
             format!(", {} unknown", d.unknown)
         } else {
             String::new()
         };
+        // `rank` is the last rank up to which all hold: the next does not.
+        let gap = if d.passed == d.total {
+            "no gap".to_owned()
+        } else {
+            format!("first gap at rank {}", d.rank + 1)
+        };
         let _ = writeln!(
             out,
-            "  {:<width$}  {bar}  {}/{} passed{unknown}, holds to rank {}",
-            d.name, d.passed, d.total, d.rank
+            "  {:<width$}  {bar}  {}/{} passed{unknown}, {gap}",
+            d.name, d.passed, d.total
         );
     }
 }

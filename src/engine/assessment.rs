@@ -145,6 +145,17 @@ pub struct DimensionResult {
     pub unknown: u32,
 }
 
+impl DimensionResult {
+    /// Share (0..1) of its applicable criteria that passed or might: what
+    /// `score` would be if every unknown criterion held.
+    pub fn possible(&self) -> f64 {
+        if self.total == 0 {
+            return 1.0;
+        }
+        f64::from(self.passed + self.unknown) / f64::from(self.total)
+    }
+}
+
 /// The outcome of one criterion.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CriterionResult {

@@ -180,8 +180,9 @@ impl std::borrow::Borrow<str> for Text {
 }
 
 impl std::fmt::Display for Text {
+    /// As a `str` displays, padding and width included.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        std::fmt::Display::fmt(&*self.0, f)
     }
 }
 

@@ -92,25 +92,41 @@ pub(super) fn dimensions(dims: &[DimensionResult]) -> String {
         };
         let _ = write!(
             svg,
-            r##"<line x1="{cx}" y1="{cy}" x2="{x:.1}" y2="{y:.1}" stroke="#d0d7e2"/><text x="{lx:.1}" y="{ly:.1}" font-size="12" text-anchor="{anchor}" dominant-baseline="middle">{} ({:.0}%)</text>"##,
+            r##"<line x1="{cx}" y1="{cy}" x2="{x:.1}" y2="{y:.1}" stroke="#d0d7e2"/><text x="{lx:.1}" y="{ly:.1}" font-size="12" text-anchor="{anchor}" dominant-baseline="middle">{} ({})</text>"##,
             escape(&d.name),
-            d.score * 100.0
+            share_words(d)
         );
     }
-    let shape: Vec<String> = dims
-        .iter()
-        .enumerate()
-        .map(|(i, d)| {
-            let (x, y) = point(i, radius * d.score.clamp(0.0, 1.0));
-            format!("{x:.1},{y:.1}")
-        })
-        .collect();
+    let shape = |share: fn(&DimensionResult) -> f64| -> String {
+        let points: Vec<String> = dims
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let (x, y) = point(i, radius * share(d).clamp(0.0, 1.0));
+                format!("{x:.1},{y:.1}")
+            })
+            .collect();
+        points.join(" ")
+    };
+    // What is unknown for want of data is drawn as possible, dashed, never
+    // as failed.
     let _ = write!(
         svg,
-        r##"<polygon points="{}" fill="#2f6fb2" fill-opacity="0.35" stroke="#2f6fb2" stroke-width="2"/></svg>"##,
-        shape.join(" ")
+        r##"<polygon points="{}" fill="none" stroke="#2f6fb2" stroke-width="1.5" stroke-dasharray="5 4"/><polygon points="{}" fill="#2f6fb2" fill-opacity="0.35" stroke="#2f6fb2" stroke-width="2"/></svg>"##,
+        shape(DimensionResult::possible),
+        shape(|d| d.score)
     );
     svg
+}
+
+/// A dimension's share passed, and how far it could go on what is unknown.
+fn share_words(d: &DimensionResult) -> String {
+    let percent = |share: f64| format!("{:.0}%", share * 100.0);
+    match (d.unknown, d.passed) {
+        (0, _) => percent(d.score),
+        (unknown, 0) if unknown == d.total => "no data".into(),
+        _ => format!("{}, up to {}", percent(d.score), percent(d.possible())),
+    }
 }
 
 fn bars(dims: &[DimensionResult]) -> String {
@@ -123,9 +139,11 @@ fn bars(dims: &[DimensionResult]) -> String {
         let y = 10.0 + i as f64 * (bar + 10.0);
         let _ = write!(
             svg,
-            r##"<text x="0" y="{ty}" font-size="12">{}</text><rect x="170" y="{y}" width="240" height="{bar}" fill="#f2f2f2"/><rect x="170" y="{y}" width="{w:.1}" height="{bar}" fill="#2f6fb2"/>"##,
+            r##"<text x="0" y="{ty}" font-size="12">{} ({})</text><rect x="170" y="{y}" width="240" height="{bar}" fill="#f2f2f2"/><rect x="170" y="{y}" width="{possible:.1}" height="{bar}" fill="none" stroke="#2f6fb2" stroke-dasharray="5 4"/><rect x="170" y="{y}" width="{w:.1}" height="{bar}" fill="#2f6fb2"/>"##,
             escape(&d.name),
+            share_words(d),
             ty = y + bar / 2.0 + 4.0,
+            possible = 240.0 * d.possible().clamp(0.0, 1.0),
             w = 240.0 * d.score.clamp(0.0, 1.0)
         );
     }

@@ -104,7 +104,8 @@ fn verdict(a: &Assessment) -> String {
         a.level.rank,
         escape(&a.level.name)
     );
-    if a.ceiling.rank > a.level.rank {
+    let undecided = a.ceiling.rank > a.level.rank;
+    if undecided {
         let _ = write!(
             out,
             r#"; could be level {} <strong>{}</strong> once the missing data is in"#,
@@ -112,26 +113,27 @@ fn verdict(a: &Assessment) -> String {
             escape(&a.ceiling.name)
         );
     }
+    let first: Vec<&str> = a
+        .missing_metrics
+        .iter()
+        .take(6)
+        .map(String::as_str)
+        .collect();
+    let first = escape(&first.join(", "));
+    // While undecided, the proven level's portrait would read as a verdict.
+    let portrait = if undecided {
+        format!("The level is not decided yet: supply {first} to decide it.")
+    } else {
+        escape(&a.level.summary)
+    };
     let _ = write!(
         out,
-        r#".</p><p>{}</p><p class="meta">Score {:.2} · {:.0}% of the metrics that matter were supplied.</p>"#,
-        escape(&a.level.summary),
+        r#".</p><p>{portrait}</p><p class="meta">Score {:.2} · {:.0}% of the metrics that matter were supplied.</p>"#,
         a.score,
         a.confidence * 100.0
     );
-    if a.confidence < 0.5 {
-        let _ = write!(
-            out,
-            r#"<p class="provisional">This level is provisional: fewer than half the metrics that matter were supplied. Collect first: {}.</p>"#,
-            escape(
-                &a.missing_metrics
-                    .iter()
-                    .take(6)
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        );
+    if a.confidence < 0.5 && undecided {
+        out.push_str(r#"<p class="provisional">This level is provisional: fewer than half the metrics that matter were supplied.</p>"#);
     }
     out
 }
@@ -162,9 +164,12 @@ fn plan(a: &Assessment) -> String {
                 r#"<li><strong>{}</strong>{}<br>{}<br><span class="why">Why: {}</span></li>"#,
                 escape(&i.title),
                 if i.blocking {
-                    r#"<span class="tag">needed for the next level</span>"#
+                    format!(
+                        r#"<span class="tag">needed for level {}</span>"#,
+                        i.target_rank
+                    )
                 } else {
-                    r#"<span class="tag">symptom</span>"#
+                    r#"<span class="tag">symptom</span>"#.to_owned()
                 },
                 escape(&i.description),
                 escape(&why(i))
