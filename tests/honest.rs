@@ -454,3 +454,31 @@ async fn dimensions_are_the_same_six_on_both_models() {
     assert_eq!(seen[0].len(), 6);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn advice_the_plan_already_gives_is_not_given_twice() {
+    let server = start_builtin_server().await;
+    let mut client = server.client().await;
+    // Defined, with sellers shunning the CRM: the criterion that fails and
+    // the symptom that holds call for one piece of advice.
+    let mut metrics = case_metrics("chaotic_to_predictive_rank3_example.json");
+    metrics.insert("crm_adoption".into(), value(Kind::Number(0.55)));
+    let a = client
+        .assess(request("chaotic_to_predictive", metrics))
+        .await
+        .unwrap()
+        .into_inner();
+    let crm: Vec<&pb::Intervention> = a
+        .interventions
+        .iter()
+        .filter(|i| i.metrics.iter().any(|m| m == "crm_adoption"))
+        .collect();
+    assert_eq!(crm.len(), 1, "{crm:#?}");
+    assert_eq!(crm[0].id, "reward_crm_use");
+    assert!(
+        crm[0].reason.contains("signal 'crm_underused'"),
+        "{}",
+        crm[0].reason
+    );
+    server.stop().await;
+}
