@@ -140,7 +140,7 @@ async fn admin_calls_need_a_token_that_allows_them() {
         .await
         .unwrap_err();
     assert_eq!(wrong.code(), Code::Unauthenticated);
-    assert_eq!(wrong.message(), "unknown admin token");
+    assert_eq!(wrong.message(), "unknown token");
     let mut basic = Request::new(put(&source, ""));
     basic
         .metadata_mut()

@@ -291,3 +291,25 @@ fn logged_lines(path: &Path, count: usize) {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+#[test]
+fn the_guides_example_case_passes_as_written() {
+    let guide =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/scripting.md"))
+            .unwrap();
+    let mut lines = guide.lines();
+    lines.find(|l| *l == "## Test cases").unwrap();
+    let case = next_block(&mut lines);
+    let dir = scratch("guide_case");
+    copy_scripts(&dir);
+    std::fs::write(dir.join("tests/five_stage/guide_example.json"), case).unwrap();
+    let output = maturity(&["test", dir.to_str().unwrap()]);
+    let text = stdout(&output);
+    assert!(output.status.success(), "{text}");
+    assert!(
+        text.contains(
+            "ok   tests/five_stage/guide_example.json (a short name): rank 1 effort_driven"
+        ),
+        "{text}"
+    );
+}

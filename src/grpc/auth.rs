@@ -160,7 +160,7 @@ impl Tokens {
                 true => Status::unauthenticated(
                     "this server has no tokens: start it with --admin-tokens FILE to allow this call",
                 ),
-                false => Status::unauthenticated("unknown admin token"),
+                false => Status::unauthenticated("unknown token"),
             }
         })?;
         if token.role < needed {
