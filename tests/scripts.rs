@@ -606,6 +606,31 @@ fn counts_divide_as_real_numbers_not_integers() {
 }
 
 #[test]
+fn a_check_that_passes_a_calls_limit_every_time_is_warned_of_at_load() {
+    let mut engine = Engine::new(Limits::default());
+    for (id, check, limit) in [
+        // Over 16 KiB, where the declaration itself may be larger.
+        (
+            "long_text",
+            r#"|m| { let s = "ab"; for i in 0..14 { s += s; } m.x > 0.5 }"#,
+            "Length of string too large",
+        ),
+        (
+            "busy",
+            "|m| { let n = 0; for i in 0..200000 { n += 1; } m.x > 0.5 }",
+            "Too many operations",
+        ),
+    ] {
+        let model = engine.load(&custom_model(id, check, ""), &[]).unwrap();
+        let [warning] = model.warnings() else {
+            panic!("{id}: {:?}", model.warnings())
+        };
+        assert!(warning.contains("will fail every call"), "{id}: {warning}");
+        assert!(warning.contains(limit), "{id}: {warning}");
+    }
+}
+
+#[test]
 fn a_check_that_fails_on_every_value_tried_loads_with_a_warning() {
     let mut engine = Engine::new(Limits::default());
     let always = custom_model("always", "|m| m.x.no_such_method()", "");

@@ -167,7 +167,7 @@ impl Engine {
     ) -> Result<Model, LoadError> {
         let sources = (script, libs);
         Model::compile(
-            &self.loader,
+            (&self.loader, &self.rhai),
             &self.limits,
             sources,
             self.native_checks,

@@ -61,11 +61,13 @@ pub struct Model {
 
 impl Model {
     /// Compiles `script` together with the helper scripts in `libs`, runs it
-    /// once to read its declaration, and checks the model contract; with
+    /// once on `loader` to read its declaration, and checks the model
+    /// contract, probing its checks on `runner`, under the limits calls
+    /// have (a check that passes them every time is warned of); with
     /// `native`, compiles the checks that are simple enough to native code.
     /// Running stops at the load time limit or at `budget`'s end.
     pub(crate) fn compile(
-        engine: &rhai::Engine,
+        (engine, runner): (&rhai::Engine, &rhai::Engine),
         limits: &Limits,
         (script, libs): (&ScriptSource, &[ScriptSource]),
         native: bool,
@@ -82,7 +84,7 @@ impl Model {
         let mut warnings = Vec::new();
         let spec = contract::read_model(value, &ast, &problems).map(|mut spec| {
             compile_checks(&mut spec, &ast, native);
-            warnings = sanity::check(engine, (limits, budget), (&ast, &sources), &spec, &problems);
+            warnings = sanity::check(runner, (limits, budget), (&ast, &sources), &spec, &problems);
             spec
         });
         let spec = match spec {
