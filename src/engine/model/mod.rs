@@ -84,7 +84,13 @@ impl Model {
         let mut warnings = Vec::new();
         let spec = contract::read_model(value, &ast, &problems).map(|mut spec| {
             compile_checks(&mut spec, &ast, native);
-            warnings = sanity::check(runner, (limits, budget), (&ast, &sources), &spec, &problems);
+            warnings = sanity::check(
+                (engine, runner),
+                (limits, budget),
+                (&ast, &sources),
+                &spec,
+                &problems,
+            );
             spec
         });
         let spec = match spec {

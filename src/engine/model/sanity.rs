@@ -26,10 +26,12 @@ const MOST_TRIES: usize = 512;
 
 /// Notes every problem of `spec` that running it reveals, within the load
 /// time limit `limits` sets and the caller's budget (a check too slow to
-/// probe is not judged); returns a warning for each check that failed on
-/// every value tried.
+/// probe is not judged): its checks are probed on `engine`, under the
+/// limits calls have, and the standard vocabulary is read on `loader`, as
+/// declarations are. Returns a warning for each check that failed on every
+/// value tried.
 pub(crate) fn check(
-    engine: &rhai::Engine,
+    (loader, engine): (&rhai::Engine, &rhai::Engine),
     (limits, budget): (&Limits, &Budget),
     (ast, sources): (&AST, &Sources),
     spec: &ModelSpec,
@@ -75,7 +77,8 @@ pub(crate) fn check(
             problems.push(problem(&format!("model.signals[{i}]"), &what, message));
         }
     }
-    redeclared_vocabulary(engine, ast, spec, problems);
+    // The vocabulary is declaration data, larger than a call may build.
+    redeclared_vocabulary(loader, ast, spec, problems);
     probe.failing.into_inner()
 }
 
