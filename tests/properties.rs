@@ -312,7 +312,7 @@ proptest! {
         let (native, scripted) = (ENGINE.assess(&partial).unwrap(), SCRIPTED.assess(&partial).unwrap());
         for (n, s) in native.criteria.iter().zip(&scripted.criteria) {
             if s.outcome != Outcome::Unknown {
-                prop_assert_eq!(n.outcome, s.outcome, "{}: {}", model, n.id);
+                prop_assert_eq!(n.outcome, s.outcome, "{}: {}", model, n.texts.id);
             }
         }
         prop_assert!(native.level.rank >= scripted.level.rank);

@@ -331,12 +331,20 @@ fn standing(a: &Assessment) -> Standing {
 
 /// What changed for one organisation, if anything did.
 fn change(subject: String, before: &Assessment, after: &Assessment) -> Option<Change> {
-    let outcome =
-        |a: &Assessment, id: &str| a.criteria.iter().find(|c| c.id == id).map(|c| c.outcome);
-    let mut ids: Vec<&str> = before.criteria.iter().map(|c| c.id.as_str()).collect();
+    let outcome = |a: &Assessment, id: &str| {
+        a.criteria
+            .iter()
+            .find(|c| c.texts.id == id)
+            .map(|c| c.outcome)
+    };
+    let mut ids: Vec<&str> = before
+        .criteria
+        .iter()
+        .map(|c| c.texts.id.as_str())
+        .collect();
     for c in &after.criteria {
-        if !ids.contains(&c.id.as_str()) {
-            ids.push(&c.id);
+        if !ids.contains(&c.texts.id.as_str()) {
+            ids.push(&c.texts.id);
         }
     }
     let flipped: Vec<Flip> = ids

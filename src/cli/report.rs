@@ -49,7 +49,7 @@ fn render_ignored(out: &mut String, a: &Assessment) {
     let read: BTreeSet<&str> = a
         .criteria
         .iter()
-        .flat_map(|c| c.metrics.iter().map(|m| m.as_str()))
+        .flat_map(|c| c.texts.metrics.iter().map(|m| m.as_str()))
         .chain(a.missing_metrics.iter().map(String::as_str))
         .collect();
     let ignored: Vec<String> = a
@@ -265,7 +265,8 @@ fn mark(outcome: Outcome) -> &'static str {
 }
 
 fn criterion_rows(c: &CriterionResult) -> Vec<[String; 6]> {
-    c.metrics
+    c.texts
+        .metrics
         .iter()
         .enumerate()
         .map(|(i, metric)| {
@@ -285,7 +286,7 @@ fn criterion_rows(c: &CriterionResult) -> Vec<[String; 6]> {
             [
                 head(mark(c.outcome)),
                 head(&c.rank.to_string()),
-                head(&c.id),
+                head(&c.texts.id),
                 metric.to_string(),
                 requirement
                     .and_then(|r| r.observed.as_ref())

@@ -157,13 +157,10 @@ fn criterion(
         (String::new(), Vec::new())
     };
     Ok(CriterionResult {
-        id: c.id.clone(),
+        texts: std::sync::Arc::clone(&c.texts),
         rank: c.rank,
         passed: decided.outcome == crate::engine::assessment::Outcome::Passed,
         outcome: decided.outcome,
-        dimension: c.dimension.clone(),
-        description: c.description.clone(),
-        metrics: c.metrics.clone(),
         observed,
         missing_metrics: standing::missing_of(c, decided, &run.values),
         requirements,

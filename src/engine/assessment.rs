@@ -156,17 +156,13 @@ impl DimensionResult {
     }
 }
 
-/// The outcome of one criterion.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CriterionResult {
+/// What a criterion says of itself: the model's texts, shared by every
+/// answer that quotes the criterion (one reference count per answer's
+/// criterion, not one per text).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct CriterionTexts {
     /// The criterion's id.
     pub id: Text,
-    /// The rank it belongs to.
-    pub rank: i32,
-    /// Whether the organisation meets it (only when `outcome` is passed).
-    pub passed: bool,
-    /// Passed, failed, unknown or not applicable.
-    pub outcome: Outcome,
     /// The dimension it belongs to ("" when the model has none).
     #[serde(default)]
     pub dimension: Text,
@@ -174,6 +170,20 @@ pub struct CriterionResult {
     pub description: Text,
     /// The metrics it reads.
     pub metrics: Names,
+}
+
+/// The outcome of one criterion.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CriterionResult {
+    /// Its id, dimension, description and metrics.
+    #[serde(flatten)]
+    pub texts: std::sync::Arc<CriterionTexts>,
+    /// The rank it belongs to.
+    pub rank: i32,
+    /// Whether the organisation meets it (only when `outcome` is passed).
+    pub passed: bool,
+    /// Passed, failed, unknown or not applicable.
+    pub outcome: Outcome,
     /// "name=value" pairs it saw (empty unless explain was asked for).
     pub observed: String,
     /// The metrics it reads that were not supplied.

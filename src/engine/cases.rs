@@ -113,7 +113,7 @@ impl Case {
             out.extend(flipped(expect.rank, got));
         }
         for (id, &wanted) in &expect.criteria {
-            match got.criteria.iter().find(|c| &c.id == id) {
+            match got.criteria.iter().find(|c| &c.texts.id == id) {
                 None => out.push(format!("criterion '{id}': the model has no such criterion")),
                 Some(c) if c.passed != wanted => out.push(format!(
                     "criterion '{id}': expected it to {}, it {}",
@@ -190,11 +190,11 @@ fn describe(c: &CriterionResult) -> String {
         .map(|r| r.text())
         .collect();
     match (unmet.is_empty(), c.missing_metrics.is_empty()) {
-        (false, _) => format!("{} (rank {}: {})", c.id, c.rank, unmet.join("; ")),
-        (true, true) => format!("{} (rank {})", c.id, c.rank),
+        (false, _) => format!("{} (rank {}: {})", c.texts.id, c.rank, unmet.join("; ")),
+        (true, true) => format!("{} (rank {})", c.texts.id, c.rank),
         (true, false) => format!(
             "{} (rank {}, missing {})",
-            c.id,
+            c.texts.id,
             c.rank,
             c.missing_metrics.join(", ")
         ),

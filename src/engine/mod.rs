@@ -33,8 +33,8 @@ use std::sync::Arc;
 
 pub use assessment::Comparison;
 pub use assessment::{
-    AssessRequest, Assessment, CriterionResult, DimensionResult, Horizon, Intervention, Lever,
-    Outcome, Requirement, View,
+    AssessRequest, Assessment, CriterionResult, CriterionTexts, DimensionResult, Horizon,
+    Intervention, Lever, Outcome, Requirement, View,
 };
 pub use diagnostic::Diagnostic;
 pub use error::{EngineError, LoadError, MetricViolation, SandboxLimit};

@@ -8,9 +8,10 @@ use crate::engine::Diagnostic;
 use crate::engine::cases::{Case, Expectation};
 use crate::engine::suite::CaseOutcome;
 use crate::engine::{
-    AssessRequest, Assessment, Comparison, CriterionResult, DimensionResult, Direction,
-    EngineError, Horizon, Intervention, Level, Lever, MAX_METRIC_NAME, MAX_METRICS, MAX_SUBJECT_ID,
-    MetricKind, MetricSpec, MetricValue, MetricViolation, Model, Outcome, Requirement, Text, View,
+    AssessRequest, Assessment, Comparison, CriterionResult, CriterionTexts, DimensionResult,
+    Direction, EngineError, Horizon, Intervention, Level, Lever, MAX_METRIC_NAME, MAX_METRICS,
+    MAX_SUBJECT_ID, MetricKind, MetricSpec, MetricValue, MetricViolation, Model, Outcome,
+    Requirement, Text, View,
 };
 
 /// Reads an `AssessRequest`: its size first (the number of metrics, the
@@ -295,13 +296,18 @@ fn horizon_from_pb(h: pb::Horizon) -> Horizon {
 impl From<CriterionResult> for pb::CriterionResult {
     fn from(c: CriterionResult) -> Self {
         Self {
-            id: c.id.as_str().to_owned(),
+            id: c.texts.id.as_str().to_owned(),
             rank: c.rank,
             passed: c.passed,
             outcome: outcome_to_pb(c.outcome).into(),
-            dimension: c.dimension.as_str().to_owned(),
-            description: c.description.as_str().to_owned(),
-            metrics: c.metrics.iter().map(|m| m.as_str().to_owned()).collect(),
+            dimension: c.texts.dimension.as_str().to_owned(),
+            description: c.texts.description.as_str().to_owned(),
+            metrics: c
+                .texts
+                .metrics
+                .iter()
+                .map(|m| m.as_str().to_owned())
+                .collect(),
             observed: c.observed,
             missing_metrics: c.missing_metrics,
             requirements: c.requirements.into_iter().map(Into::into).collect(),
@@ -313,12 +319,14 @@ impl From<pb::CriterionResult> for CriterionResult {
     fn from(c: pb::CriterionResult) -> Self {
         Self {
             outcome: outcome_from_pb(c.outcome(), c.passed),
-            id: c.id.into(),
+            texts: std::sync::Arc::new(CriterionTexts {
+                id: c.id.into(),
+                dimension: c.dimension.into(),
+                description: c.description.into(),
+                metrics: c.metrics.into_iter().map(Text::from).collect(),
+            }),
             rank: c.rank,
             passed: c.passed,
-            dimension: c.dimension.into(),
-            description: c.description.into(),
-            metrics: c.metrics.into_iter().map(Text::from).collect(),
             observed: c.observed,
             missing_metrics: c.missing_metrics,
             requirements: c

@@ -204,7 +204,7 @@ fn evidence(a: &Assessment) -> String {
             out,
             r#"<tr><td>{}</td><td>{}</td><td class="{}">{}</td><td>{}</td></tr>"#,
             c.rank,
-            escape(&c.description),
+            escape(&c.texts.description),
             c.outcome.as_str(),
             outcome_words(c.outcome),
             escape(&requirements(c))

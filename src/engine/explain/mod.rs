@@ -173,7 +173,7 @@ fn reason(c: &CriterionResult) -> String {
     if c.outcome == Outcome::Unknown && !c.missing_metrics.is_empty() {
         return format!(
             "{}: supply {} to decide.",
-            c.id,
+            c.texts.id,
             c.missing_metrics.join(", ")
         );
     }
@@ -191,8 +191,8 @@ fn reason(c: &CriterionResult) -> String {
     };
     let unmet: Vec<String> = shown.into_iter().map(Requirement::text).collect();
     if unmet.is_empty() {
-        format!("{}: {}", c.id, c.description)
+        format!("{}: {}", c.texts.id, c.texts.description)
     } else {
-        format!("{}: {}.", c.id, unmet.join("; "))
+        format!("{}: {}.", c.texts.id, unmet.join("; "))
     }
 }

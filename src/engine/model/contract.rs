@@ -3,6 +3,7 @@
 
 use rhai::{AST, Dynamic, FnPtr, Map};
 
+use crate::engine::assessment::CriterionTexts;
 use crate::engine::model::fields::{ContractError, Fields, Problems, Result};
 use crate::engine::model::metric_spec::{Direction, MetricKind, MetricSpec};
 use crate::engine::model::outline::Place;
@@ -194,14 +195,21 @@ fn read_criterion(f: &Fields<'_>, ast: &AST) -> Result<CriterionSpec> {
             metrics.push(name.as_str().into());
         }
     }
-    Ok(CriterionSpec {
+    let texts = CriterionTexts {
         id: f.text("id")?,
-        rank: f.int("rank")?,
-        description: f.text("description")?,
         dimension: f.optional_text("dimension")?,
+        description: f.text("description")?,
         metrics: metrics.into(),
+    };
+    Ok(CriterionSpec {
+        id: texts.id.clone(),
+        rank: f.int("rank")?,
+        description: texts.description.clone(),
+        dimension: texts.dimension.clone(),
+        metrics: texts.metrics.clone(),
         evidence,
         interventions: f.list("interventions", read_intervention)?,
+        texts: std::sync::Arc::new(texts),
     })
 }
 

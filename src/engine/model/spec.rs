@@ -97,6 +97,8 @@ pub struct CriterionSpec {
     pub evidence: Vec<Evidence>,
     /// What to do when it does not hold.
     pub interventions: Vec<InterventionSpec>,
+    /// Its id, dimension, description and metrics as answers quote them.
+    pub texts: std::sync::Arc<crate::engine::assessment::CriterionTexts>,
 }
 
 impl CriterionSpec {
