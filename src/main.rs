@@ -21,7 +21,11 @@ fn main() -> ExitCode {
     let filter = EnvFilter::try_from_env("MATURITY_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        // A log that cannot be written (its reader has gone) is dropped: the
+        // subscriber's own report of that would panic on the same closed
+        // stderr and take the server down with it.
+        .log_internal_errors(false);
     if cli::log_format(&cli) == "json" {
         logs.json().init();
     } else {

@@ -674,3 +674,33 @@ fn the_kubernetes_config_map_carries_every_script_the_models_need() {
         assert!(listed.contains(model), "{model} not served:\n{listed}");
     }
 }
+
+#[test]
+fn a_server_whose_log_reader_has_gone_keeps_serving_and_drains_cleanly() {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_maturity"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--drain-seconds", "1"])
+        .env("MATURITY_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut logs = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("maturity service listening") {
+        line.clear();
+        assert!(
+            logs.read_line(&mut line).unwrap() > 0,
+            "exited before listening"
+        );
+    }
+    // `maturity serve 2>&1 | head`: the log's reader goes away.
+    drop(logs);
+    let term = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    // Draining logs, to a closed pipe: it must still exit cleanly.
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "{exit:?}");
+}

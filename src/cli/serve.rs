@@ -70,8 +70,9 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), CliError> {
         }
         None => None,
     };
+    let shutdown = shutdown_signal();
     tracing::info!(%address, tls = settings.tls.is_some(), "maturity service listening");
-    crate::grpc::serve_with_http(listener, http, catalog, options, shutdown_signal()).await?;
+    crate::grpc::serve_with_http(listener, http, catalog, options, shutdown).await?;
     tracing::info!("maturity service stopped");
     Ok(())
 }
@@ -211,26 +212,29 @@ fn reload_on_hangup(catalog: Arc<Catalog>) {
     drop(catalog);
 }
 
-/// Completes on Ctrl-C or, on Unix, SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
+/// Completes on Ctrl-C or, on Unix, SIGTERM. The handlers are installed at
+/// once, not when the future is first polled: a SIGTERM sent as soon as the
+/// server says it listens drains it rather than killing it.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    #[cfg(unix)]
+    let signals = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
+    };
+    async move {
+        #[cfg(unix)]
+        match signals {
+            (Ok(mut interrupt), Ok(mut terminate)) => {
+                tokio::select! {
+                    _ = interrupt.recv() => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            _ => std::future::pending::<()>().await,
+        }
+        #[cfg(not(unix))]
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
     }
 }
