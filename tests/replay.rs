@@ -156,3 +156,28 @@ fn diff_over_a_log_skips_decisions_recorded_without_their_request() {
     assert_eq!(report["summary"]["skipped"], 1, "{report}");
     assert_eq!(report["changes"][0]["subject"], "acme");
 }
+
+#[test]
+fn a_logged_request_without_metrics_replays_as_the_request_it_is() {
+    let dir = scratch("replay-no-metrics");
+    let log = dir.join("decisions.jsonl");
+    // A request that supplied nothing: the log records its model alone.
+    std::fs::write(
+        &log,
+        r#"{"assessmentId": "a", "model": "gate", "level": {"rank": 1}, "ceiling": {"rank": 2}, "score": 1.0, "request": {"model": "gate", "subjectId": "blank"}}"#,
+    )
+    .unwrap();
+    let same = scripts("replay-no-metrics-scripts", "|m| m.x >= 0.5");
+    let output = maturity(&[
+        "replay",
+        log.to_str().unwrap(),
+        "--scripts",
+        same.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert!(
+        text.contains("1 organisations: 0 moved up, 0 moved down"),
+        "{text}"
+    );
+}

@@ -139,10 +139,12 @@ pub(crate) fn organisation_from_json(
     json: &Value,
     model: Option<&str>,
 ) -> Result<AssessRequest, CliError> {
-    let Some(object) = json
-        .as_object()
-        .filter(|o| o.get("metrics").is_some_and(Value::is_object))
-    else {
+    // A request names its metrics, or, with none supplied (as a decision
+    // log records such a request), at least its model.
+    let Some(object) = json.as_object().filter(|o| match o.get("metrics") {
+        Some(metrics) => metrics.is_object(),
+        None => o.get("model").is_some_and(Value::is_string),
+    }) else {
         return plain_organisation(path, json, model);
     };
     let text = |key: &str| match object.get(key) {
@@ -159,7 +161,10 @@ pub(crate) fn organisation_from_json(
     }
     // The metrics are read apart (so a bad value is named by its metric),
     // and never copied: a portfolio may hold a million of these.
-    let metrics = read_metrics(path, &object["metrics"])?;
+    let metrics = match object.get("metrics") {
+        Some(metrics) => read_metrics(path, metrics)?,
+        None => Metrics::new(),
+    };
     let rest: serde_json::Map<String, Value> = object
         .iter()
         .filter(|(key, _)| !matches!(key.as_str(), "name" | "why" | "expect" | "metrics"))
