@@ -358,6 +358,46 @@ async fn a_malformed_body_is_a_bad_request_not_too_large() {
 }
 
 #[tokio::test]
+async fn a_body_dripped_a_byte_at_a_time_ends_at_the_idle_timeout_all_the_same() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let engine = Engine::with_builtin_models().unwrap();
+    let options = ServeOptions {
+        idle_timeout: Some(Duration::from_millis(300)),
+        ..ServeOptions::default()
+    };
+    let server = start_http_server(Arc::new(Catalog::fixed(engine)), options).await;
+    let stream = tokio::net::TcpStream::connect(&server.http).await.unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    let length = 1000;
+    let head = format!(
+        "POST {ASSESS} HTTP/1.1\r\nhost: {}\r\ncontent-length: {length}\r\n\r\n",
+        server.http
+    );
+    writer.write_all(head.as_bytes()).await.unwrap();
+    let answer = tokio::spawn(async move {
+        let mut answer = Vec::new();
+        let _ = reader.read_to_end(&mut answer).await;
+        String::from_utf8(answer).unwrap()
+    });
+    // A byte every 50 ms: never a rest as long as the idle timeout, but the
+    // whole body would take 50 s.
+    let mut dripped = 0;
+    let mut tick = tokio::time::interval(Duration::from_millis(50));
+    while dripped < length && !answer.is_finished() {
+        tick.tick().await;
+        if writer.write_all(b" ").await.is_err() {
+            break;
+        }
+        dripped += 1;
+    }
+    let answer = answer.await.unwrap();
+    assert!(dripped < length, "the whole body was taken: {answer}");
+    assert!(answer.starts_with("HTTP/1.1 504"), "{answer}");
+    assert!(answer.contains("not whole within"), "{answer}");
+    server.grpc.stop().await;
+}
+
+#[tokio::test]
 async fn a_stalled_body_ends_its_call_with_deadline_exceeded_as_over_grpc() {
     let engine = Engine::with_builtin_models().unwrap();
     let options = ServeOptions {

@@ -149,9 +149,10 @@ impl<B: Body + Unpin> Body for CountedBody<B> {
     }
 }
 
-/// A request body that fails once it has gone `stall` without a frame,
-/// until its call is answered and it has carried data, and whenever it has
-/// stopped in the middle of a message.
+/// A request body that must arrive within `stall`: until its call is
+/// answered and it has carried data, and from the start of each message to
+/// its end, however its bytes are spread (one at a time does not extend it).
+/// Between whole messages, once answered, it may rest.
 #[derive(Debug)]
 pub(crate) struct Patient<B> {
     body: B,
@@ -163,8 +164,8 @@ pub(crate) struct Patient<B> {
 }
 
 impl<B> Patient<B> {
-    /// `body`, cut into messages by `framing`, failing once it goes
-    /// `stall` without a frame while `answered` is false, it has carried no
+    /// `body`, cut into messages by `framing`, failing once it has been
+    /// `stall` in a stretch where `answered` is false, it has carried no
     /// data, or it is inside a message.
     pub(crate) fn new(
         body: B,
@@ -195,7 +196,7 @@ impl<B> Patient<B> {
 /// other error would reach the caller as UNKNOWN).
 fn stalled(stall: Duration) -> tonic::Status {
     tonic::Status::deadline_exceeded(format!(
-        "the request stopped arriving: no data for {stall:?}, the server's idle timeout"
+        "the request stopped arriving: not whole within {stall:?}, the server's idle timeout"
     ))
 }
 
@@ -214,10 +215,14 @@ where
     ) -> Poll<Option<Result<Frame<B::Data>, Self::Error>>> {
         let this = self.get_mut();
         if let Poll::Ready(frame) = Pin::new(&mut this.body).poll_frame(cx) {
-            this.timer = None;
             if let Some(data) = frame.as_ref().and_then(|f| f.as_ref().ok()?.data_ref()) {
                 this.carried_data = true;
                 this.position.advance(data.as_ref());
+            }
+            // Only a rest ends the time a request or a message has to
+            // arrive in: bytes dripped one at a time do not extend it.
+            if frame.is_none() || !this.bounded() {
+                this.timer = None;
             }
             return Poll::Ready(frame.map(|f| f.map_err(Into::into)));
         }
