@@ -539,10 +539,13 @@ async fn the_binary_answers_hostile_requests_with_bounded_errors_in_bounded_memo
     let grew = peak_after.saturating_sub(peak_before);
     assert!(grew < 8 * 1024, "400,000 cases raised the peak {grew} KiB");
 
-    // A script's error cannot forge a log line; failures any caller can
-    // cause are logged a few times, not once per call.
+    // A script's error cannot forge a log line, nor put what it quotes in
+    // the log; failures any caller can cause are logged a few times, not
+    // once per call.
     let forging = request("hostile", vec![("t".into(), text("b"))]);
-    assert_eq!(refused(&mut client, forging).await.code(), Code::Internal);
+    let status = refused(&mut client, forging).await;
+    assert_eq!(status.code(), Code::Internal);
+    assert!(status.message().contains("boom"), "{}", status.message());
     let overflowing = request("hostile", vec![("n".into(), number(10.0))]);
     for _ in 0..500 {
         let status = refused(&mut client, overflowing.clone()).await;
@@ -572,9 +575,14 @@ async fn the_binary_answers_hostile_requests_with_bounded_errors_in_bounded_memo
     served.wait_for_log("SIGHUP: reloading");
     let logs = served.logs();
     assert!(
-        logs.iter()
-            .any(|l| l.contains("boom\\n2026-01-01T00:00:00.000000Z")),
-        "the script's error is logged, escaped"
+        logs.iter().any(|l| l.contains("model script failed")
+            && l.contains("in criterion 'forges' at hostile.rhai:10:41")),
+        "the script's failure is logged with its place:\n{}",
+        logs.join("\n")
+    );
+    assert!(
+        !logs.iter().any(|l| l.contains("boom")),
+        "the script's error text, which may quote the caller's values, was logged"
     );
     assert!(
         !logs

@@ -99,8 +99,19 @@ pub fn to_status(err: EngineError) -> Status {
             };
             status(code, message)
         }
-        EngineError::Script { model, .. } => {
-            script_failed(model, &message, "model script failed");
+        EngineError::Script {
+            model,
+            context,
+            diagnostic,
+        } => {
+            // Where, not what: a script's error text may quote the caller's
+            // values (a text it could not parse, a thrown message), which
+            // the log never holds. The caller's answer says it all.
+            let place = format!(
+                "in {context} at {}:{}:{}",
+                diagnostic.file, diagnostic.line, diagnostic.column
+            );
+            script_failed(model, &place, "model script failed");
             status(Code::Internal, message)
         }
         EngineError::DeadlineExceeded { .. } => status(Code::DeadlineExceeded, message),
