@@ -618,6 +618,22 @@ fn a_key_that_is_not_the_certificates_is_refused_before_listening() {
         assert!(stderr.contains(&said), "{key}: {stderr}");
         assert!(!stderr.contains("listening"), "{key}: {stderr}");
     }
+    // A client CA that is no certificate is named itself.
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_maturity"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--tls-cert"])
+        .arg(path("server.pem"))
+        .arg("--tls-key")
+        .arg(path("server.key"))
+        .arg("--tls-client-ca")
+        .arg(path("garbage.key"))
+        .env("MATURITY_LOG", "info")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let said = format!("TLS client CA {}: ", path("garbage.key"));
+    assert!(stderr.contains(&said), "{stderr}");
+    assert!(!stderr.contains("listening"), "{stderr}");
 }
 
 /// The `key=source` lines of the kustomization's scripts ConfigMap and the

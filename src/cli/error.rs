@@ -40,13 +40,11 @@ pub enum CliError {
         /// Why.
         source: tonic::transport::Error,
     },
-    /// The server's certificate and key cannot serve TLS.
-    #[error("TLS certificate {} with key {}: {}", cert.display(), key.display(), causes(source))]
+    /// The server's TLS files cannot serve TLS.
+    #[error("TLS {files}: {}", causes(source))]
     Tls {
-        /// The certificate file.
-        cert: PathBuf,
-        /// The key file.
-        key: PathBuf,
+        /// The files refused, e.g. "certificate server.pem with key server.key".
+        files: String,
         /// Why.
         source: tonic::transport::Error,
     },

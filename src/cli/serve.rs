@@ -97,20 +97,20 @@ fn serve_options(settings: &Settings, tokens: Tokens) -> Result<ServeOptions, Cl
     };
     let tls = match &settings.tls {
         Some((cert, key)) => {
+            // Each file is refused here, by name, before the server says
+            // it listens, rather than by the first handshake.
+            let refused = |files: String| move |source| CliError::Tls { files, source };
             let mut tls =
                 ServerTlsConfig::new().identity(Identity::from_pem(read(cert)?, read(key)?));
+            check_tls(&tls).map_err(refused(format!(
+                "certificate {} with key {}",
+                cert.display(),
+                key.display()
+            )))?;
             if let Some(ca) = &settings.tls_client_ca {
                 tls = tls.client_ca_root(Certificate::from_pem(read(ca)?));
+                check_tls(&tls).map_err(refused(format!("client CA {}", ca.display())))?;
             }
-            // Refused here, before the server says it listens, rather than
-            // by the first handshake.
-            tonic::transport::Server::builder()
-                .tls_config(tls.clone())
-                .map_err(|source| CliError::Tls {
-                    cert: cert.clone(),
-                    key: key.clone(),
-                    source,
-                })?;
             Some(tls)
         }
         None => None,
@@ -210,6 +210,14 @@ fn reload_on_hangup(catalog: Arc<Catalog>) {
     });
     #[cfg(not(unix))]
     drop(catalog);
+}
+
+/// Whether `tls` can serve: its files read as certificates and keys that
+/// fit together.
+fn check_tls(tls: &ServerTlsConfig) -> Result<(), tonic::transport::Error> {
+    tonic::transport::Server::builder()
+        .tls_config(tls.clone())
+        .map(drop)
 }
 
 /// Completes on Ctrl-C or, on Unix, SIGTERM. The handlers are installed at
