@@ -149,6 +149,8 @@ pub struct Catalog {
     /// Versions of each model kept for pinned requests, the serving one
     /// included.
     keep: usize,
+    /// Told of every published snapshot (health follows it).
+    published: tokio::sync::watch::Sender<()>,
 }
 
 impl Catalog {
@@ -162,6 +164,7 @@ impl Catalog {
             audit_log: None,
             writer: Mutex::new(()),
             keep: DEFAULT_KEPT_VERSIONS,
+            published: tokio::sync::watch::Sender::new(()),
         }
     }
 
@@ -190,6 +193,7 @@ impl Catalog {
             limits,
             writer: Mutex::new(()),
             keep: DEFAULT_KEPT_VERSIONS,
+            published: tokio::sync::watch::Sender::new(()),
         };
         let report = catalog.reload()?;
         Ok((catalog, report))
@@ -198,6 +202,11 @@ impl Catalog {
     /// What is serving now. Cheap; hold it for one request.
     pub fn snapshot(&self) -> Arc<Snapshot> {
         self.live.load_full()
+    }
+
+    /// Changes each time a new snapshot is published.
+    pub fn published(&self) -> tokio::sync::watch::Receiver<()> {
+        self.published.subscribe()
     }
 
     /// The scripts directory, when there is one.
@@ -226,5 +235,6 @@ impl Catalog {
     pub(crate) fn publish(&self, mut snapshot: Snapshot) {
         snapshot.keep_versions(&self.live.load(), self.keep);
         self.live.store(Arc::new(snapshot));
+        self.published.send_replace(());
     }
 }

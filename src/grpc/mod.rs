@@ -337,16 +337,17 @@ type Layers = tower::layer::util::Stack<
 >;
 
 /// Keeps the health status in step with the catalog: SERVING while at least
-/// one model is loaded. The status is set before the first call can ask.
+/// one model is loaded, updated as each snapshot is published. The status
+/// is set before the first call can ask.
 async fn track_health(
     health: tonic_health::server::HealthReporter,
     catalog: Arc<Catalog>,
 ) -> impl Future<Output = ()> {
+    let mut published = catalog.published();
     let serving = report_health(&health, &catalog, None).await;
     async move {
         let mut serving = serving;
-        loop {
-            tokio::time::sleep(Duration::from_millis(500)).await;
+        while published.changed().await.is_ok() {
             serving = report_health(&health, &catalog, Some(serving)).await;
         }
     }
