@@ -631,6 +631,25 @@ fn a_check_that_passes_a_calls_limit_every_time_is_warned_of_at_load() {
 }
 
 #[test]
+fn a_check_that_passes_a_limit_on_some_values_is_warned_of_at_load() {
+    let mut engine = Engine::new(Limits::default());
+    let check = "|m| { if m.x > 0.9 { let n = 0; for i in 0..200000 { n += 1; } } m.x > 0.5 }";
+    let model = engine
+        .load(&custom_model("sometimes", check, ""), &[])
+        .unwrap();
+    let [warning] = model.warnings() else {
+        panic!("{:?}", model.warnings())
+    };
+    assert!(
+        warning.starts_with(
+            "criterion 'gate': the check stops at a sandbox limit on some values (x at 1)"
+        ),
+        "{warning}"
+    );
+    assert!(warning.contains("Too many operations"), "{warning}");
+}
+
+#[test]
 fn a_check_that_fails_on_every_value_tried_loads_with_a_warning() {
     let mut engine = Engine::new(Limits::default());
     let always = custom_model("always", "|m| m.x.no_such_method()", "");

@@ -89,6 +89,26 @@ fn problem(path: &str, what: &str, message: String) -> ContractError {
     )
 }
 
+/// Whether `err` is the sandbox stopping a check that went too far:
+/// operations, call depth or data size (never the load's own time).
+fn passes_a_limit(err: &EvalAltResult) -> bool {
+    matches!(
+        crate::engine::diagnostic::innermost(err),
+        EvalAltResult::ErrorTooManyOperations(_)
+            | EvalAltResult::ErrorStackOverflow(_)
+            | EvalAltResult::ErrorDataTooLarge(..)
+    )
+}
+
+/// "a at 0.95, b at true": the values one probe tried.
+fn values_tried(values: &[(String, MetricValue)]) -> String {
+    let parts: Vec<String> = values
+        .iter()
+        .map(|(name, value)| format!("{name} at {value}"))
+        .collect();
+    parts.join(", ")
+}
+
 /// Runs conditions on sample values of their metrics.
 struct Probe<'a> {
     engine: &'a rhai::Engine,
@@ -133,7 +153,9 @@ impl Probe<'_> {
     fn answers(&self, condition: &Condition, what: &str) -> Result<Vec<bool>, String> {
         let mut answers = Vec::new();
         let mut failure = None;
+        let mut limited = None;
         for values in self.combinations(condition) {
+            let tried = values_tried(&values);
             let m: Map = values
                 .into_iter()
                 .map(|(name, value)| (name.into(), dynamic(&value)))
@@ -147,6 +169,9 @@ impl Probe<'_> {
                     return Ok(vec![true, false]);
                 }
                 Err(err) => {
+                    if limited.is_none() && passes_a_limit(&err) {
+                        limited = Some((self.sources.diagnose(&err), tried));
+                    }
                     failure.get_or_insert(err);
                     continue;
                 }
@@ -168,7 +193,16 @@ impl Probe<'_> {
                 ));
                 Ok(vec![true, false])
             }
-            (Some(_), false) => Ok(vec![true, false]),
+            (Some(_), false) => {
+                // Failing on some values is the organisation's business,
+                // unless a sandbox limit stops it: that is the script's.
+                if let Some((why, tried)) = limited {
+                    self.failing.borrow_mut().push(format!(
+                        "{what}: the check stops at a sandbox limit on some values ({tried}), so calls with such values fail, and so may every explained call (explaining tries each metric's best value): {why}"
+                    ));
+                }
+                Ok(vec![true, false])
+            }
             (None, _) => Ok(answers),
         }
     }
