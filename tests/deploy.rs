@@ -175,7 +175,7 @@ async fn admin_calls_need_a_token_that_allows_them() {
         assert!(
             status
                 .message()
-                .contains("token 'viewer' has role Validate; this call needs Deploy"),
+                .contains("token 'viewer' has role Validate; this call needs at least Deploy"),
             "{}",
             status.message()
         );
@@ -1032,6 +1032,9 @@ async fn a_new_model_never_takes_the_file_of_another() {
         status.message()
     );
     assert_eq!(sha_of(&mut d.client, "five_stage").await.unwrap(), live);
+    // Even when the script sent already serves.
+    let status = put_refused(&mut d, &source, "xyz").await;
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
     d.server.stop().await;
 }
 

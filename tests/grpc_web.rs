@@ -65,6 +65,10 @@ async fn a_browser_assesses_over_grpc_web_on_the_grpc_port() {
     let answer = call(&address, "POST", path, &headers, framed(&request)).await;
     let status = answer_status(&answer);
     assert_eq!(status, "3", "INVALID_ARGUMENT: {answer:?}");
+    // So is a body with no message at all: the caller's error.
+    let answer = call(&address, "POST", path, &headers, Bytes::new()).await;
+    let status = answer_status(&answer);
+    assert_eq!(status, "3", "INVALID_ARGUMENT: {answer:?}");
     server.stop().await;
 }
 

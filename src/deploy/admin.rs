@@ -166,6 +166,7 @@ impl Catalog {
             let (count, limit) = (sent.len(), MAX_CASES);
             return Err(DeployError::TooManyCases { count, limit });
         }
+        well_formed(expected_sha256)?;
         let dir = self.dir().ok_or(DeployError::NoScriptsDir)?;
         let _guard = self.lock();
         let set = self.script_set()?;
@@ -473,17 +474,23 @@ fn declared_file(live: &Snapshot, source: &str) -> String {
         .unwrap_or_else(|| "new_model.rhai".to_owned())
 }
 
+/// Refuses an `expected_sha256` that is not a hash ("" is none): a mistake
+/// to fix, not a change to read and retry, and refused even when the
+/// script already serves.
+fn well_formed(expected: &str) -> Result<(), DeployError> {
+    if expected.is_empty()
+        || (expected.len() == 64 && expected.bytes().all(|b| b.is_ascii_hexdigit()))
+    {
+        return Ok(());
+    }
+    Err(DeployError::NotASha256 {
+        field: "expected_sha256",
+        pinned: shorten(expected),
+    })
+}
+
 /// The hash serving for `id` ("" for none), if it is what the caller expects.
 fn check_expected(live: &Snapshot, id: &str, expected: &str) -> Result<String, DeployError> {
-    // A malformed hash is a mistake to fix, not a change to read and retry.
-    if !expected.is_empty()
-        && (expected.len() != 64 || !expected.bytes().all(|b| b.is_ascii_hexdigit()))
-    {
-        return Err(DeployError::NotASha256 {
-            field: "expected_sha256",
-            pinned: shorten(expected),
-        });
-    }
     let actual = live
         .engine()
         .model(id)

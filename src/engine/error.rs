@@ -51,13 +51,13 @@ impl std::fmt::Display for SandboxLimit {
 #[non_exhaustive]
 pub enum EngineError {
     /// The request named no model.
-    #[error("model: a model id is required; available models: {}", available.join(", "))]
+    #[error("model: a model id is required; {}", available_models(available))]
     ModelRequired {
         /// The ids of the loaded models.
         available: Vec<String>,
     },
     /// The request named a model that is not loaded.
-    #[error("model '{model}' not found; available models: {}", available.join(", "))]
+    #[error("model '{model}' not found; {}", available_models(available))]
     UnknownModel {
         /// The id the caller asked for.
         model: String,
@@ -225,6 +225,14 @@ pub enum LoadError {
     /// No model could be loaded.
     #[error("no model loaded from {0}")]
     NoModels(String),
+}
+
+/// "available models: a, b", or that there is none.
+fn available_models(available: &[String]) -> String {
+    match available {
+        [] => "no model is loaded".to_owned(),
+        _ => format!("available models: {}", available.join(", ")),
+    }
 }
 
 #[cfg(test)]

@@ -174,7 +174,7 @@ impl Tokens {
                 );
             }
             return Err(Status::permission_denied(format!(
-                "token '{}' has role {:?}; this call needs {needed:?}",
+                "token '{}' has role {:?}; this call needs at least {needed:?}",
                 token.name, token.role
             )));
         }

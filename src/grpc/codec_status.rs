@@ -17,12 +17,15 @@ const TRUNCATED: &str = "Unexpected EOF decoding stream";
 /// encoding.
 const COMPRESSED: &str = "protocol error: received message with compressed-flag";
 
+/// What tonic says when a unary call's body holds no message at all.
+const EMPTY: &str = "Missing request message";
+
 /// The code a codec error of `code` with `message` should have, if not its own.
 fn corrected(code: Code, message: &str) -> Option<Code> {
     match code {
         Code::OutOfRange if message.contains(TOO_LARGE) => Some(Code::ResourceExhausted),
         Code::Internal
-            if [UNDECODABLE, TRUNCATED, COMPRESSED]
+            if [UNDECODABLE, TRUNCATED, COMPRESSED, EMPTY]
                 .iter()
                 .any(|known| message.starts_with(known)) =>
         {
@@ -78,6 +81,8 @@ mod tests {
             "protocol error: received message with compressed-flag but no grpc-encoding was specified",
         );
         assert_eq!(rewrite_status(flagged).code(), Code::InvalidArgument);
+        let empty = Status::internal("Missing request message.");
+        assert_eq!(rewrite_status(empty).code(), Code::InvalidArgument);
         let script = Status::internal("model 'm' failed in criterion 'c': boom");
         assert_eq!(rewrite_status(script).code(), Code::Internal);
     }

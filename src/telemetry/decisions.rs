@@ -70,7 +70,13 @@ struct Line<'a> {
 impl DecisionLog {
     /// Appends decisions to `path` from a writer thread.
     pub fn open(path: &Path) -> std::io::Result<Self> {
-        let file = OpenOptions::new().create(true).append(true).open(path)?;
+        let mut options = OpenOptions::new();
+        options.create(true).append(true);
+        // Decisions, and requests when kept, are the callers' business: a
+        // new log is its owner's alone.
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options.open(path)?;
         let (tx, rx) = mpsc::sync_channel(BACKLOG);
         std::thread::Builder::new()
             .name("maturity-decisions".into())
@@ -201,5 +207,19 @@ mod tests {
         let mut flushes = Flushes::default();
         write_all(rx, &mut flushes);
         assert_eq!(flushes.0, 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_new_log_is_readable_by_its_owner_alone() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("decisions-mode-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("decisions.jsonl");
+        let _ = std::fs::remove_file(&path);
+        let _log = DecisionLog::open(&path).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
