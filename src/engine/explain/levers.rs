@@ -7,10 +7,10 @@
 
 use crate::engine::assessment::{Lever, Outcome};
 use crate::engine::error::EngineError;
-use crate::engine::evaluate::{self, Evaluation, input, run::Run};
+use crate::engine::evaluate::{self, Evaluation, run::Run};
 use crate::engine::explain::threshold_of;
 use crate::engine::model::metric_spec::Direction;
-use crate::engine::value::{MetricValue, Metrics};
+use crate::engine::value::MetricValue;
 
 /// The levers found, and whether together they reach the next level.
 #[derive(Debug, Default)]
@@ -19,8 +19,9 @@ pub(crate) struct Found {
     pub(crate) reach_next_level: bool,
 }
 
-/// A metric's target and the failing criteria it serves.
-type Target = (String, MetricValue, Vec<String>);
+/// A metric (declared position and name), its target and the failing
+/// criteria it serves.
+type Target = (usize, String, MetricValue, Vec<String>);
 
 /// The levers that would lift an organisation evaluated as `evaluation`.
 pub(crate) fn find(run: &Run<'_>, evaluation: &Evaluation) -> Result<Found, EngineError> {
@@ -32,27 +33,22 @@ pub(crate) fn find(run: &Run<'_>, evaluation: &Evaluation) -> Result<Found, Engi
     // The next level with failing criteria: the ceiling's next rank.
     let goal = evaluation.ceiling + 1;
     let targets = targets(run, evaluation, goal)?;
-    let reaches = |changes: &[(&String, &MetricValue)]| -> Result<bool, EngineError> {
-        let mut metrics: Metrics = run.metrics.clone();
-        for (name, value) in changes {
-            metrics.insert((*name).clone(), (*value).clone());
+    // Each change by declared position: checks read metrics by position,
+    // so a probe overrides those and copies no map.
+    let reaches = |changes: &[(usize, &MetricValue)]| -> Result<bool, EngineError> {
+        let mut values = run.values.clone();
+        for &(at, value) in changes {
+            values[at] = Some(value);
         }
-        let probe = Run {
-            values: input::resolve(run.model, &metrics).values,
-            metrics: &metrics,
-            ..*run
-        };
-        let changed: Vec<usize> = changes
-            .iter()
-            .filter_map(|(name, _)| run.model.position(name))
-            .collect();
+        let probe = Run { values, ..*run };
+        let changed: Vec<usize> = changes.iter().map(|&(at, _)| at).collect();
         Ok(evaluate::criteria_after(&probe, evaluation, &changed)?.ceiling >= goal)
     };
-    let all: Vec<(&String, &MetricValue)> = targets.iter().map(|(n, v, _)| (n, v)).collect();
+    let all: Vec<(usize, &MetricValue)> = targets.iter().map(|(at, _, v, _)| (*at, v)).collect();
     let reach_next_level = !all.is_empty() && reaches(&all)?;
     let mut levers = Vec::with_capacity(targets.len());
-    for (name, target, criteria) in &targets {
-        let current = run.metrics.get(name).cloned();
+    for (at, name, target, criteria) in &targets {
+        let current = run.values[*at].cloned();
         let change = match (&current, target) {
             // Rounded so 0.85 - 0.65 reads 0.2, not 0.19999999999999996.
             (Some(MetricValue::Number(from)), MetricValue::Number(to)) => {
@@ -62,7 +58,7 @@ pub(crate) fn find(run: &Run<'_>, evaluation: &Evaluation) -> Result<Found, Engi
         };
         levers.push(Lever {
             metric: name.clone(),
-            sufficient_alone: reaches(&[(name, target)])?,
+            sufficient_alone: reaches(&[(*at, target)])?,
             current,
             target: target.clone(),
             change,
@@ -90,27 +86,29 @@ fn targets(run: &Run<'_>, evaluation: &Evaluation, goal: i32) -> Result<Vec<Targ
     for (c, decided) in failing {
         let evidence = c.evidence.iter().zip(&decided.evidence);
         for (e, _) in evidence.filter(|(_, o)| **o == Outcome::Failed) {
-            for name in &e.check.metrics {
+            for (name, &at) in e.check.metrics.iter().zip(&e.check.positions) {
                 let context = || format!("criterion '{}'", c.id);
-                let Some(threshold) = threshold_of(run, &e.check, name, context)? else {
+                let Some(threshold) = threshold_of(run, &e.check, at, context)? else {
                     continue;
                 };
-                let current = run.metrics.get(name);
+                let current = run.values[at];
                 if current.is_some_and(|v| threshold.comparison.holds(v, &threshold.value)) {
                     continue;
                 }
-                let direction = run
-                    .model
-                    .metric(name)
-                    .map_or(Direction::None, |m| m.direction);
-                match targets.iter_mut().find(|(n, ..)| n == name) {
-                    Some((_, target, ids)) => {
+                let direction = spec.metrics[at].direction;
+                match targets.iter_mut().find(|(t, ..)| *t == at) {
+                    Some((_, _, target, ids)) => {
                         *target = stricter(direction, target, &threshold.target);
                         if !ids.iter().any(|id| *id == c.id) {
                             ids.push(c.id.to_string());
                         }
                     }
-                    None => targets.push((name.clone(), threshold.target, vec![c.id.to_string()])),
+                    None => targets.push((
+                        at,
+                        name.clone(),
+                        threshold.target,
+                        vec![c.id.to_string()],
+                    )),
                 }
             }
         }

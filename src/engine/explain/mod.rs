@@ -33,11 +33,11 @@ pub(crate) fn requirements(
             continue;
         }
         let context = || format!("criterion '{}'", c.id);
-        for name in &e.check.metrics {
-            let Some(threshold) = threshold_of(run, &e.check, name, context)? else {
+        for (name, &at) in e.check.metrics.iter().zip(&e.check.positions) {
+            let Some(threshold) = threshold_of(run, &e.check, at, context)? else {
                 continue;
             };
-            let observed = run.metrics.get(name).cloned();
+            let observed = run.values[at].cloned();
             let met = observed
                 .as_ref()
                 .is_some_and(|v| threshold.comparison.holds(v, &threshold.value));
@@ -53,18 +53,18 @@ pub(crate) fn requirements(
     Ok(out)
 }
 
-/// Where `condition` starts to hold along `name`: first with the other
-/// metrics as supplied, then, if no value of `name` alone makes it hold,
-/// with the others at their best (the threshold it sets on its own).
+/// Where `condition` starts to hold along the metric declared at `varied`:
+/// first with the other metrics as supplied, then, if no value of it alone
+/// makes it hold, with the others at their best (the threshold it sets on
+/// its own).
 pub(crate) fn threshold_of(
     run: &Run<'_>,
     condition: &Condition,
-    name: &str,
+    varied: usize,
     context: impl Fn() -> String,
 ) -> Result<Option<Threshold>, EngineError> {
-    let (Some(spec), Some(varied)) = (run.model.metric(name), run.model.position(name)) else {
-        return Ok(None);
-    };
+    let spec = &run.model.spec().metrics[varied];
+    let name = &spec.name;
     for others_at_best in [false, true] {
         let Some(others) = probe_values(run, condition, varied, others_at_best) else {
             continue;
