@@ -398,6 +398,55 @@ async fn a_body_dripped_a_byte_at_a_time_ends_at_the_idle_timeout_all_the_same()
 }
 
 #[tokio::test]
+async fn a_busy_stream_whose_writes_straddle_its_lines_is_never_cut() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let engine = Engine::with_builtin_models().unwrap();
+    let options = ServeOptions {
+        idle_timeout: Some(Duration::from_millis(300)),
+        ..ServeOptions::default()
+    };
+    let server = start_http_server(Arc::new(Catalog::fixed(engine)), options).await;
+    let stream = tokio::net::TcpStream::connect(&server.http).await.unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    let head = format!(
+        "POST /v1/models/five_stage:assessStream HTTP/1.1\r\nhost: {}\r\ntransfer-encoding: chunked\r\n\r\n",
+        server.http
+    );
+    writer.write_all(head.as_bytes()).await.unwrap();
+    // Every write ends inside a line and starts another, for ten times the
+    // idle timeout: the body is never between two lines, yet always moving.
+    let chunk = |text: &str| format!("{:x}\r\n{text}\r\n", text.len());
+    let lines = 60;
+    writer
+        .write_all(chunk("{\"metrics\":").as_bytes())
+        .await
+        .unwrap();
+    let mut tick = tokio::time::interval(Duration::from_millis(50));
+    for _ in 1..lines {
+        tick.tick().await;
+        let straddling = chunk("{\"crm_adoption\": 0.9}}\n{\"metrics\":");
+        writer.write_all(straddling.as_bytes()).await.unwrap();
+    }
+    let last = chunk("{\"crm_adoption\": 0.9}}\n");
+    writer
+        .write_all(format!("{last}0\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    let mut buffer = [0u8; 65536];
+    // Read until the last answer's line is in, the chunked body's end.
+    while !answer.ends_with(b"0\r\n\r\n") {
+        let read = reader.read(&mut buffer).await.unwrap();
+        assert!(read > 0, "{}", String::from_utf8_lossy(&answer));
+        answer.extend_from_slice(&buffer[..read]);
+    }
+    let answer = String::from_utf8(answer).unwrap();
+    assert!(!answer.contains("DEADLINE_EXCEEDED"), "{answer}");
+    assert_eq!(answer.matches("\"assessment\"").count(), lines, "{answer}");
+    server.grpc.stop().await;
+}
+
+#[tokio::test]
 async fn a_stalled_body_ends_its_call_with_deadline_exceeded_as_over_grpc() {
     let engine = Engine::with_builtin_models().unwrap();
     let options = ServeOptions {

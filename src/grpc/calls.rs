@@ -215,13 +215,16 @@ where
     ) -> Poll<Option<Result<Frame<B::Data>, Self::Error>>> {
         let this = self.get_mut();
         if let Poll::Ready(frame) = Pin::new(&mut this.body).poll_frame(cx) {
+            let completed = this.position.completed();
             if let Some(data) = frame.as_ref().and_then(|f| f.as_ref().ok()?.data_ref()) {
                 this.carried_data = true;
                 this.position.advance(data.as_ref());
             }
-            // Only a rest ends the time a request or a message has to
-            // arrive in: bytes dripped one at a time do not extend it.
-            if frame.is_none() || !this.bounded() {
+            // Only a message read whole, or a rest, ends the time a request
+            // or a message has to arrive in: bytes dripped one at a time do
+            // not extend it, and a busy stream whose frames straddle its
+            // messages starts each message's time afresh.
+            if frame.is_none() || !this.bounded() || this.position.completed() > completed {
                 this.timer = None;
             }
             return Poll::Ready(frame.map(|f| f.map_err(Into::into)));

@@ -37,6 +37,8 @@ pub(crate) struct Position {
     remaining: u64,
     /// Whether bytes have arrived since the last newline (lines).
     open_line: bool,
+    /// Messages read whole so far.
+    completed: u64,
 }
 
 impl Position {
@@ -48,7 +50,13 @@ impl Position {
             prefix_read: 0,
             remaining: 0,
             open_line: false,
+            completed: 0,
         }
+    }
+
+    /// How many messages have been read whole so far.
+    pub(crate) fn completed(&self) -> u64 {
+        self.completed
     }
 
     /// Whether the body has stopped in the middle of a message.
@@ -69,6 +77,7 @@ impl Position {
                 if let Some(&last) = bytes.last() {
                     self.open_line = last != b'\n';
                 }
+                self.completed += bytes.iter().filter(|&&b| b == b'\n').count() as u64;
             }
         }
     }
@@ -81,6 +90,7 @@ impl Position {
                     .min(usize::try_from(self.remaining).unwrap_or(usize::MAX));
                 self.remaining -= taken as u64;
                 bytes = &bytes[taken..];
+                self.completed += u64::from(self.remaining == 0);
                 continue;
             }
             let taken = bytes.len().min(5 - self.prefix_read);
@@ -92,6 +102,7 @@ impl Position {
                 let [_, length @ ..] = self.prefix;
                 self.remaining = u64::from(u32::from_be_bytes(length));
                 self.prefix_read = 0;
+                self.completed += u64::from(self.remaining == 0);
             }
         }
     }
@@ -121,6 +132,26 @@ mod tests {
             position.advance(&body[cut..]);
             assert!(!position.inside_message(), "whole body, cut at {cut}");
         }
+    }
+
+    #[test]
+    fn messages_are_counted_as_they_end_however_the_body_is_cut() {
+        let body: Vec<u8> = [frame(3), frame(0), frame(10)].concat();
+        for cut in 0..=body.len() {
+            let mut position = Position::new(Framing::LengthPrefixed);
+            position.advance(&body[..cut]);
+            let done = [0, 8, 13, body.len()]
+                .iter()
+                .filter(|&&end| end <= cut)
+                .count()
+                - 1;
+            assert_eq!(position.completed(), done as u64, "cut at {cut}");
+            position.advance(&body[cut..]);
+            assert_eq!(position.completed(), 3, "cut at {cut}");
+        }
+        let mut lines = Position::new(Framing::Lines);
+        lines.advance(b"{}\n{}\n{");
+        assert_eq!(lines.completed(), 2);
     }
 
     #[test]

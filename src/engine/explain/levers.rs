@@ -103,12 +103,9 @@ fn targets(run: &Run<'_>, evaluation: &Evaluation, goal: i32) -> Result<Vec<Targ
                             ids.push(c.id.to_string());
                         }
                     }
-                    None => targets.push((
-                        at,
-                        name.clone(),
-                        threshold.target,
-                        vec![c.id.to_string()],
-                    )),
+                    None => {
+                        targets.push((at, name.clone(), threshold.target, vec![c.id.to_string()]))
+                    }
                 }
             }
         }
