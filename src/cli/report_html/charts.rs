@@ -56,8 +56,9 @@ pub(super) fn dimensions(dims: &[DimensionResult]) -> String {
     if dims.len() < 3 {
         return bars(dims);
     }
-    // Wide enough for the labels either side of the web.
-    let (width, height, radius) = (560.0, 360.0, 120.0);
+    // Wide enough for the labels either side of the web, "(44%, up to 56%)"
+    // included.
+    let (width, height, radius) = (720.0, 360.0, 120.0);
     let (cx, cy) = (width / 2.0, height / 2.0);
     let point = |i: usize, r: f64| {
         let angle =

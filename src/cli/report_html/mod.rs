@@ -82,7 +82,7 @@ pub(crate) fn render(a: &Assessment, levels: &[Level], organisation: &str, date:
     if !a.dimensions.is_empty() {
         let _ = write!(
             page,
-            r#"<figure>{}<figcaption>Share of each dimension's criteria met.</figcaption></figure>"#,
+            r#"<figure>{}<figcaption>Share of each dimension's criteria met; dashed, what the missing data could still add.</figcaption></figure>"#,
             charts::dimensions(&a.dimensions)
         );
     }
