@@ -27,11 +27,21 @@ pub(super) fn lines(body: Body, max: usize) -> impl Stream<Item = Result<Bytes, 
         done: false,
     };
     futures_util::stream::unfold(state, move |mut s| async move {
+        let too_long = || {
+            Status::resource_exhausted(format!(
+                "a line of over {max} bytes, the server's limit (--max-message-bytes)"
+            ))
+        };
         loop {
             if s.done {
                 return None;
             }
             if let Some(at) = s.buffer[s.scanned..].iter().position(|&b| b == b'\n') {
+                // A line that came whole in one chunk is held to the limit
+                // as one that came in many.
+                if s.scanned + at > max {
+                    return Some((Err(too_long()), s.end()));
+                }
                 // Splitting a BytesMut moves no bytes.
                 let line = s.buffer.split_to(s.scanned + at + 1).freeze();
                 s.scanned = 0;
@@ -42,10 +52,7 @@ pub(super) fn lines(body: Body, max: usize) -> impl Stream<Item = Result<Bytes, 
             }
             s.scanned = s.buffer.len();
             if s.buffer.len() > max {
-                let status = Status::resource_exhausted(format!(
-                    "a line of over {max} bytes, the server's limit (--max-message-bytes)"
-                ));
-                return Some((Err(status), s.end()));
+                return Some((Err(too_long()), s.end()));
             }
             match s.data.next().await {
                 Some(Ok(chunk)) => s.buffer.extend_from_slice(&chunk),
@@ -112,5 +119,15 @@ mod tests {
             got[1].as_ref().unwrap_err().contains("over 8 bytes"),
             "{got:?}"
         );
+        // The same line arriving whole, newline and all, in one chunk.
+        let got = split(&["{\"a\":1}\nxxxxxxxxxxxyy\n{\"b\":2}\n"], 8).await;
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert!(
+            got[1].as_ref().unwrap_err().contains("over 8 bytes"),
+            "{got:?}"
+        );
+        // A line of exactly the limit passes.
+        let got = split(&["12345678\n"], 8).await;
+        assert_eq!(got, [Ok("12345678\n".to_owned())]);
     }
 }
