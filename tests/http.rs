@@ -207,6 +207,15 @@ async fn errors_have_the_json_shape_and_the_http_status_of_their_code() {
     let answer = call(&server.http, "POST", ASSESS, &[], huge).await;
     assert_eq!(answer.status, 413);
     assert_eq!(answer.json()["code"], "RESOURCE_EXHAUSTED");
+    // One announced over it is refused before a byte is sent, and never
+    // invited with `100 Continue`.
+    let head = format!(
+        "POST {ASSESS} HTTP/1.1\r\nhost: {}\r\ncontent-length: 99999999999\r\nexpect: 100-continue\r\n\r\n",
+        server.http
+    );
+    let announced = raw_answer(&server.http, &head).await;
+    assert!(announced.starts_with("HTTP/1.1 413"), "{announced}");
+    assert!(!announced.contains("100 Continue"), "{announced}");
     // Under it, but of more metrics than the limit: refused, naming the
     // count and the limit.
     let entries: Vec<String> = (0..80_000).map(|i| format!(r#""m{i}":0"#)).collect();

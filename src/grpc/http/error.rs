@@ -39,7 +39,7 @@ pub(super) fn error_response(status: &Status) -> Response {
 /// A request body over the size limit: 413, with the RESOURCE_EXHAUSTED a
 /// gRPC call of that size gets, so a client does not retry it as it would
 /// a 429.
-fn too_large(limit: usize) -> Response {
+pub(super) fn too_large(limit: usize) -> Response {
     let status = Status::resource_exhausted(format!(
         "request body over {limit} bytes, the server's limit (--max-message-bytes)"
     ));

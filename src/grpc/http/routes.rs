@@ -18,7 +18,7 @@ use tonic::{Code, Extensions, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
 use super::error::{
-    bad_path, error_response, json_response, only_post, unreadable_body, wrong_method,
+    bad_path, error_response, json_response, only_post, too_large, unreadable_body, wrong_method,
 };
 use super::lines::lines;
 use super::openapi;
@@ -195,6 +195,14 @@ async fn assess(
     uri: &Uri,
     body: Body,
 ) -> Response {
+    // A body announced over the limit is refused before a byte of it is
+    // read (and before `Expect: 100-continue` invites it).
+    let announced = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|length| length.to_str().ok()?.parse::<u64>().ok());
+    if announced.is_some_and(|length| length > shared.max_body as u64) {
+        return too_large(shared.max_body);
+    }
     let bytes = match axum::body::to_bytes(body, shared.max_body).await {
         Ok(bytes) => bytes,
         Err(err) => return unreadable_body(&err, shared.max_body),
