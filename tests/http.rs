@@ -15,7 +15,7 @@ use maturity_engine::grpc::ServeOptions;
 use maturity_engine::grpc::auth::{Role, Tokens};
 use maturity_engine::grpc::pb;
 use serde_json::json;
-use support::http::{call, start_builtin_http_server, start_http_server};
+use support::http::{HttpServer, call, start_builtin_http_server, start_http_server};
 
 const ASSESS: &str = "/v1/models/five_stage:assess";
 
@@ -366,15 +366,20 @@ async fn a_malformed_body_is_a_bad_request_not_too_large() {
     server.grpc.stop().await;
 }
 
-#[tokio::test]
-async fn a_body_dripped_a_byte_at_a_time_ends_at_the_idle_timeout_all_the_same() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+/// The built-in models over HTTP with an idle timeout of 300 ms.
+async fn impatient_server() -> HttpServer {
     let engine = Engine::with_builtin_models().unwrap();
     let options = ServeOptions {
         idle_timeout: Some(Duration::from_millis(300)),
         ..ServeOptions::default()
     };
-    let server = start_http_server(Arc::new(Catalog::fixed(engine)), options).await;
+    start_http_server(Arc::new(Catalog::fixed(engine)), options).await
+}
+
+#[tokio::test]
+async fn a_body_dripped_a_byte_at_a_time_ends_at_the_idle_timeout_all_the_same() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = impatient_server().await;
     let stream = tokio::net::TcpStream::connect(&server.http).await.unwrap();
     let (mut reader, mut writer) = stream.into_split();
     let length = 1000;
@@ -409,12 +414,7 @@ async fn a_body_dripped_a_byte_at_a_time_ends_at_the_idle_timeout_all_the_same()
 #[tokio::test]
 async fn a_busy_stream_whose_writes_straddle_its_lines_is_never_cut() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let engine = Engine::with_builtin_models().unwrap();
-    let options = ServeOptions {
-        idle_timeout: Some(Duration::from_millis(300)),
-        ..ServeOptions::default()
-    };
-    let server = start_http_server(Arc::new(Catalog::fixed(engine)), options).await;
+    let server = impatient_server().await;
     let stream = tokio::net::TcpStream::connect(&server.http).await.unwrap();
     let (mut reader, mut writer) = stream.into_split();
     let head = format!(
@@ -457,12 +457,7 @@ async fn a_busy_stream_whose_writes_straddle_its_lines_is_never_cut() {
 
 #[tokio::test]
 async fn a_stalled_body_ends_its_call_with_deadline_exceeded_as_over_grpc() {
-    let engine = Engine::with_builtin_models().unwrap();
-    let options = ServeOptions {
-        idle_timeout: Some(Duration::from_millis(300)),
-        ..ServeOptions::default()
-    };
-    let server = start_http_server(Arc::new(Catalog::fixed(engine)), options).await;
+    let server = impatient_server().await;
     let unary = answer_to_a_stalled_body(&server.http, ASSESS).await;
     assert!(unary.starts_with("HTTP/1.1 504"), "{unary}");
     assert!(unary.contains(r#""code":"DEADLINE_EXCEEDED""#), "{unary}");
