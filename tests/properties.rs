@@ -257,11 +257,11 @@ proptest! {
             }
             for wanted in &c.interventions {
                 let planned = got.interventions.iter().find(|i| {
-                    i.id == wanted.id || i.reason.contains(&format!("criterion '{}'", c.id))
+                    i.id == wanted.id || i.reason.contains(&format!("criterion '{}'", c.texts.id))
                 });
                 prop_assert!(planned.is_some_and(|i| i.blocking && i.target_rank <= c.rank),
                     "{model}: {} of failing {} (rank {}) is not planned up to target {target}: {:?}",
-                    wanted.id, c.id, c.rank, got.interventions);
+                    wanted.id, c.texts.id, c.rank, got.interventions);
             }
         }
     }

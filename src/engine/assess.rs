@@ -150,7 +150,7 @@ fn criterion(
 ) -> Result<CriterionResult, EngineError> {
     let (observed, requirements) = if run.explain {
         (
-            observed(run, &c.metrics),
+            observed(run, &c.texts.metrics),
             explain::requirements(run, c, decided)?,
         )
     } else {

@@ -15,7 +15,7 @@ pub(crate) fn dimensions(spec: &ModelSpec, decided: &[Decided]) -> Vec<Dimension
                 .criteria
                 .iter()
                 .zip(decided)
-                .filter(|(c, _)| c.dimension == d.id)
+                .filter(|(c, _)| c.texts.dimension == d.id)
                 .map(|(c, decided)| (c.rank, decided.outcome))
                 .collect();
             let count = |o: Outcome| of.iter().filter(|(_, x)| *x == o).count() as u32;

@@ -42,7 +42,7 @@ fn evidence_on<'v>(
     c: &CriterionSpec,
     read: impl Fn(usize) -> Option<&'v MetricValue> + Copy,
 ) -> Result<Vec<Outcome>, EngineError> {
-    let context = || format!("criterion '{}'", c.id);
+    let context = || format!("criterion '{}'", c.texts.id);
     c.evidence
         .iter()
         .map(|e| evidence(run, e, read, context))

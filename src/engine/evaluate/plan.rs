@@ -44,7 +44,7 @@ pub(crate) fn plan(
             .collect();
         failing.sort_by_key(|c| c.rank);
         for c in failing {
-            let reason = format!("criterion '{}'", c.id);
+            let reason = format!("criterion '{}'", c.texts.id);
             items.add(&c.interventions, c.rank, true, &reason);
         }
     }

@@ -87,7 +87,7 @@ fn targets(run: &Run<'_>, evaluation: &Evaluation, goal: i32) -> Result<Vec<Targ
         let evidence = c.evidence.iter().zip(&decided.evidence);
         for (e, _) in evidence.filter(|(_, o)| **o == Outcome::Failed) {
             for (name, &at) in e.check.metrics.iter().zip(&e.check.positions) {
-                let context = || format!("criterion '{}'", c.id);
+                let context = || format!("criterion '{}'", c.texts.id);
                 let Some(threshold) = threshold_of(run, &e.check, at, context)? else {
                     continue;
                 };
@@ -99,13 +99,16 @@ fn targets(run: &Run<'_>, evaluation: &Evaluation, goal: i32) -> Result<Vec<Targ
                 match targets.iter_mut().find(|(t, ..)| *t == at) {
                     Some((_, _, target, ids)) => {
                         *target = stricter(direction, target, &threshold.target);
-                        if !ids.iter().any(|id| *id == c.id) {
-                            ids.push(c.id.to_string());
+                        if !ids.iter().any(|id| *id == c.texts.id) {
+                            ids.push(c.texts.id.to_string());
                         }
                     }
-                    None => {
-                        targets.push((at, name.clone(), threshold.target, vec![c.id.to_string()]))
-                    }
+                    None => targets.push((
+                        at,
+                        name.clone(),
+                        threshold.target,
+                        vec![c.texts.id.to_string()],
+                    )),
                 }
             }
         }

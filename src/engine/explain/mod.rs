@@ -32,7 +32,7 @@ pub(crate) fn requirements(
         if *outcome == Outcome::NotApplicable {
             continue;
         }
-        let context = || format!("criterion '{}'", c.id);
+        let context = || format!("criterion '{}'", c.texts.id);
         for (name, &at) in e.check.metrics.iter().zip(&e.check.positions) {
             let Some(threshold) = threshold_of(run, &e.check, at, context)? else {
                 continue;

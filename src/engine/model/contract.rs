@@ -202,14 +202,10 @@ fn read_criterion(f: &Fields<'_>, ast: &AST) -> Result<CriterionSpec> {
         metrics: metrics.into(),
     };
     Ok(CriterionSpec {
-        id: texts.id.clone(),
+        texts: std::sync::Arc::new(texts),
         rank: f.int("rank")?,
-        description: texts.description.clone(),
-        dimension: texts.dimension.clone(),
-        metrics: texts.metrics.clone(),
         evidence,
         interventions: f.list("interventions", read_intervention)?,
-        texts: std::sync::Arc::new(texts),
     })
 }
 

@@ -213,7 +213,7 @@ impl Model {
 fn conditions(spec: &ModelSpec) -> impl Iterator<Item = (String, &Condition)> {
     let criteria = spec.criteria.iter().flat_map(|c| {
         c.evidence.iter().flat_map(move |e| {
-            let what = format!("criterion '{}'", c.id);
+            let what = format!("criterion '{}'", c.texts.id);
             let applies = e.applies.iter().map({
                 let what = what.clone();
                 move |a| (format!("{what} (applies)"), a)

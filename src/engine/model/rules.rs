@@ -36,7 +36,7 @@ pub(crate) fn check_model(spec: &ModelSpec, problems: &Problems) {
     ids(
         "criteria",
         "criterion",
-        spec.criteria.iter().map(|c| c.id.as_str()).collect(),
+        spec.criteria.iter().map(|c| c.texts.id.as_str()).collect(),
     );
     ids(
         "dimensions",
@@ -50,9 +50,14 @@ pub(crate) fn check_model(spec: &ModelSpec, problems: &Problems) {
     let declared: HashSet<&str> = spec.metrics.iter().map(|m| m.name.as_str()).collect();
     for (i, c) in spec.criteria.iter().enumerate() {
         let path = format!("model.criteria[{i}]");
-        note(check_rank(spec, &path, &c.id, c.rank));
-        note(check_dimension(spec, &path, &c.id, &c.dimension));
-        let what = format!("criterion '{}'", c.id);
+        note(check_rank(spec, &path, &c.texts.id, c.rank));
+        note(check_dimension(
+            spec,
+            &path,
+            &c.texts.id,
+            &c.texts.dimension,
+        ));
+        let what = format!("criterion '{}'", c.texts.id);
         note(check_interventions(
             &path,
             &what,
@@ -250,7 +255,7 @@ pub(crate) fn check_declared_reads(spec: &ModelSpec, ast: &AST, problems: &Probl
     let criteria = spec.criteria.iter().flat_map(|c| {
         c.evidence
             .iter()
-            .map(move |e| (format!("criterion '{}'", c.id), &e.check))
+            .map(move |e| (format!("criterion '{}'", c.texts.id), &e.check))
     });
     let signals = spec
         .signals

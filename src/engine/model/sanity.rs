@@ -54,18 +54,22 @@ pub(crate) fn check(
             } else {
                 format!("{path}.any_of[{j}]")
             };
-            match probe.evidence_can_hold(e, &format!("criterion '{}'", c.id)) {
+            match probe.evidence_can_hold(e, &format!("criterion '{}'", c.texts.id)) {
                 Ok(holds) => can_hold |= holds,
                 Err(message) => {
                     broken = true;
-                    problems.push(problem(&at, &format!("criterion '{}'", c.id), message));
+                    problems.push(problem(
+                        &at,
+                        &format!("criterion '{}'", c.texts.id),
+                        message,
+                    ));
                 }
             }
         }
         if !can_hold && !broken {
             let message = format!(
                 "criterion '{}' can never hold: no value tried meets it, its best included ({})",
-                c.id,
+                c.texts.id,
                 probe.best_described(c.evidence.iter().map(|e| &e.check))
             );
             problems.push(ContractError::new(Place::at(path), message));

@@ -82,23 +82,17 @@ pub struct Evidence {
 /// A capability an organisation needs for a rank and every rank above it.
 #[derive(Debug, Clone)]
 pub struct CriterionSpec {
-    /// Stable id within the model.
-    pub id: Text,
+    /// Its stable id, what it asks, its dimension ("" when the model
+    /// declares none) and every metric its evidence reads (checks first,
+    /// without repeats), shared with the answers that quote them.
+    pub texts: std::sync::Arc<crate::engine::assessment::CriterionTexts>,
     /// The rank it belongs to (2 and up: rank 1 has no criteria).
     pub rank: i32,
-    /// What it asks, in plain words.
-    pub description: Text,
-    /// The dimension it belongs to ("" when the model declares none).
-    pub dimension: Text,
-    /// Every metric its evidence reads, checks first, without repeats.
-    pub metrics: Names,
     /// The ways of meeting it: it holds when any that applies holds. One,
     /// unless the script gives alternatives with `any_of`.
     pub evidence: Vec<Evidence>,
     /// What to do when it does not hold.
     pub interventions: Vec<InterventionSpec>,
-    /// Its id, dimension, description and metrics as answers quote them.
-    pub texts: std::sync::Arc<crate::engine::assessment::CriterionTexts>,
 }
 
 impl CriterionSpec {
